@@ -1,0 +1,78 @@
+/*
+ * internal.h — what the library's files share and the public header hides:
+ * the network's layout, error reporting, atomic file writes, the generator.
+ * Not installed; never included by the CLI.
+ */
+#ifndef BP_INTERNAL_H
+#define BP_INTERNAL_H
+
+#include "backprop.h"
+
+#include <stdio.h>
+
+/* Dimension letters used in every shape comment:
+ *   M  examples in a batch (rows)      L  weight layers
+ *   in = N(l), out = N(l+1)            P  parameters in all */
+
+/* One weight layer l: named views into the two flat buffers. */
+typedef struct {
+    int in, out;     /* N(l), N(l+1)                  */
+    float *W, *b;    /* W(l) [out,in], b(l) [out]      */
+    float *gW, *gb;  /* ∂L/∂W(l), ∂L/∂b(l), same shape */
+} bp_layer;
+
+struct bp_net {
+    int L;                              /* weight layers                       */
+    int sizes[BP_MAX_LAYERS + 1];       /* N(0..L)                             */
+    bp_act acts[BP_MAX_LAYERS + 1];     /* acts[l] of layer l = 1..L; [0] unused */
+    bp_loss loss;
+    double T;                           /* temperature, eq. 69                 */
+    double slope;                       /* leaky ReLU slope, eq. 29            */
+    int max_batch;
+    int M;                              /* examples in the last forward        */
+
+    size_t n_params;                    /* P                                   */
+    float *params;                      /* [P] W(0) b(0) W(1) b(1) ...         */
+    float *grads;                       /* [P] same layout                     */
+    bp_layer layer[BP_MAX_LAYERS];
+
+    float *work;                        /* one allocation behind z, y, delta   */
+    float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
+    const float *y[BP_MAX_LAYERS + 1];  /* Y(l); y[0] is the caller's x        */
+    float *delta[BP_MAX_LAYERS + 1];    /* Δ(l), l >= 1; δ(0) is never computed */
+};
+
+/* Writes a formatted one-line message to err (if not NULL) and returns s. */
+bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Atomic file writing: a temporary file beside the target, flushed, fsync'ed,
+ * renamed over the target, then the folder fsync'ed. A failed or aborted
+ * write leaves the target as it was and no temporary behind. */
+typedef struct {
+    FILE *f;
+    char *tmp;        /* temporary path, malloc'ed */
+    const char *path; /* target */
+} bp_atomic;
+
+bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err);
+bp_status bp_atomic_commit(bp_atomic *a, bp_error *err);
+void bp_atomic_abort(bp_atomic *a);
+
+/* The seeded generator (xoshiro256**): its state lives with its user. */
+typedef struct {
+    uint64_t s[4];
+} bp_rng;
+
+void bp_rng_seed(bp_rng *r, uint64_t seed);
+uint64_t bp_rng_next(bp_rng *r);
+double bp_rng_uniform(bp_rng *r); /* [0, 1) */
+double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
+
+/* Scalar activation f(z) and f'(z) given z and y = f(z), in double: the
+ * reference the float paths are checked against. Softmax is not element-wise
+ * and is handled by the losses. */
+double bp_act_f(bp_act a, double z, double slope);
+double bp_act_df(bp_act a, double z, double y, double slope);
+
+#endif
