@@ -171,9 +171,9 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
 /* The scalar form (sections 4–5): the reference, in double                  */
 /* ------------------------------------------------------------------------ */
 
-/* What the scalar form computed for its last example, per layer l = 0..L at
- * unit offset bp_trace_offset(l): z and y (eq. 1–2), δ (eq. 13/26/68; δ(0) is
- * never computed and stays 0). */
+/* What the scalar form computed for its last example: for layer l = 0..L,
+ * z, y (eq. 1–2) and δ (eq. 13/26/68) of neuron j at index offset[l] + j.
+ * z(0) and δ(0) are never computed and stay 0; y(0) is the input. */
 typedef struct {
     int n_layers;
     const int *sizes; /* N(0..L), the network's */
@@ -185,11 +185,13 @@ bp_trace *bp_trace_create(const bp_net *net);
 void bp_trace_free(bp_trace *tr);
 
 /* Mean gradient and loss of M examples, one weight at a time (eq. 1, 2, 13,
- * 17, 26, 37, then 52–53's sum and 1/M) in double. grad [n_params] is
- * overwritten. trace, if not NULL, holds the intermediates of the last
- * example. */
-bp_status bp_scalar_gradient(const bp_net *net, const float *x, bp_targets tg, int M,
-                             double *grad, double *loss, bp_trace *trace);
+ * 17, 26, 37, then 52–53's sum and 1/M) in double. The network gives the
+ * shapes, activations and loss; the parameters are params [n_params] in
+ * double, the network's layout (so finite differences can perturb them
+ * finely). grad [n_params] is overwritten. trace, if not NULL, holds the
+ * intermediates of the last example. */
+bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
+                             bp_targets tg, int M, double *grad, double *loss, bp_trace *trace);
 
 /* ------------------------------------------------------------------------ */
 /* Optimisers (eq. 49–50 and what extends them)                              */
@@ -250,7 +252,8 @@ bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, 
 /* Build information                                                         */
 /* ------------------------------------------------------------------------ */
 
-const char *bp_blas_info(void); /* e.g. "OpenBLAS 0.3.21 (Haswell, 2 threads)" */
+/* The BLAS in use, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell, 2 threads". */
+void bp_blas_info(char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -37,10 +37,14 @@ struct bp_net {
     bp_layer layer[BP_MAX_LAYERS];
 
     float *work;                        /* one allocation behind z, y, delta   */
+    const float *x;                     /* Y(0): the caller's batch, not copied */
     float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
-    const float *y[BP_MAX_LAYERS + 1];  /* Y(l); y[0] is the caller's x        */
+    float *y[BP_MAX_LAYERS + 1];        /* Y(l), l >= 1; = z[l] for identity   */
     float *delta[BP_MAX_LAYERS + 1];    /* Δ(l), l >= 1; δ(0) is never computed */
 };
+
+/* Y(l) of the last forward: the input for l = 0. */
+static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
 
 /* Writes a formatted one-line message to err (if not NULL) and returns s. */
 bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
@@ -68,6 +72,27 @@ void bp_rng_seed(bp_rng *r, uint64_t seed);
 uint64_t bp_rng_next(bp_rng *r);
 double bp_rng_uniform(bp_rng *r); /* [0, 1) */
 double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
+
+/* ------------------------------------------------------------------------ */
+/* Activations (activations.c) and losses (losses.c), float batch passes      */
+/* ------------------------------------------------------------------------ */
+
+/* z [M,n] += b [n]; y = f(z) element-wise (y may alias z for identity).
+ * Bias and activation fused into one pass over Z (eq. 51 + eq. 2). */
+void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, float slope);
+
+/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 45/56, in place */
+void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n,
+                  float slope);
+
+/* z [M,n] += b; y = softmax(z / T) row by row, via max subtraction (eq. 61, 69) */
+void softmax_forward(float *z, float *y, const float *b, int M, int n, float T);
+
+/* The output error Δ(L) [M,n] (eq. 13/32, 68, 69) from z, y [M,n] and the
+ * targets, and the mean loss over the M rows. delta may be NULL (loss only).
+ * Labels are checked against n: BP_ERR_ARG if one is out of range. */
+bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targets tg, int M,
+                     float *delta, double *loss);
 
 /* Scalar activation f(z) and f'(z) given z and y = f(z), in double: the
  * reference the float paths are checked against. Softmax is not element-wise

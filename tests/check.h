@@ -6,6 +6,7 @@
 #define BP_CHECK_H
 
 #include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,7 +29,10 @@ static int check_count = 0;
     do {                                                                        \
         double g_ = (got), w_ = (want);                                         \
         double s_ = fabs(w_) > 1.0 ? fabs(w_) : 1.0;                            \
-        CHECK(fabs(g_ - w_) <= (tol) * s_, "got %.17g want %.17g: " __VA_ARGS__); \
+        int ok_ = fabs(g_ - w_) <= (tol) * s_;                                  \
+        if (!ok_)                                                               \
+            fprintf(stderr, "got %.17g want %.17g\n", g_, w_);                   \
+        CHECK(ok_, __VA_ARGS__);                                                \
     } while (0)
 
 #define CHECK_DONE()                                                            \

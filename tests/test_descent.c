@@ -1,0 +1,91 @@
+/*
+ * test_descent.c — gradient descent (eq. 49–50): the note's worked example
+ * with the well-known hand-computed numbers of the 2-2-2 sigmoid network
+ * (x = (0.05, 0.10), t = (0.01, 0.99), α = 0.5), one update checked weight
+ * by weight, and the loss falling on a small problem.
+ */
+#include "check.h"
+#include "internal.h"
+
+#include <stdlib.h>
+
+static bp_net *worked_example(void)
+{
+    int sizes[3] = {2, 2, 2};
+    bp_act acts[2] = {BP_ACT_SIGMOID, BP_ACT_SIGMOID};
+    bp_config cfg = {2, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT};
+    bp_net *net = bp_net_create(&cfg, 1, NULL);
+    /* W(0) = [[w1 w2],[w3 w4]], b(0) = (b1 b1), W(1) = [[w5 w6],[w7 w8]], b(1) = (b2 b2) */
+    const float p[12] = {0.15f, 0.20f, 0.25f, 0.30f, 0.35f, 0.35f,
+                         0.40f, 0.45f, 0.50f, 0.55f, 0.60f, 0.60f};
+    memcpy(bp_net_params(net), p, sizeof p);
+    return net;
+}
+
+int main(void)
+{
+    const float x[2] = {0.05f, 0.10f}, t[2] = {0.01f, 0.99f};
+    bp_targets tg = {t, NULL};
+
+    /* the worked example, by hand: outputs, total error, ∂E/∂w5, ∂E/∂w1 */
+    {
+        bp_net *net = worked_example();
+        double loss;
+        CHECK(bp_forward(net, x, 1) == BP_OK, "forward");
+        CHECK_CLOSE(bp_net_output(net)[0], 0.75136507, 1e-6, "out_o1");
+        CHECK_CLOSE(bp_net_output(net)[1], 0.772928465, 1e-6, "out_o2");
+        CHECK(bp_backward(net, tg, &loss) == BP_OK, "backward");
+        CHECK_CLOSE(loss, 0.298371109, 1e-6, "E_total (eq. 6)");
+        const float *g = bp_net_grads(net);
+        CHECK_CLOSE(g[6], 0.082167041, 1e-6, "dE/dw5 (eq. 17)");
+        CHECK_CLOSE(g[0], 0.000438568, 1e-6, "dE/dw1 (eq. 17, 26)");
+
+        /* one step of eq. 49 with α = 0.5 */
+        bp_opt_config oc = {BP_OPT_SGD, 0.5};
+        bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
+        float before[12], grad[12];
+        memcpy(before, bp_net_params(net), sizeof before);
+        memcpy(grad, g, sizeof grad);
+        bp_optimizer_step(opt, bp_net_params(net), bp_net_grads(net), bp_net_n_params(net));
+        const float *p = bp_net_params(net);
+        CHECK_CLOSE(p[6], 0.35891648, 1e-6, "w5 after one step");
+        CHECK_CLOSE(p[7], 0.408666186, 1e-6, "w6 after one step");
+        CHECK_CLOSE(p[0], 0.149780716, 1e-6, "w1 after one step");
+        CHECK_CLOSE(p[1], 0.19956143, 1e-6, "w2 after one step");
+        for (int k = 0; k < 12; k++)
+            CHECK(p[k] == before[k] - 0.5f * grad[k], "eq. 49–50 at %d", k);
+        bp_optimizer_free(opt);
+        bp_net_free(net);
+    }
+
+    /* learning: 2-4-1 tanh/sigmoid with BCE learns XOR with plain descent */
+    {
+        int sizes[3] = {2, 4, 1};
+        bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SIGMOID};
+        bp_config cfg = {2, sizes, acts, BP_LOSS_SIGMOID_BCE, 1.0, BP_LEAKY_SLOPE_DEFAULT};
+        bp_net *net = bp_net_create(&cfg, 4, NULL);
+        bp_net_init(net, 3);
+        const float X[8] = {0, 0, 0, 1, 1, 0, 1, 1}, Y[4] = {0, 1, 1, 0};
+        bp_opt_config oc = {BP_OPT_SGD, 0.5};
+        bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
+        double first = 0, last = 0;
+        for (int step = 0; step < 3000; step++) {
+            CHECK(bp_train_step(net, opt, X, (bp_targets){Y, NULL}, 4, &last) == BP_OK, "step");
+            if (step == 0)
+                first = last;
+        }
+        printf("XOR: loss %.4f -> %.4f after 3000 steps\n", first, last);
+        CHECK(last < 0.05 * first, "loss fell from %g only to %g", first, last);
+        bp_forward(net, X, 4);
+        for (int m = 0; m < 4; m++)
+            CHECK((bp_net_output(net)[m] > 0.5f) == (Y[m] > 0.5f), "XOR row %d", m);
+        bp_optimizer_free(opt);
+        bp_net_free(net);
+    }
+
+    /* a bad learning rate is refused */
+    bp_opt_config bad = {BP_OPT_SGD, -1};
+    bp_error err;
+    CHECK(bp_optimizer_create(&bad, 10, &err) == NULL && err.msg[0], "negative rate");
+    CHECK_DONE();
+}
