@@ -3,7 +3,13 @@ BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all test asan install clean
+# Debian packages: the toolchain, OpenBLAS (CBLAS), cJSON (model headers),
+# zlib (gzip'ed data sets), and Python with PyTorch for the outside
+# gradient oracle (tests/torch_check.py; its test skips without it).
+DEPS = build-essential cmake pkg-config libopenblas-dev libcjson-dev zlib1g-dev \
+       python3 python3-torch
+
+.PHONY: all deps test asan install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
@@ -17,6 +23,10 @@ asan:
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS)
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)

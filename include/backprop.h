@@ -78,6 +78,12 @@ typedef enum {
 
 const char *bp_act_name(bp_act a);
 const char *bp_loss_name(bp_loss l);
+/* f(z) and f'(z) given z and y = f(z), in double, for the element-wise
+ * activations (NaN for softmax, which is not element-wise): the scalar
+ * form's, and the reference the float passes are tested against. */
+double bp_act_f(bp_act a, double z, double slope);
+double bp_act_df(bp_act a, double z, double y, double slope);
+
 /* Name -> enum; BP_ERR_ARG for an unknown name. */
 bp_status bp_act_parse(const char *name, bp_act *out);
 bp_status bp_loss_parse(const char *name, bp_loss *out);

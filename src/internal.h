@@ -94,10 +94,5 @@ void softmax_forward(float *z, float *y, const float *b, int M, int n, float T);
 bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targets tg, int M,
                      float *delta, double *loss);
 
-/* Scalar activation f(z) and f'(z) given z and y = f(z), in double: the
- * reference the float paths are checked against. Softmax is not element-wise
- * and is handled by the losses. */
-double bp_act_f(bp_act a, double z, double slope);
-double bp_act_df(bp_act a, double z, double y, double slope);
 
 #endif

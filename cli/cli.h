@@ -1,0 +1,55 @@
+/*
+ * cli.h — what the command-line tool's files share: the option table, the
+ * strict number parsers, and the one way to report an error.
+ * The library never prints; everything printed comes from cli/.
+ */
+#ifndef BP_CLI_H
+#define BP_CLI_H
+
+#include "backprop.h"
+
+#include <stdint.h>
+
+/* One option of a command. A NULL meta marks a flag that takes no value. */
+typedef struct {
+    const char *name;  /* without the leading "--" */
+    const char *meta;  /* value placeholder in --help, e.g. "FILE" */
+    const char *def;   /* default, NULL if none (required or off) */
+    const char *help;
+    const char *value; /* set by cli_parse: the default or what was given */
+} cli_opt;
+
+typedef struct {
+    const char *name;    /* e.g. "grad" */
+    const char *summary; /* one line */
+    const char *usage;   /* e.g. "--model M --input X.csv ..." */
+    cli_opt *opts;       /* terminated by a {NULL} entry */
+} cli_command;
+
+/* Fills opts from argv; prints help and returns 0 for --help, returns -1
+ * after printing an error for bad usage, 1 when the command should run. */
+int cli_parse(cli_command *cmd, int argc, char **argv);
+const char *cli_get(const cli_command *cmd, const char *name); /* value or NULL */
+int cli_flag(const cli_command *cmd, const char *name);          /* a flag given? */
+void cli_help(const cli_command *cmd);
+
+/* Prints "backprop CMD: message" on stderr and returns 1 (the exit code). */
+int cli_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Requires an option to be present. */
+int cli_require(const cli_command *cmd, const char *name, const char **out);
+
+/* Strict parsers: the whole string must be the number. 0 on success. */
+int cli_int(const char *s, long lo, long hi, long *out);
+int cli_double(const char *s, double *out);
+int cli_u64(const char *s, uint64_t *out);
+
+/* "784,256,10" -> sizes; "relu" or "relu,tanh" + loss + --out-act -> acts of a
+ * network configuration. Prints the error itself; 0 on success. */
+int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg);
+
+int cmd_init(int argc, char **argv);
+int cmd_grad(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * main.c — the backprop command: dispatch to a command, --version, --help.
+ * Exit codes (SPEC.md §3): 0 success, 1 bad input or usage, 2 diverged.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"init", cmd_init, "create a new model file with seeded He/Xavier weights"},
+    {"grad", cmd_grad, "loss and mean gradients of one batch, as a safetensors file"},
+    {"predict", cmd_predict, "the network's outputs for each input row"},
+    {"explain", cmd_explain, "the note's worked example, step by step, checked by the engine"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: backprop COMMAND [options]    (backprop COMMAND --help for its options)\n\n"
+               "Fully connected networks trained with backpropagation.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n  --version  version and build features\n  --help     this help\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "backprop: no command given (see backprop --help)\n");
+        return 1;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        char blas[256];
+        bp_blas_info(blas, sizeof blas);
+        printf("backprop %s\nBLAS: %s\nCUDA: no\nMPI: no\n", BP_VERSION, blas);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "backprop: unknown command '%s' (see backprop --help)\n", argv[1]);
+    return 1;
+}

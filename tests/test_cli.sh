@@ -1,0 +1,106 @@
+#!/bin/sh
+# The command line end to end: the commands work, and every kind of bad input
+# gets exit code 1, exactly one line on stderr and no output file.
+bp="$1"
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_fail NAME OUTFILE CMD...: exit 1, one stderr line, OUTFILE absent
+expect_fail() {
+    name=$1 out=$2
+    shift 2
+    "$@" >"$d/stdout" 2>"$d/stderr"
+    rc=$?
+    lines=$(wc -l <"$d/stderr")
+    if [ "$rc" -ne 1 ]; then bad "$name: exit $rc, expected 1"; return; fi
+    if [ "$lines" -ne 1 ]; then bad "$name: $lines lines on stderr"; cat "$d/stderr"; return; fi
+    if [ -n "$out" ] && [ -e "$out" ]; then bad "$name: left $out behind"; return; fi
+    if ls "$d" | grep -q '\.tmp'; then bad "$name: left a temporary file"; return; fi
+    ok
+}
+expect_ok() {
+    name=$1
+    shift
+    if "$@" >"$d/stdout" 2>"$d/stderr"; then ok; else bad "$name: exit $?: $(cat "$d/stderr")"; fi
+}
+
+expect_ok version "$bp" --version
+grep -q '^BLAS: ' "$d/stdout" || bad "--version names no BLAS"
+expect_ok help "$bp" --help
+for c in init grad predict explain; do
+    expect_ok "$c --help" "$bp" "$c" --help
+    grep -Eq 'default|required' "$d/stdout" || bad "$c --help shows no defaults"
+done
+
+# a model, inputs, targets
+expect_ok init "$bp" init --layers 3,5,4 --act tanh --loss softmax_ce --seed 7 --out "$d/m.safetensors"
+printf '0.1,0.2,0.3\n-1,0.5,2\n' >"$d/x.csv"
+printf '0,0,1,0\n0.25,0.25,0.25,0.25\n' >"$d/t.csv"
+printf '2\n0\n' >"$d/lab.csv"
+expect_ok predict "$bp" predict --model "$d/m.safetensors" --input "$d/x.csv" --out "$d/p.csv"
+[ "$(wc -l <"$d/p.csv")" -eq 2 ] || bad "predict wrote $(wc -l <"$d/p.csv") rows"
+awk -F, '{ s = 0; for (i = 1; i <= NF; i++) s += $i; if (NF != 4 || s < 0.9999 || s > 1.0001) exit 1 }' \
+    "$d/p.csv" || bad "softmax outputs are not 4 probabilities summing to 1"
+expect_ok "predict stdout" "$bp" predict --model "$d/m.safetensors" --input "$d/x.csv"
+cmp -s "$d/stdout" "$d/p.csv" || bad "predict to stdout differs from --out"
+expect_ok grad "$bp" grad --model "$d/m.safetensors" --input "$d/x.csv" --target "$d/t.csv" --out "$d/g.safetensors"
+[ -s "$d/g.safetensors" ] || bad "grad wrote nothing"
+expect_ok "grad json" "$bp" grad --model "$d/m.safetensors" --input "$d/x.csv" --target "$d/lab.csv" --out "$d/g2.safetensors" --json
+grep -q '^{"loss": ' "$d/stdout" || bad "grad --json: $(cat "$d/stdout")"
+
+# the worked example, by hand: L = 0.298371109 (with float32 weights, 0.2983711125)
+expect_ok "explain json" "$bp" explain --json
+grep -q '"loss": 0.2983711' "$d/stdout" || bad "explain: $(cat "$d/stdout")"
+expect_ok explain "$bp" explain
+grep -q 'eq. 26' "$d/stdout" || bad "explain shows no eq. 26"
+expect_ok "explain softmax" "$bp" explain --layers 3,4,3 --act relu --loss softmax_ce --temperature 2 --seed 3
+
+# bad input: one line, exit 1, nothing written
+m="$d/m.safetensors" x="$d/x.csv" t="$d/t.csv" o="$d/out.safetensors"
+expect_fail "no command" "" "$bp"
+expect_fail "unknown command" "" "$bp" fly
+expect_fail "unknown option" "$o" "$bp" init --layers 2,2 --bogus 1 --out "$o"
+expect_fail "missing value" "" "$bp" init --layers
+expect_fail "missing --out" "" "$bp" init --layers 2,2
+expect_fail "bad layers" "$o" "$bp" init --layers 2,,2 --out "$o"
+expect_fail "zero width" "$o" "$bp" init --layers 2,0,2 --out "$o"
+expect_fail "absurd width" "$o" "$bp" init --layers 2,999999999,2 --out "$o"
+expect_fail "bad activation" "$o" "$bp" init --layers 2,3,2 --act swish --out "$o"
+expect_fail "bad loss" "$o" "$bp" init --layers 2,3,2 --loss hinge --out "$o"
+expect_fail "softmax hidden" "$o" "$bp" init --layers 2,3,2 --act softmax,softmax --out "$o"
+expect_fail "mse + softmax" "$o" "$bp" init --layers 2,3,2 --loss mse --out-act softmax --out "$o"
+expect_fail "temperature 0" "$o" "$bp" init --layers 2,3,2 --temperature 0 --out "$o"
+expect_fail "temperature nan" "$o" "$bp" init --layers 2,3,2 --temperature nan --out "$o"
+expect_fail "bad seed" "$o" "$bp" init --layers 2,3,2 --seed -4 --out "$o"
+expect_fail "no such folder" "" "$bp" init --layers 2,3,2 --out "$d/nowhere/m.safetensors"
+expect_fail "missing model" "$o" "$bp" grad --model "$d/none" --input "$x" --target "$t" --out "$o"
+printf 'not a model' >"$d/junk"
+expect_fail "junk model" "$o" "$bp" grad --model "$d/junk" --input "$x" --target "$t" --out "$o"
+expect_fail "missing input" "$o" "$bp" grad --model "$m" --input "$d/none.csv" --target "$t" --out "$o"
+printf '1,2\n' >"$d/x2.csv"
+expect_fail "input width" "$o" "$bp" grad --model "$m" --input "$d/x2.csv" --target "$t" --out "$o"
+printf '1,2,3\n4,5\n' >"$d/ragged.csv"
+expect_fail "ragged input" "$o" "$bp" grad --model "$m" --input "$d/ragged.csv" --target "$t" --out "$o"
+printf '1,nan,3\n4,5,6\n' >"$d/nan.csv"
+expect_fail "NaN input" "$o" "$bp" grad --model "$m" --input "$d/nan.csv" --target "$t" --out "$o"
+printf '1,x,3\n4,5,6\n' >"$d/text.csv"
+expect_fail "text input" "$o" "$bp" grad --model "$m" --input "$d/text.csv" --target "$t" --out "$o"
+printf '0,0,1,0\n' >"$d/t1.csv"
+expect_fail "row count" "$o" "$bp" grad --model "$m" --input "$x" --target "$d/t1.csv" --out "$o"
+printf '4\n0\n' >"$d/lab4.csv"
+expect_fail "label range" "$o" "$bp" grad --model "$m" --input "$x" --target "$d/lab4.csv" --out "$o"
+printf '1.5\n0\n' >"$d/labf.csv"
+expect_fail "label not integer" "$o" "$bp" grad --model "$m" --input "$x" --target "$d/labf.csv" --out "$o"
+printf '1,2\n3,4\n' >"$d/t2.csv"
+expect_fail "target width" "$o" "$bp" grad --model "$m" --input "$x" --target "$d/t2.csv" --out "$o"
+expect_fail "predict missing" "$d/p2.csv" "$bp" predict --model "$d/none" --input "$x" --out "$d/p2.csv"
+: >"$d/empty.csv"
+expect_fail "predict empty" "$d/p2.csv" "$bp" predict --model "$m" --input "$d/empty.csv" --out "$d/p2.csv"
+expect_fail "explain wide" "" "$bp" explain --layers 2,100,2
+expect_fail "explain lr" "" "$bp" explain --lr -1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
