@@ -47,6 +47,14 @@ int cli_u64(const char *s, uint64_t *out);
  * network configuration. Prints the error itself; 0 on success. */
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg);
 
+/* Loads what --data names (see data_arg.c): the training split, or with
+ * test = 1 the test split (*out stays NULL where there is none). Prints the
+ * error itself; 0 on success. */
+int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
+                  bp_dataset **out);
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * cmd_predict.c — `backprop predict`: the network's outputs for every input
- * row (probabilities for softmax), as CSV on stdout or in a file.
+ * row (probabilities for softmax), or with --classes the most probable class,
+ * as CSV on stdout or in a file. The model's standardisation is applied.
  */
 #include "cli.h"
 
@@ -11,12 +12,15 @@
 static cli_opt opts[] = {
     {"model", "FILE", NULL, "model file (safetensors)", NULL},
     {"input", "X.csv", NULL, "inputs, one example per row, N(0) numbers, no header", NULL},
+    {"data", "D", NULL, "instead of --input: a data set's inputs (see train --help)", NULL},
+    {"split", "NAME", "test", "with --data: test or train", NULL},
+    {"classes", NULL, NULL, "print the argmax class per row instead of the outputs", NULL},
     {"out", "P.csv", "-", "where to write the outputs (- is stdout)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static cli_command cmd = {"predict", "Writes one row of N(L) outputs per input row.",
-                          "--model M --input X.csv [--out P.csv]", opts};
+static cli_command cmd = {"predict", "Writes one row of N(L) outputs (or one class) per input row.",
+                          "--model M (--input X.csv | --data D) [--classes] [--out P.csv]", opts};
 
 /* Batches bound the work buffers whatever the number of rows. */
 #define PREDICT_BATCH 1024
@@ -26,42 +30,86 @@ int cmd_predict(int argc, char **argv)
     int r = cli_parse(&cmd, argc, argv);
     if (r <= 0)
         return r < 0;
-    const char *model, *input, *out = cli_get(&cmd, "out");
-    if (cli_require(&cmd, "model", &model) || cli_require(&cmd, "input", &input))
+    const char *model, *input = cli_get(&cmd, "input"), *data = cli_get(&cmd, "data");
+    const char *out = cli_get(&cmd, "out"), *src;
+    if (cli_require(&cmd, "model", &model))
         return 1;
+    if (!input == !data)
+        return cli_error(&cmd, "give one of --input X.csv or --data D");
+    src = input ? input : data;
 
     bp_error err;
     bp_net *net = NULL;
-    float *x = NULL, *y = NULL;
+    bp_dataset *ds = NULL;
+    float *x = NULL, *y = NULL, *batch = NULL;
+    int32_t *idx = NULL;
     int rows, cols, rc = 1;
-    if (bp_csv_read(input, &x, &rows, &cols, &err) != BP_OK ||
-        bp_model_load(model, rows < PREDICT_BATCH ? rows : PREDICT_BATCH, &net, &err) != BP_OK) {
+    if (input) {
+        if (bp_csv_read(input, &x, &rows, &cols, &err) != BP_OK) {
+            cli_error(&cmd, "%s", err.msg);
+            goto done;
+        }
+    } else {
+        int test = strcmp(cli_get(&cmd, "split"), "train") != 0;
+        if (cli_load_data(&cmd, data, test, 0, &ds) || (!ds && cli_load_data(&cmd, data, 0, 0, &ds)))
+            goto done;
+        rows = bp_dataset_n(ds);
+        cols = bp_dataset_n_in(ds);
+    }
+    int B = rows < PREDICT_BATCH ? rows : PREDICT_BATCH;
+    if (bp_model_load(model, B, &net, &err) != BP_OK) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
     int n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
     if (cols != n_in) {
-        cli_error(&cmd, "%s: %d columns, but the model takes %d inputs", input, cols, n_in);
+        cli_error(&cmd, "%s: %d columns, but the model takes %d inputs", src, cols, n_in);
         goto done;
     }
-    y = malloc((size_t)rows * n_out * sizeof *y);
-    if (!y) {
+    int classes = cli_flag(&cmd, "classes"), width = classes ? 1 : n_out;
+    const float *mean = bp_net_mean(net), *std = bp_net_std(net);
+    y = malloc((size_t)rows * width * sizeof *y);
+    batch = malloc((size_t)B * n_in * sizeof *batch);
+    idx = malloc((size_t)B * sizeof *idx);
+    if (!y || !batch || !idx) {
         cli_error(&cmd, "out of memory for %d outputs", rows);
         goto done;
     }
-    for (int m0 = 0; m0 < rows; m0 += PREDICT_BATCH) {
-        int M = rows - m0 < PREDICT_BATCH ? rows - m0 : PREDICT_BATCH;
-        bp_forward(net, x + (size_t)m0 * n_in, M);
-        memcpy(y + (size_t)m0 * n_out, bp_net_output(net), (size_t)M * n_out * sizeof *y);
+    for (int m0 = 0; m0 < rows; m0 += B) {
+        int M = rows - m0 < B ? rows - m0 : B;
+        if (ds) {
+            for (int m = 0; m < M; m++)
+                idx[m] = m0 + m;
+            bp_dataset_gather(ds, idx, M, mean, std, batch, NULL, NULL);
+        } else {
+            for (size_t k = 0; k < (size_t)M * n_in; k++) {
+                float v = x[(size_t)m0 * n_in + k];
+                batch[k] = mean ? (v - mean[k % n_in]) / std[k % n_in] : v;
+            }
+        }
+        bp_forward(net, batch, M);
+        const float *o = bp_net_output(net);
+        for (int m = 0; m < M; m++) {
+            const float *row = o + (size_t)m * n_out;
+            if (classes) {
+                int best = 0;
+                for (int j = 1; j < n_out; j++)
+                    if (row[j] > row[best])
+                        best = j;
+                y[m0 + m] = (float)best;
+            } else {
+                memcpy(y + (size_t)(m0 + m) * n_out, row, (size_t)n_out * sizeof *y);
+            }
+        }
     }
-    if (bp_csv_write(out, y, rows, n_out, &err) != BP_OK) {
+    if (bp_csv_write(out, y, rows, width, &err) != BP_OK) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
     rc = 0;
 done:
-    free(x);
-    free(y);
+    free(x), free(y), free(batch), free(idx);
+    bp_dataset_free(ds);
     bp_net_free(net);
     return rc;
 }

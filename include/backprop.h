@@ -129,6 +129,13 @@ float *bp_net_grads(bp_net *net);
 size_t bp_net_weight_offset(const bp_net *net, int l); /* offset of W(l) */
 size_t bp_net_bias_offset(const bp_net *net, int l);   /* offset of b(l) */
 
+/* Input standardisation that belongs to the model: x ← (x − mean)/std per
+ * feature, applied by whoever feeds raw inputs (predict, eval); saved in the
+ * model file's metadata. NULL, NULL removes it. Copies the N(0) values. */
+bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std);
+const float *bp_net_mean(const bp_net *net); /* [N(0)] or NULL */
+const float *bp_net_std(const bp_net *net);  /* [N(0)] or NULL */
+
 /* He initialisation for the ReLU family, Xavier (Glorot uniform) otherwise;
  * biases zero. Deterministic for a given seed. */
 void bp_net_init(bp_net *net, uint64_t seed);
@@ -204,21 +211,54 @@ bp_status bp_scalar_gradient(const bp_net *net, const double *params, const floa
 /* ------------------------------------------------------------------------ */
 
 typedef enum {
-    BP_OPT_SGD = 0, /* θ ← θ − α ∇θ   eq. 49–50 */
+    BP_OPT_SGD = 0,   /* θ ← θ − α ∇θ   eq. 49–50                               */
+    BP_OPT_MOMENTUM,  /* v ← μ v + ∇θ; θ ← θ − α v   (PyTorch's SGD momentum)     */
+    BP_OPT_NESTEROV,  /* v ← μ v + ∇θ; θ ← θ − α (∇θ + μ v)                       */
+    BP_OPT_ADAM,      /* Kingma & Ba, bias-corrected; weight decay added to ∇θ    */
+    BP_OPT_ADAMW,     /* Adam with decoupled weight decay θ ← θ − α λ θ           */
     BP_OPT_COUNT
 } bp_opt_kind;
 
+typedef enum {
+    BP_SCHED_CONSTANT = 0, /* α                                                  */
+    BP_SCHED_STEP,         /* α γ^floor(t / step_size)                           */
+    BP_SCHED_COSINE,       /* min_lr + (α − min_lr)(1 + cos(π t / total_steps))/2 */
+    BP_SCHED_COUNT
+} bp_sched_kind;
+
+/* Zero fields mean "off" (weight decay, clipping, warm-up) or, for
+ * momentum/beta1/beta2/eps, the usual defaults 0.9/0.9/0.999/1e-8. */
 typedef struct {
     bp_opt_kind kind;
-    double lr; /* α */
+    double lr;            /* α, the peak learning rate                       */
+    double momentum;      /* μ for momentum and Nesterov                     */
+    double beta1, beta2;  /* Adam's moment decays                            */
+    double eps;           /* Adam's ε                                        */
+    double weight_decay;  /* λ: L2 (SGD family, Adam) or decoupled (AdamW)   */
+    double clip_norm;     /* > 0: scale ∇ so that its global L2 norm ≤ this  */
+    bp_sched_kind schedule;
+    long warmup_steps;    /* α rises linearly over these first steps         */
+    long total_steps;     /* cosine: the steps the schedule spans            */
+    long step_size;       /* step: steps between decays                      */
+    double gamma;         /* step: the decay factor (0 means 0.1)            */
+    double min_lr;        /* cosine: the floor                               */
 } bp_opt_config;
+
+const char *bp_opt_name(bp_opt_kind k);
+bp_status bp_opt_parse(const char *name, bp_opt_kind *out);     /* sgd momentum nesterov adam adamw */
+const char *bp_sched_name(bp_sched_kind k);
+bp_status bp_sched_parse(const char *name, bp_sched_kind *out); /* constant step cosine */
 
 typedef struct bp_optimizer bp_optimizer;
 
 bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err);
 void bp_optimizer_free(bp_optimizer *opt);
-/* One update of params [n] from grads [n] (the network's two buffers). */
-void bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
+/* One update of params [n] from grads [n] (the network's two buffers):
+ * clipping, then the schedule's rate, then the rule of cfg.kind. grads is
+ * not modified. Returns the global L2 norm of grads before clipping. */
+double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
+double bp_optimizer_lr(const bp_optimizer *opt);  /* the rate the next step will use */
+long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far */
 
 /* Forward, backward and one optimiser step on a batch; loss may be NULL. */
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
@@ -255,8 +295,87 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
 bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, bp_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Data sets (data.c)                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Examples held in their stored type (IDX pixels stay uint8) and converted
+ * per batch by bp_dataset_gather. Either classification (class labels) or
+ * regression (n_out float targets per example). */
+typedef struct bp_dataset bp_dataset;
+
+/* IDX, the MNIST family's format, plain or gzip'ed: DIR/PREFIX-images-idx3-ubyte[.gz]
+ * and DIR/PREFIX-labels-idx1-ubyte[.gz], prefix "train" or "t10k". Pixels are
+ * scaled to [0, 1]. */
+bp_status bp_dataset_load_idx(const char *dir, const char *prefix, bp_dataset **out, bp_error *err);
+/* CSV, one example per row, optional header line (detected: a first line that
+ * is not all numbers). target_cols = 0: the last column is an integer class
+ * label; K > 0: the last K columns are regression targets. */
+bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out, bp_error *err);
+/* FANN's training-data format: "count inputs outputs", then per example a
+ * line of inputs and a line of outputs (float targets). */
+bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err);
+void bp_dataset_free(bp_dataset *ds);
+
+int bp_dataset_n(const bp_dataset *ds);         /* examples */
+int bp_dataset_n_in(const bp_dataset *ds);      /* features */
+int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
+int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
+
+/* Per-feature mean and standard deviation over the examples idx [n]
+ * (std of a constant feature is reported as 1). mean, std [n_in]. */
+void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std);
+
+/* Batch of the examples idx [M]: x [M, n_in] as float, standardised with
+ * (x − mean)/std when mean is not NULL; labels [M] or t [M, n_out] (the
+ * pointer for the other kind is ignored and may be NULL). No allocation. */
+void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
+                       const float *std, float *x, float *t, int32_t *labels);
+
+/* Loss and accuracy of the network on the examples idx [n] of ds, in batches
+ * of the network's maximum batch. accuracy is NaN for regression; confusion,
+ * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
+ * Allocates its batch buffers once per call. */
+bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                      const float *mean, const float *std, double *loss, double *accuracy,
+                      long *confusion);
+
+/* ------------------------------------------------------------------------ */
+/* Plots (plot.c): SVG files a browser shows, written atomically             */
+/* ------------------------------------------------------------------------ */
+
+/* Loss (train, and validation if not NULL) and validation accuracy (if not
+ * NULL) against epoch 1..n: two panels, axes, ticks, labels, legend. */
+bp_status bp_plot_curves(const char *path, int n, const double *train_loss, const double *val_loss,
+                         const double *val_acc, bp_error *err);
+/* Confusion matrix [k, k] (row = true class, column = predicted) as a heat
+ * map with counts in the cells. */
+bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* The seeded generator (xoshiro256**): its state lives with its user        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t s[4];
+} bp_rng;
+
+void bp_rng_seed(bp_rng *r, uint64_t seed);
+uint64_t bp_rng_next(bp_rng *r);
+double bp_rng_uniform(bp_rng *r); /* [0, 1) */
+double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
+/* Fisher–Yates shuffle of idx [n]. */
+void bp_shuffle(bp_rng *r, int32_t *idx, int n);
+
+/* ------------------------------------------------------------------------ */
 /* Build information                                                         */
 /* ------------------------------------------------------------------------ */
+
+/* Threads the BLAS (and so the engine) uses; <= 0 means one per core. */
+void bp_set_threads(int threads);
+
+/* Writes n bytes to path atomically (temporary file, fsync, rename): the
+ * target is either as it was or complete. */
+bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err);
 
 /* The BLAS in use, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell, 2 threads". */
 void bp_blas_info(char *buf, size_t size);

@@ -85,7 +85,18 @@ bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
 /* OpenBLAS's own extensions; declared here so that only this file knows them */
 char *openblas_get_config(void);
 int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
 #endif
+
+void bp_set_threads(int threads)
+{
+#if BP_HAVE_OPENBLAS
+    if (threads > 0)
+        openblas_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+}
 
 void bp_blas_info(char *buf, size_t size)
 {

@@ -36,6 +36,7 @@ struct bp_net {
     float *grads;                       /* [P] same layout                     */
     bp_layer layer[BP_MAX_LAYERS];
 
+    float *mean, *std;                  /* [N(0)] input standardisation or NULL */
     float *work;                        /* one allocation behind z, y, delta   */
     const float *x;                     /* Y(0): the caller's batch, not copied */
     float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
@@ -63,15 +64,6 @@ bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err);
 bp_status bp_atomic_commit(bp_atomic *a, bp_error *err);
 void bp_atomic_abort(bp_atomic *a);
 
-/* The seeded generator (xoshiro256**): its state lives with its user. */
-typedef struct {
-    uint64_t s[4];
-} bp_rng;
-
-void bp_rng_seed(bp_rng *r, uint64_t seed);
-uint64_t bp_rng_next(bp_rng *r);
-double bp_rng_uniform(bp_rng *r); /* [0, 1) */
-double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
 
 /* ------------------------------------------------------------------------ */
 /* Activations (activations.c) and losses (losses.c), float batch passes      */
@@ -94,5 +86,9 @@ void softmax_forward(float *z, float *y, const float *b, int M, int n, float T);
 bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targets tg, int M,
                      float *delta, double *loss);
 
+
+/* data.c: a labelled data set over x [n, n_in] bytes and labels [n], taking
+ * ownership of both; NULL if out of memory. */
+bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t *labels);
 
 #endif

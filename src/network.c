@@ -144,8 +144,37 @@ void bp_net_free(bp_net *net)
     free(net->params);
     free(net->grads);
     free(net->work);
+    free(net->mean);
+    free(net->std);
     free(net);
 }
+
+bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std)
+{
+    free(net->mean);
+    free(net->std);
+    net->mean = net->std = NULL;
+    if (!mean || !std)
+        return BP_OK;
+    size_t n = (size_t)net->sizes[0];
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(mean[i]) || !isfinite(std[i]) || std[i] <= 0)
+            return BP_ERR_ARG;
+    net->mean = malloc(n * sizeof(float));
+    net->std = malloc(n * sizeof(float));
+    if (!net->mean || !net->std) {
+        free(net->mean);
+        free(net->std);
+        net->mean = net->std = NULL;
+        return BP_ERR_NOMEM;
+    }
+    memcpy(net->mean, mean, n * sizeof(float));
+    memcpy(net->std, std, n * sizeof(float));
+    return BP_OK;
+}
+
+const float *bp_net_mean(const bp_net *net) { return net->mean; }
+const float *bp_net_std(const bp_net *net) { return net->std; }
 
 int bp_net_n_layers(const bp_net *net) { return net->L; }
 int bp_net_size(const bp_net *net, int l) { return net->sizes[l]; }

@@ -1,54 +1,320 @@
 /*
  * optim.c — optimisers: what turns the gradient buffer into a step of the
- * parameter buffer. Plain gradient descent (eq. 49–50) today; an optimiser
- * with state (momentum, Adam) adds a kind and its buffers here, and the
- * engine does not change: each sees only the two flat buffers.
+ * parameter buffer. Plain gradient descent (eq. 49–50), SGD with momentum and
+ * with Nesterov momentum, Adam and AdamW, each after an optional clipping of
+ * the gradient's global L2 norm and with a scheduled learning rate (constant,
+ * step, cosine; linear warm-up on top of any).
+ *
+ * The conventions are PyTorch's (torch.optim.SGD/Adam/AdamW,
+ * clip_grad_norm_, StepLR/CosineAnnealingLR) so that numbers can be compared
+ * with it. Every rule is one loop over the flat buffers [P] and sees nothing
+ * of the network; its state (velocity, moments) is float, allocated once at
+ * creation, and a step allocates nothing. Not here: parameter groups,
+ * per-layer rates, skipping non-finite steps (the caller sees the norm).
  */
 #include "internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const char *const opt_names[BP_OPT_COUNT] = {"sgd", "momentum", "nesterov", "adam",
+                                                    "adamw"};
+static const char *const sched_names[BP_SCHED_COUNT] = {"constant", "step", "cosine"};
+
+const char *bp_opt_name(bp_opt_kind k)
+{
+    return (unsigned)k < BP_OPT_COUNT ? opt_names[k] : "unknown";
+}
+
+bp_status bp_opt_parse(const char *name, bp_opt_kind *out)
+{
+    for (int k = 0; k < BP_OPT_COUNT; k++)
+        if (strcmp(name, opt_names[k]) == 0) {
+            *out = (bp_opt_kind)k;
+            return BP_OK;
+        }
+    return BP_ERR_ARG;
+}
+
+const char *bp_sched_name(bp_sched_kind k)
+{
+    return (unsigned)k < BP_SCHED_COUNT ? sched_names[k] : "unknown";
+}
+
+bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
+{
+    for (int k = 0; k < BP_SCHED_COUNT; k++)
+        if (strcmp(name, sched_names[k]) == 0) {
+            *out = (bp_sched_kind)k;
+            return BP_OK;
+        }
+    return BP_ERR_ARG;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Creation                                                                  */
+/* ------------------------------------------------------------------------ */
 
 struct bp_optimizer {
-    bp_opt_config cfg;
-    size_t n; /* parameters it was made for */
+    bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
+    size_t n;          /* P, the parameters it was made for                    */
+    long t;            /* steps taken; the next step is step t (from 0)        */
+    float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
+    float *v;          /* [P] Adam's second moment v; else NULL                */
 };
+
+/* Every field checked once the defaults are in: BP_OK or BP_ERR_ARG with a
+ * one-line message naming the field. */
+static bp_status check_config(const bp_opt_config *c, bp_error *err)
+{
+    if ((unsigned)c->kind >= BP_OPT_COUNT)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: unknown kind %d", (int)c->kind);
+    if ((unsigned)c->schedule >= BP_SCHED_COUNT)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: unknown schedule %d", (int)c->schedule);
+    if (!isfinite(c->lr) || c->lr <= 0)
+        return bp_fail(err, BP_ERR_ARG, "learning rate %g is not a finite positive number", c->lr);
+    if (!(c->momentum >= 0 && c->momentum < 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: momentum %g is not in [0, 1)", c->momentum);
+    if (!(c->beta1 >= 0 && c->beta1 < 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: beta1 %g is not in [0, 1)", c->beta1);
+    if (!(c->beta2 >= 0 && c->beta2 < 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: beta2 %g is not in [0, 1)", c->beta2);
+    if (!isfinite(c->eps) || c->eps <= 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: eps %g is not a finite positive number", c->eps);
+    if (!isfinite(c->weight_decay) || c->weight_decay < 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: weight decay %g is not finite and >= 0",
+                       c->weight_decay);
+    if (!isfinite(c->clip_norm) || c->clip_norm < 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: clip norm %g is not finite and >= 0",
+                       c->clip_norm);
+    if (c->warmup_steps < 0 || c->total_steps < 0 || c->step_size < 0)
+        return bp_fail(err, BP_ERR_ARG,
+                       "optimiser: warm-up %ld, total %ld and step size %ld must be >= 0",
+                       c->warmup_steps, c->total_steps, c->step_size);
+    if (!isfinite(c->gamma) || c->gamma <= 0 || c->gamma > 1)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: step decay gamma %g is not in (0, 1]",
+                       c->gamma);
+    if (!(c->min_lr >= 0 && c->min_lr <= c->lr))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: min_lr %g is not in [0, lr = %g]", c->min_lr,
+                       c->lr);
+    if (c->schedule == BP_SCHED_STEP && c->step_size <= 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: the step schedule needs step_size > 0");
+    if (c->schedule == BP_SCHED_COSINE && c->total_steps <= 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: the cosine schedule needs total_steps > 0");
+    return BP_OK;
+}
 
 bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err)
 {
-    if ((unsigned)cfg->kind >= BP_OPT_COUNT) {
-        bp_fail(err, BP_ERR_ARG, "unknown optimiser");
+    if (!cfg) {
+        bp_fail(err, BP_ERR_ARG, "optimiser: no configuration");
         return NULL;
     }
-    if (!isfinite(cfg->lr) || cfg->lr <= 0) {
-        bp_fail(err, BP_ERR_ARG, "learning rate %g is not a finite positive number", cfg->lr);
+    bp_opt_config c = *cfg;
+    if (c.momentum == 0) c.momentum = 0.9;
+    if (c.beta1 == 0) c.beta1 = 0.9;
+    if (c.beta2 == 0) c.beta2 = 0.999;
+    if (c.eps == 0) c.eps = 1e-8;
+    if (c.gamma == 0) c.gamma = 0.1;
+    if (check_config(&c, err) != BP_OK)
         return NULL;
-    }
+
+    size_t buffers = c.kind == BP_OPT_SGD ? 0 : c.kind <= BP_OPT_NESTEROV ? 1 : 2;
     bp_optimizer *opt = calloc(1, sizeof *opt);
-    if (!opt) {
-        bp_fail(err, BP_ERR_NOMEM, "out of memory");
+    if (!opt || n_params > SIZE_MAX / sizeof(float) / 2) {
+        free(opt);
+        bp_fail(err, BP_ERR_NOMEM, "optimiser: out of memory for %zu parameters", n_params);
         return NULL;
     }
-    opt->cfg = *cfg;
+    opt->cfg = c;
     opt->n = n_params;
+    if (buffers && n_params) {
+        /* one zeroed allocation behind m and v: v(0) = m(0) = 0 */
+        opt->m = calloc(buffers * n_params, sizeof(float));
+        if (!opt->m) {
+            free(opt);
+            bp_fail(err, BP_ERR_NOMEM, "optimiser: out of memory for %zu parameters", n_params);
+            return NULL;
+        }
+        if (buffers == 2)
+            opt->v = opt->m + n_params;
+    }
     return opt;
 }
 
-void bp_optimizer_free(bp_optimizer *opt) { free(opt); }
-
-void bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n)
+void bp_optimizer_free(bp_optimizer *opt)
 {
-    switch (opt->cfg.kind) {
-    case BP_OPT_SGD: {
-        /* W ← W − α ∇W, b ← b − α ∇b   eq. 49–50, one loop over the flat buffer */
-        float lr = (float)opt->cfg.lr;
-        for (size_t k = 0; k < n; k++)
-            params[k] -= lr * grads[k];
+    if (!opt)
+        return;
+    free(opt->m); /* v lives in the same allocation */
+    free(opt);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Schedule                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* α_t for step t (from 0):
+ *   constant  α
+ *   step      α γ^floor(t / step_size)                      (StepLR)
+ *   cosine    η + (α − η)(1 + cos(π min(t, T) / T)) / 2      (SGDR without restarts)
+ * then, for t < warm-up W, times (t + 1) / W. */
+static double sched_rate(const bp_opt_config *c, long t)
+{
+    double a = c->lr;
+    switch (c->schedule) {
+    case BP_SCHED_CONSTANT: break;
+    case BP_SCHED_STEP: a = c->lr * pow(c->gamma, (double)(t / c->step_size)); break;
+    case BP_SCHED_COSINE: {
+        double f = (double)(t < c->total_steps ? t : c->total_steps) / (double)c->total_steps;
+        a = c->min_lr + (c->lr - c->min_lr) * (1 + cos(PI * f)) / 2;
+        break;
+    }
+    case BP_SCHED_COUNT: break;
+    }
+    if (t < c->warmup_steps)
+        a *= (double)(t + 1) / (double)c->warmup_steps;
+    return a;
+}
+
+double bp_optimizer_lr(const bp_optimizer *opt) { return sched_rate(&opt->cfg, opt->t); }
+
+long bp_optimizer_steps(const bp_optimizer *opt) { return opt->t; }
+
+/* ------------------------------------------------------------------------ */
+/* Update rules: one loop each over params [n]                               */
+/* ------------------------------------------------------------------------ */
+
+/* In every rule the gradient used is ĝ = c g + λ θ: c the clipping factor
+ * (1 when not clipping), λ the L2 weight decay added to the gradient as
+ * PyTorch does (0 for AdamW, whose decay is decoupled). */
+
+/* θ ← θ − α ĝ   eq. 49–50 */
+static void sgd_update(float *p, const float *g, size_t n, float lr, float c, float wd)
+{
+    for (size_t k = 0; k < n; k++)
+        p[k] -= lr * (c * g[k] + wd * p[k]);
+}
+
+/* v ← μ v + ĝ;  θ ← θ − α v   (heavy ball, PyTorch's SGD momentum, no dampening) */
+static void momentum_update(float *p, float *v, const float *g, size_t n, float lr, float c,
+                            float wd, float mu)
+{
+    for (size_t k = 0; k < n; k++) {
+        float gk = c * g[k] + wd * p[k];
+        v[k] = mu * v[k] + gk;
+        p[k] -= lr * v[k];
+    }
+}
+
+/* v ← μ v + ĝ;  θ ← θ − α (ĝ + μ v)   (Nesterov as Sutskever et al. 2013
+ * rewrite it, PyTorch's nesterov=True) */
+static void nesterov_update(float *p, float *v, const float *g, size_t n, float lr, float c,
+                            float wd, float mu)
+{
+    for (size_t k = 0; k < n; k++) {
+        float gk = c * g[k] + wd * p[k];
+        v[k] = mu * v[k] + gk;
+        p[k] -= lr * (gk + mu * v[k]);
+    }
+}
+
+/* Adam (Kingma & Ba 2015, alg. 1), step t from 1:
+ *   m ← β1 m + (1 − β1) ĝ;  v ← β2 v + (1 − β2) ĝ²
+ *   θ ← θ − α m̂ / (√v̂ + ε),  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
+ * with the corrections folded in as PyTorch does: a = α / (1 − β1^t),
+ * r = 1 / √(1 − β2^t), θ ← θ − a m / (r √v + ε). AdamW (Loshchilov & Hutter
+ * 2019) first shrinks θ ← (1 − α λ) θ = decay θ; Adam passes decay = 1. */
+typedef struct {
+    float a, r, eps;   /* α / (1 − β1^t), 1 / √(1 − β2^t), ε */
+    float b1, b2;      /* β1, β2                             */
+    float c1, c2;      /* 1 − β1, 1 − β2                     */
+    float c, wd;       /* clipping factor, λ in ĝ            */
+    float decay;       /* 1 − α λ (AdamW) or 1 (Adam)        */
+} adam_coef;
+
+static void adam_update(float *p, float *m, float *v, const float *g, size_t n, adam_coef q)
+{
+    for (size_t k = 0; k < n; k++) {
+        float th = q.decay * p[k];
+        float gk = q.c * g[k] + q.wd * th;
+        m[k] = q.b1 * m[k] + q.c1 * gk;
+        v[k] = q.b2 * v[k] + q.c2 * gk * gk;
+        p[k] = th - q.a * m[k] / (q.r * sqrtf(v[k]) + q.eps);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* One step                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* n must be the P the optimiser was created for: any other n is a
+ * programming error, answered with NAN and nothing changed (no update, the
+ * step count stays). */
+double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n)
+{
+    if (n != opt->n)
+        return NAN;
+    const bp_opt_config *cfg = &opt->cfg;
+
+    /* ‖g‖ in double; above clip_norm the gradient is scaled by clip_norm/‖g‖
+     * inside the loops (grads is const). A NaN/Inf norm is not clipped and
+     * is returned for the caller to see. */
+    double ss = 0;
+    for (size_t k = 0; k < n; k++)
+        ss += (double)grads[k] * grads[k];
+    double norm = sqrt(ss);
+    float c = 1;
+    if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
+        c = (float)(cfg->clip_norm / norm);
+
+    double lr = sched_rate(cfg, opt->t);
+    opt->t++;
+    float wd = (float)cfg->weight_decay;
+
+    switch (cfg->kind) {
+    case BP_OPT_SGD: sgd_update(params, grads, n, (float)lr, c, wd); break;
+    case BP_OPT_MOMENTUM:
+        momentum_update(params, opt->m, grads, n, (float)lr, c, wd, (float)cfg->momentum);
+        break;
+    case BP_OPT_NESTEROV:
+        nesterov_update(params, opt->m, grads, n, (float)lr, c, wd, (float)cfg->momentum);
+        break;
+    case BP_OPT_ADAM:
+    case BP_OPT_ADAMW: {
+        int decoupled = cfg->kind == BP_OPT_ADAMW;
+        double t = (double)opt->t; /* from 1 */
+        adam_coef q = {
+            .a = (float)(lr / (1 - pow(cfg->beta1, t))),
+            .r = (float)(1 / sqrt(1 - pow(cfg->beta2, t))),
+            .eps = (float)cfg->eps,
+            .b1 = (float)cfg->beta1,
+            .b2 = (float)cfg->beta2,
+            .c1 = (float)(1 - cfg->beta1),
+            .c2 = (float)(1 - cfg->beta2),
+            .c = c,
+            .wd = decoupled ? 0.0f : wd,
+            .decay = decoupled ? (float)(1 - lr * cfg->weight_decay) : 1.0f,
+        };
+        adam_update(params, opt->m, opt->v, grads, n, q);
         break;
     }
     case BP_OPT_COUNT: break;
     }
+    return norm;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Training step                                                             */
+/* ------------------------------------------------------------------------ */
 
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                         double *loss)
@@ -56,7 +322,7 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     bp_status s = bp_forward(net, x, M);
     if (s == BP_OK)
         s = bp_backward(net, tg, loss);
-    if (s == BP_OK)
-        bp_optimizer_step(opt, net->params, net->grads, net->n_params);
+    if (s == BP_OK) /* the norm is not needed here: a diverging loss shows the same */
+        (void)bp_optimizer_step(opt, net->params, net->grads, net->n_params);
     return s;
 }

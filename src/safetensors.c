@@ -89,6 +89,28 @@ static bool add(cJSON *obj, const char *key, cJSON *item)
     return false;
 }
 
+/* "v0,v1,..." with the shortest decimals that read back as the same floats */
+static cJSON *float_list(const float *v, int n)
+{
+    char *buf = malloc((size_t)n * 16 + 1), *p = buf;
+    if (!buf)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        int prec = 1;
+        while (prec < 9) {
+            char tmp[32];
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v[i]);
+            if (strtof(tmp, NULL) == v[i])
+                break;
+            prec++;
+        }
+        p += sprintf(p, "%s%.*g", i ? "," : "", prec, v[i]);
+    }
+    cJSON *item = cJSON_CreateString(buf);
+    free(buf);
+    return item;
+}
+
 /* format, sizes, activations, loss, temperature (where T != 1), leaky_slope
  * (where not the default), loss_value (gradient files only). */
 static bool add_metadata(cJSON *meta, const bp_net *net, const double *loss_value)
@@ -119,6 +141,9 @@ static bool add_metadata(cJSON *meta, const bp_net *net, const double *loss_valu
         format_double(num, *loss_value);
         ok = add(meta, "loss_value", cJSON_CreateString(num));
     }
+    if (ok && bp_net_mean(net)) /* the model's input standardisation, N(0) floats each */
+        ok = add(meta, "standardize_mean", float_list(bp_net_mean(net), bp_net_size(net, 0))) &&
+             add(meta, "standardize_std", float_list(bp_net_std(net), bp_net_size(net, 0)));
     return ok;
 }
 
@@ -230,6 +255,7 @@ typedef struct {
     bp_act acts[BP_MAX_LAYERS];
     bp_loss loss;
     double T, slope;
+    float *mean, *std;         /* [N(0)] standardisation, or NULL */
     slot t[2 * BP_MAX_LAYERS]; /* [2l + kind] */
 } model;
 
@@ -356,6 +382,29 @@ static bool parse_decimal(const char *s, double *out)
     return *end == '\0' && isfinite(*out);
 }
 
+/* Exactly N(0) finite decimals separated by commas, into a malloc'ed array. */
+static bp_status parse_floats(model *m, const char *key, const char *s, float **out)
+{
+    int n = m->sizes[0];
+    float *v = malloc((size_t)n * sizeof *v);
+    if (!v)
+        return fail(m, BP_ERR_NOMEM, "out of memory");
+    *out = v;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        if (i && *s++ != ',')
+            return fail(m, BP_ERR_FORMAT, "%s: expected %d comma-separated numbers", key, n);
+        errno = 0;
+        v[i] = strtof(s, &end);
+        if (end == s || errno == ERANGE || !isfinite(v[i]) || *s == ' ')
+            return fail(m, BP_ERR_FORMAT, "%s: entry %d is not a finite number", key, i + 1);
+        s = end;
+    }
+    if (*s)
+        return fail(m, BP_ERR_FORMAT, "%s: more than %d numbers", key, n);
+    return BP_OK;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -416,6 +465,19 @@ static bp_status parse_meta(model *m, const cJSON *meta)
     if (c && !parse_decimal(c->valuestring, &m->slope))
         return fail(m, BP_ERR_FORMAT, "leaky_slope \"%.*s\": expected a finite number", SHOW,
                     c->valuestring);
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(meta, "standardize_mean");
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(meta, "standardize_std");
+    if (!cm != !cs)
+        return fail(m, BP_ERR_FORMAT, "standardize_mean and standardize_std come together");
+    if (cm) {
+        s = parse_floats(m, "standardize_mean", cm->valuestring, &m->mean);
+        if (s == BP_OK)
+            s = parse_floats(m, "standardize_std", cs->valuestring, &m->std);
+        for (int i = 0; s == BP_OK && i < m->sizes[0]; i++)
+            if (!(m->std[i] > 0))
+                s = fail(m, BP_ERR_FORMAT, "standardize_std: entry %d is not positive", i + 1);
+        return s;
+    }
     return BP_OK;
 }
 
@@ -675,6 +737,8 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     if (!net) /* what the header alone cannot show: output/loss pairing, memory */
         return fail(m, BP_ERR_FORMAT, "%s", e.msg[0] ? e.msg : "not a valid network");
     s = read_data(m, f, order, net);
+    if (s == BP_OK && m->mean && bp_net_set_standardize(net, m->mean, m->std) != BP_OK)
+        s = fail(m, BP_ERR_NOMEM, "out of memory");
     if (s != BP_OK) {
         bp_net_free(net);
         return s;
@@ -697,5 +761,7 @@ bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error 
         return bp_fail(err, BP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     bp_status s = load(&m, f, max_batch, out);
     fclose(f);
+    free(m.mean);
+    free(m.std);
     return s;
 }

@@ -132,6 +132,19 @@ bp_status bp_atomic_commit(bp_atomic *a, bp_error *err)
     return BP_OK;
 }
 
+bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err)
+{
+    bp_atomic a;
+    bp_status s = bp_atomic_open(&a, path, err);
+    if (s != BP_OK)
+        return s;
+    if (fwrite(data, 1, n, a.f) != n) {
+        bp_atomic_abort(&a);
+        return bp_fail(err, BP_ERR_IO, "%s: write failed", path);
+    }
+    return bp_atomic_commit(&a, err);
+}
+
 /* ------------------------------------------------------------------------ */
 /* xoshiro256** seeded through splitmix64                                    */
 /* ------------------------------------------------------------------------ */
@@ -173,4 +186,14 @@ double bp_rng_normal(bp_rng *r)
     /* Box–Muller; 1 - u keeps the logarithm's argument in (0, 1] */
     double u = 1.0 - bp_rng_uniform(r), v = bp_rng_uniform(r);
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+void bp_shuffle(bp_rng *r, int32_t *idx, int n)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(bp_rng_next(r) % (uint64_t)(i + 1));
+        int32_t keep = idx[i];
+        idx[i] = idx[j];
+        idx[j] = keep;
+    }
 }

@@ -41,7 +41,7 @@ int main(void)
         CHECK_CLOSE(g[0], 0.000438568, 1e-6, "dE/dw1 (eq. 17, 26)");
 
         /* one step of eq. 49 with α = 0.5 */
-        bp_opt_config oc = {BP_OPT_SGD, 0.5};
+        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.5};
         bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
         float before[12], grad[12];
         memcpy(before, bp_net_params(net), sizeof before);
@@ -66,7 +66,7 @@ int main(void)
         bp_net *net = bp_net_create(&cfg, 4, NULL);
         bp_net_init(net, 3);
         const float X[8] = {0, 0, 0, 1, 1, 0, 1, 1}, Y[4] = {0, 1, 1, 0};
-        bp_opt_config oc = {BP_OPT_SGD, 0.5};
+        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.5};
         bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
         double first = 0, last = 0;
         for (int step = 0; step < 3000; step++) {
@@ -84,7 +84,7 @@ int main(void)
     }
 
     /* a bad learning rate is refused */
-    bp_opt_config bad = {BP_OPT_SGD, -1};
+    bp_opt_config bad = {.kind = BP_OPT_SGD, .lr = -1};
     bp_error err;
     CHECK(bp_optimizer_create(&bad, 10, &err) == NULL && err.msg[0], "negative rate");
     CHECK_DONE();

@@ -1,0 +1,145 @@
+/*
+ * cmd_eval.c — `backprop eval`: a model measured on a data set: loss,
+ * accuracy, per-class precision and recall, the confusion matrix (table,
+ * JSON, SVG heat map). The model's own standardisation is applied.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cli_opt opts[] = {
+    {"model", "FILE", NULL, "model file (safetensors)", NULL},
+    {"data", "D", NULL, "fashion-mnist, mnist, an IDX folder, a .csv or a FANN file", NULL},
+    {"split", "NAME", "test", "test or train (IDX data sets; files have one split)", NULL},
+    {"target-cols", "K", "0", "CSV: 0 = last column is a class label; K = last K columns", NULL},
+    {"plot", "FILE", NULL, "draw the confusion matrix as an SVG heat map", NULL},
+    {"json", NULL, NULL, "print the results as one JSON object", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static cli_command cmd = {"eval", "Evaluates a model on a data set.",
+                          "--model M --data D [--split test] [--json] [--plot confusion.svg]",
+                          opts};
+
+int cmd_eval(int argc, char **argv)
+{
+    int r = cli_parse(&cmd, argc, argv);
+    if (r <= 0)
+        return r < 0;
+    const char *model, *data, *split = cli_get(&cmd, "split");
+    long target_cols;
+    if (cli_require(&cmd, "model", &model) || cli_require(&cmd, "data", &data))
+        return 1;
+    if (strcmp(split, "test") != 0 && strcmp(split, "train") != 0)
+        return cli_error(&cmd, "--split: '%s' is neither test nor train", split);
+    if (cli_int(cli_get(&cmd, "target-cols"), 0, BP_MAX_WIDTH, &target_cols))
+        return cli_error(&cmd, "--target-cols: '%s' is not a count", cli_get(&cmd, "target-cols"));
+
+    bp_dataset *ds = NULL;
+    bp_net *net = NULL;
+    bp_error err;
+    int32_t *idx = NULL;
+    long *conf = NULL;
+    int rc = 1, test = strcmp(split, "test") == 0;
+    if (cli_load_data(&cmd, data, test, (int)target_cols, &ds))
+        goto done;
+    if (!ds && cli_load_data(&cmd, data, 0, (int)target_cols, &ds)) /* a file: its one split */
+        goto done;
+    if (bp_model_load(model, 1024, &net, &err) != BP_OK) {
+        cli_error(&cmd, "%s", err.msg);
+        goto done;
+    }
+    int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
+    int labelled = bp_dataset_has_labels(ds);
+    if (bp_dataset_n_in(ds) != bp_net_size(net, 0) ||
+        (labelled ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)) {
+        cli_error(&cmd, "%s: examples of %d features and %d %s do not fit %s (%d inputs, %d "
+                        "outputs)", data, bp_dataset_n_in(ds), bp_dataset_n_out(ds),
+                  labelled ? "classes" : "targets", model, bp_net_size(net, 0), k);
+        goto done;
+    }
+    if (labelled && bp_net_loss(net) != BP_LOSS_SOFTMAX_CE) {
+        cli_error(&cmd, "%s: class labels need a softmax_ce model", data);
+        goto done;
+    }
+    idx = malloc((size_t)n * sizeof *idx);
+    conf = labelled ? calloc((size_t)k * k, sizeof *conf) : NULL;
+    if (!idx || (labelled && !conf)) {
+        cli_error(&cmd, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    double loss, acc;
+    if (bp_evaluate(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &loss, &acc, conf) !=
+        BP_OK) {
+        cli_error(&cmd, "%s: evaluation failed", data);
+        goto done;
+    }
+    if (cli_get(&cmd, "plot") && labelled &&
+        bp_plot_confusion(cli_get(&cmd, "plot"), k, conf, &err) != BP_OK) {
+        cli_error(&cmd, "%s", err.msg);
+        goto done;
+    }
+
+    int json = cli_flag(&cmd, "json");
+    if (json) {
+        printf("{\"examples\": %d, \"loss\": %.17g, ", n, loss);
+        if (labelled)
+            printf("\"accuracy\": %.17g, \"classes\": [", acc);
+        else
+            printf("\"accuracy\": null, \"classes\": [], \"confusion\": null}\n");
+    } else {
+        printf("%d examples  loss %.6f", n, loss);
+        if (labelled)
+            printf("  accuracy %.4f\n\nclass  precision  recall  support\n", acc);
+        else
+            printf("\n");
+    }
+    for (int c = 0; labelled && c < k; c++) {
+        long tp = conf[(size_t)c * k + c], row = 0, col = 0;
+        for (int j = 0; j < k; j++) {
+            row += conf[(size_t)c * k + j];
+            col += conf[(size_t)j * k + c];
+        }
+        double prec = col ? (double)tp / col : NAN, rec = row ? (double)tp / row : NAN;
+        if (json) {
+            printf("%s{\"class\": %d, ", c ? ", " : "", c);
+            printf(isfinite(prec) ? "\"precision\": %.17g, " : "\"precision\": null, ", prec);
+            printf(isfinite(rec) ? "\"recall\": %.17g, " : "\"recall\": null, ", rec);
+            printf("\"support\": %ld}", row);
+        } else {
+            printf("%5d  %9.4f  %6.4f  %7ld\n", c, prec, rec, row);
+        }
+    }
+    if (labelled && json) {
+        printf("], \"confusion\": [");
+        for (int i = 0; i < k; i++) {
+            printf("%s[", i ? ", " : "");
+            for (int j = 0; j < k; j++)
+                printf("%s%ld", j ? ", " : "", conf[(size_t)i * k + j]);
+            printf("]");
+        }
+        printf("]}\n");
+    } else if (labelled) {
+        printf("\nconfusion matrix (row = true class, column = predicted)\n     ");
+        for (int j = 0; j < k; j++)
+            printf("%6d", j);
+        for (int i = 0; i < k; i++) {
+            printf("\n%5d", i);
+            for (int j = 0; j < k; j++)
+                printf("%6ld", conf[(size_t)i * k + j]);
+        }
+        printf("\n");
+    }
+    rc = 0;
+done:
+    free(idx);
+    free(conf);
+    bp_net_free(net);
+    bp_dataset_free(ds);
+    return rc;
+}

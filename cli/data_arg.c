@@ -1,0 +1,42 @@
+/*
+ * data_arg.c — what --data names: a packaged data set (fashion-mnist, mnist:
+ * Debian's /usr/share/datasets/NAME), a folder of IDX files, a CSV file
+ * (*.csv) or a FANN training-data file (anything else).
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DATASETS "/usr/share/datasets"
+
+int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
+                  bp_dataset **out)
+{
+    char dir[4096];
+    struct stat st;
+    bp_error err;
+    bp_status s;
+    *out = NULL;
+    if (strcmp(spec, "fashion-mnist") == 0 || strcmp(spec, "mnist") == 0) {
+        snprintf(dir, sizeof dir, DATASETS "/%s", spec);
+        if (stat(dir, &st) != 0)
+            return cli_error(cmd, "%s: not found (Debian: apt-get install dataset-%s)", dir, spec);
+        spec = dir;
+    }
+    if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
+        s = bp_dataset_load_idx(spec, test ? "t10k" : "train", out, &err);
+    } else if (test) {
+        return 0; /* a single file has no test split */
+    } else {
+        size_t n = strlen(spec);
+        if (n > 4 && strcmp(spec + n - 4, ".csv") == 0)
+            s = bp_dataset_load_csv(spec, target_cols, out, &err);
+        else
+            s = bp_dataset_load_fann(spec, out, &err);
+    }
+    if (s != BP_OK)
+        return cli_error(cmd, "%s", err.msg);
+    return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * evaluate.c — a trained network measured on a data set: mean loss,
+ * accuracy (classification), and the confusion matrix. Forward passes only,
+ * in batches of the network's maximum batch.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                      const float *mean, const float *std, double *loss, double *accuracy,
+                      long *confusion)
+{
+    int B = net->max_batch, n_in = net->sizes[0], k = net->sizes[net->L];
+    int labelled = bp_dataset_has_labels(ds);
+    if (n < 1 || bp_dataset_n_in(ds) != n_in || (!labelled && bp_dataset_n_out(ds) != k))
+        return BP_ERR_SHAPE;
+    float *x = malloc((size_t)B * n_in * sizeof *x);
+    float *t = labelled ? NULL : malloc((size_t)B * k * sizeof *t);
+    int32_t *lab = labelled ? malloc((size_t)B * sizeof *lab) : NULL;
+    if (!x || (labelled ? !lab : !t)) {
+        free(x), free(t), free(lab);
+        return BP_ERR_NOMEM;
+    }
+    if (confusion)
+        memset(confusion, 0, (size_t)k * k * sizeof *confusion);
+
+    double total = 0;
+    long correct = 0;
+    bp_status s = BP_OK;
+    for (int m0 = 0; m0 < n && s == BP_OK; m0 += B) {
+        int M = n - m0 < B ? n - m0 : B;
+        bp_dataset_gather(ds, idx + m0, M, mean, std, x, t, lab);
+        bp_forward(net, x, M);
+        double l;
+        s = bp_loss_value(net, (bp_targets){t, lab}, &l);
+        total += l * M;
+        for (int m = 0; labelled && s == BP_OK && m < M; m++) {
+            const float *y = net->y[net->L] + (size_t)m * k;
+            int best = 0;
+            for (int j = 1; j < k; j++)
+                if (y[j] > y[best])
+                    best = j;
+            correct += best == lab[m];
+            if (confusion)
+                confusion[(size_t)lab[m] * k + best]++;
+        }
+    }
+    free(x), free(t), free(lab);
+    if (s != BP_OK)
+        return s;
+    *loss = total / n;
+    if (accuracy)
+        *accuracy = labelled ? (double)correct / n : NAN;
+    return BP_OK;
+}
