@@ -30,7 +30,7 @@ expect_ok() {
 expect_ok version "$bp" --version
 grep -q '^BLAS: ' "$d/stdout" || bad "--version names no BLAS"
 expect_ok help "$bp" --help
-for c in init grad predict explain; do
+for c in init grad predict explain train eval; do
     expect_ok "$c --help" "$bp" "$c" --help
     grep -Eq 'default|required' "$d/stdout" || bad "$c --help shows no defaults"
 done
@@ -57,6 +57,34 @@ grep -q '"loss": 0.2983711' "$d/stdout" || bad "explain: $(cat "$d/stdout")"
 expect_ok explain "$bp" explain
 grep -q 'eq. 26' "$d/stdout" || bad "explain shows no eq. 26"
 expect_ok "explain softmax" "$bp" explain --layers 3,4,3 --act relu --loss softmax_ce --temperature 2 --seed 3
+
+# training on a small CSV data set (two blobs, header line, label last)
+awk 'BEGIN { srand(5); print "a,b,label";
+             for (i = 0; i < 200; i++) { c = i % 2; printf "%.4f,%.4f,%d\n", c * 2 + rand(), c * 2 - rand(), c } }' \
+    >"$d/blobs.csv"
+tr="train --data $d/blobs.csv --layers 2,8,2 --act tanh --loss softmax_ce --opt adam --lr 0.05 --batch 16 --epochs 5 --seed 3"
+expect_ok "train json" "$bp" $tr --out "$d/b1.safetensors" --json --metrics "$d/b.csv" --plot "$d/b.svg"
+grep -q '"val_accuracy": ' "$d/stdout" && grep -q '"examples_per_s": ' "$d/stdout" || bad "train --json: $(cat "$d/stdout")"
+[ "$(grep -o '"epoch": ' "$d/stdout" | wc -l)" -eq 5 ] || bad "train --json has not 5 epochs"
+head -1 "$d/b.csv" | grep -q '^epoch,train_loss,val_loss,val_accuracy,examples_per_s,seconds' || bad "metrics header"
+[ "$(wc -l <"$d/b.csv")" -eq 6 ] || bad "metrics rows"
+grep -q '</svg>' "$d/b.svg" || bad "plot not written"
+expect_ok "train again" "$bp" $tr --out "$d/b2.safetensors"
+cmp -s "$d/b1.safetensors" "$d/b2.safetensors" || bad "same seed, different model"
+expect_ok "train standardize" "$bp" $tr --standardize --out "$d/b3.safetensors"
+expect_ok "eval" "$bp" eval --model "$d/b1.safetensors" --data "$d/blobs.csv" --json --plot "$d/c.svg"
+grep -q '"accuracy": ' "$d/stdout" && grep -q '"confusion": \[\[' "$d/stdout" || bad "eval --json: $(cat "$d/stdout")"
+acc=$(sed 's/.*"accuracy": \([0-9.]*\).*/\1/' "$d/stdout")
+awk -v a="$acc" 'BEGIN { exit !(a > 0.95) }' || bad "blobs accuracy $acc"
+cut -d, -f1,2 "$d/blobs.csv" | tail -n +2 >"$d/bx.csv"
+expect_ok "predict classes" "$bp" predict --model "$d/b3.safetensors" --input "$d/bx.csv" --classes
+[ "$(sort -u "$d/stdout" | tr '\n' ' ')" = "0 1 " ] || bad "predict --classes: $(sort -u "$d/stdout" | head -3)"
+# after epoch 1 the rate is ~0, so the validation loss stops improving
+expect_ok "early stop" "$bp" train --data "$d/blobs.csv" --layers 2,8,2 --opt sgd --lr 0.1 --schedule step --step-epochs 1 --gamma 1e-12 --epochs 50 --patience 2 --out "$d/b4.safetensors"
+grep -q 'early stop.*keeping epoch' "$d/stdout" || bad "no early stop: $(tail -2 "$d/stdout")"
+"$bp" train --data "$d/blobs.csv" --layers 2,8,2 --opt sgd --lr 1e30 --epochs 3 --out "$d/b5.safetensors" >/dev/null 2>"$d/stderr"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <"$d/stderr")" -eq 1 ] && grep -q diverged "$d/stderr" && [ ! -e "$d/b5.safetensors" ]; then ok; else bad "divergence: exit $rc: $(cat "$d/stderr")"; fi
 
 # bad input: one line, exit 1, nothing written
 m="$d/m.safetensors" x="$d/x.csv" t="$d/t.csv" o="$d/out.safetensors"
