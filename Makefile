@@ -5,9 +5,10 @@ JOBS ?= $(shell nproc)
 
 # Debian packages: the toolchain, OpenBLAS (CBLAS), cJSON (model headers),
 # zlib (gzip'ed data sets), and Python with PyTorch for the outside
-# gradient oracle (tests/torch_check.py; its test skips without it).
+# gradient oracle (tests/torch_check.py; its test skips without it), and
+# Fashion-MNIST for the main job.
 DEPS = build-essential cmake pkg-config libopenblas-dev libcjson-dev zlib1g-dev \
-       python3 python3-torch
+       python3 python3-torch dataset-fashion-mnist
 
 .PHONY: all deps test asan install clean
 
