@@ -19,6 +19,16 @@ typedef struct {
     const char *value; /* set by cli_parse: the default or what was given */
 } cli_opt;
 
+/* The options that describe a network (read by cli_network_config), with the
+ * command's own defaults; used by init, train and explain. */
+#define CLI_NETWORK_OPTS(layers_def, act_def, out_act_def, loss_def)                        \
+    {"layers", "N0,N1,...", layers_def, "widths of every layer, input first", NULL},          \
+    {"act", "NAME[,...]", act_def, "hidden activation, or one per non-input layer", NULL},    \
+    {"out-act", "NAME", out_act_def, "output activation with --loss mse", NULL},              \
+    {"loss", "NAME", loss_def, "mse, softmax_ce or sigmoid_bce", NULL},                       \
+    {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},                          \
+    {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0 (eq. 29)", NULL}
+
 typedef struct {
     const char *name;    /* e.g. "grad" */
     const char *summary; /* one line */

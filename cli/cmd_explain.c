@@ -18,12 +18,7 @@
 #include <string.h>
 
 static cli_opt opts[] = {
-    {"layers", "N0,N1,...", "2,2,2", "widths of every layer, input first (at most 16 each)", NULL},
-    {"act", "NAME[,...]", "sigmoid", "hidden activation, or one per non-input layer", NULL},
-    {"out-act", "NAME", "sigmoid", "output activation with --loss mse", NULL},
-    {"loss", "NAME", "mse", "mse, softmax_ce or sigmoid_bce", NULL},
-    {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},
-    {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0 (eq. 29)", NULL},
+    CLI_NETWORK_OPTS("2,2,2", "sigmoid", "sigmoid", "mse"),
     {"seed", "S", NULL, "weights from this seed, input x_i = i/(N0+1) "
                         "(default: the hand-worked numbers for 2,2,2, seed 0 otherwise)", NULL},
     {"lr", "ALPHA", "0.5", "learning rate of the update shown (eq. 49-50)", NULL},

@@ -7,12 +7,7 @@
 #include <stdio.h>
 
 static cli_opt opts[] = {
-    {"layers", "N0,N1,...", NULL, "widths of every layer, input first", NULL},
-    {"act", "NAME[,...]", "relu", "hidden activation, or one per non-input layer", NULL},
-    {"out-act", "NAME", "identity", "output activation with --loss mse", NULL},
-    {"loss", "NAME", "softmax_ce", "mse, softmax_ce or sigmoid_bce", NULL},
-    {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},
-    {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0 (eq. 29)", NULL},
+    CLI_NETWORK_OPTS(NULL, "relu", "identity", "softmax_ce"),
     {"seed", "S", "1", "seed of the weight initialisation", NULL},
     {"out", "FILE", NULL, "model file to write (safetensors)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
