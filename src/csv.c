@@ -1,15 +1,18 @@
 /*
  * csv.c — the numeric CSV that carries inputs, targets and outputs.
  *
- * A strict reader: no header, comma-separated numbers, the same number of
+ * A strict reader: comma-separated numbers, the same number of
  * columns on every row, every value a finite float; spaces and tabs around a
  * value, CRLF line ends and blank lines at the very end are tolerated. Any
  * other deviation is an error naming the line, the column and the token —
  * a bad file is never guessed at. A writer that prints the shortest decimal
  * that reads back as the same float, so write→read is bit-exact.
  *
- * Deliberately not a general CSV library: no quoting, no header, no text
- * fields, no locale, no missing values.
+ * The same reader serves the data sets (data.c), where a header line is
+ * allowed, and its number parser serves the FANN reader.
+ *
+ * Deliberately not a general CSV library: no quoting, no text fields, no
+ * locale, no missing values.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
@@ -28,9 +31,7 @@
 
 #define TOKEN_SHOWN 32 /* bytes of an offending token quoted in a message */
 
-/* Quotes a token for a one-line message: at most TOKEN_SHOWN bytes, bytes
- * that could break the line or the terminal escaped as \xHH. */
-static void quote_token(char *out, size_t cap, const char *s, size_t n)
+const char *bp_quote(char *out, size_t cap, const char *s, size_t n)
 {
     size_t o = 0, shown = n < TOKEN_SHOWN ? n : TOKEN_SHOWN;
     for (size_t i = 0; i < shown && o + 5 < cap; i++) {
@@ -45,6 +46,44 @@ static void quote_token(char *out, size_t cap, const char *s, size_t n)
         o += 3;
     }
     out[o] = '\0';
+    return out;
+}
+
+typedef enum { NUM_OK, NUM_NOT_A_NUMBER, NUM_RANGE, NUM_NONFINITE } num_kind;
+
+/* The whole of [b, e) as a float. The byte at e must stop strtof (a comma,
+ * blank or NUL). strtof rounds the decimal once, straight to float; strtod
+ * then a cast could round twice. */
+static num_kind parse_float(const char *b, const char *e, float *out)
+{
+    if (b == e || isspace((unsigned char)*b)) /* strtof would skip \r \v \f */
+        return NUM_NOT_A_NUMBER;
+    char *end = NULL;
+    errno = 0;
+    *out = strtof(b, &end);
+    if (end != e)
+        return NUM_NOT_A_NUMBER;
+    if (!isfinite(*out))
+        /* overflow is a number float cannot hold, not a written NaN/Inf */
+        return errno == ERANGE ? NUM_RANGE : NUM_NONFINITE;
+    return NUM_OK; /* underflow to a subnormal or zero is the nearest float */
+}
+
+bp_status bp_parse_number(const char *b, const char *e, float *out, const char *where,
+                          bp_error *err)
+{
+    num_kind k = parse_float(b, e, out);
+    if (k == NUM_OK)
+        return BP_OK;
+    char q[TOKEN_SHOWN * 4 + 8];
+    bp_quote(q, sizeof q, b, (size_t)(e - b));
+    if (b == e)
+        return bp_fail(err, BP_ERR_FORMAT, "%s: empty value", where);
+    if (k == NUM_NONFINITE)
+        return bp_fail(err, BP_ERR_NONFINITE, "%s: not finite: \"%s\"", where, q);
+    if (k == NUM_RANGE)
+        return bp_fail(err, BP_ERR_FORMAT, "%s: out of range for float: \"%s\"", where, q);
+    return bp_fail(err, BP_ERR_FORMAT, "%s: not a number: \"%s\"", where, q);
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -73,72 +112,70 @@ static int values_reserve(values *vs, size_t more)
     return 1;
 }
 
-/* Parses the fields of one line (NUL-terminated at len, end of line
- * stripped) into vs. lineno and the 1-based field index go into messages. */
-static bp_status parse_line(const char *path, long long lineno, char *line, size_t len,
-                            values *vs, bp_error *err)
-{
-    char tok[TOKEN_SHOWN * 4 + 8];
-    const char *end_of_line = line + len;
-    const char *p = line;
-    for (long long col = 1;; col++) {
-        const char *comma = memchr(p, ',', (size_t)(end_of_line - p));
-        const char *field_end = comma ? comma : end_of_line;
-        while (p < field_end && is_blank(*p))
-            p++;
-        const char *tok_end = field_end;
-        while (tok_end > p && is_blank(tok_end[-1]))
-            tok_end--;
-        if (p == tok_end)
-            return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: empty value", path, lineno, col);
+typedef struct {
+    const char *b, *e;
+} span;
 
-        /* strtof rounds the decimal once, straight to float (strtod then a
-         * cast could round twice); it would also skip \r, \v, \f itself. */
-        char *num_end = NULL;
-        errno = 0;
-        float f = isspace((unsigned char)*p) ? 0.0f : strtof(p, &num_end);
-        int range = errno == ERANGE;
-        if (num_end != tok_end) {
-            quote_token(tok, sizeof tok, p, (size_t)(tok_end - p));
-            return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: not a number: \"%s\"", path,
-                           lineno, col, tok);
-        }
-        if (!isfinite(f)) {
-            quote_token(tok, sizeof tok, p, (size_t)(tok_end - p));
-            /* overflow is a number float cannot hold, not a written NaN/Inf */
-            if (range && isinf(f))
-                return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: out of range for float: \"%s\"",
-                               path, lineno, col, tok);
-            return bp_fail(err, BP_ERR_NONFINITE, "%s:%lld:%lld: not finite: \"%s\"", path,
-                           lineno, col, tok);
-        }
-        /* underflow to a subnormal or zero is the nearest float: accepted */
-        vs->v[vs->n++] = f;
-        if (!comma)
-            return BP_OK;
-        p = comma + 1;
-    }
+/* The next comma-separated field of [*p, end) without its blanks; *p moves
+ * past the comma, or becomes NULL after the last field. */
+static span next_field(const char **p, const char *end)
+{
+    const char *b = *p;
+    const char *comma = memchr(b, ',', (size_t)(end - b));
+    const char *e = comma ? comma : end;
+    *p = comma ? comma + 1 : NULL;
+    while (b < e && is_blank(*b))
+        b++;
+    while (e > b && is_blank(e[-1]))
+        e--;
+    return (span){b, e};
 }
 
-static size_t count_fields(const char *line, size_t len)
+static size_t count_fields(const char *line, const char *end)
 {
     size_t n = 1;
-    for (const char *p = line; (p = memchr(p, ',', len - (size_t)(p - line))) != NULL; p++)
+    for (const char *p = line; (p = memchr(p, ',', (size_t)(end - p))) != NULL; p++)
         n++;
     return n;
 }
 
-bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err)
+/* A header has a field that is text: not empty and not a number. NaN, Inf
+ * and out-of-range numbers count as numbers, so a first data row holding
+ * one is refused as such rather than silently skipped as a header. */
+static int is_header(const char *line, const char *end)
 {
-    if (data)
-        *data = NULL;
-    if (rows)
-        *rows = 0;
-    if (cols)
-        *cols = 0;
-    if (!path || !data || !rows || !cols)
-        return bp_fail(err, BP_ERR_ARG, "bp_csv_read: NULL argument");
+    for (const char *p = line; p;) {
+        span f = next_field(&p, end);
+        float v;
+        if (f.b != f.e && parse_float(f.b, f.e, &v) == NUM_NOT_A_NUMBER)
+            return 1;
+    }
+    return 0;
+}
 
+/* Parses the fields of one line into vs; lineno and the 1-based field index
+ * go into messages. */
+static bp_status parse_line(const char *path, long long lineno, const char *line,
+                            const char *end, values *vs, bp_error *err)
+{
+    char where[600];
+    const char *p = line;
+    for (long long col = 1; p; col++) {
+        span f = next_field(&p, end);
+        if (parse_float(f.b, f.e, &vs->v[vs->n]) != NUM_OK) {
+            snprintf(where, sizeof where, "%s:%lld:%lld", path, lineno, col);
+            return bp_parse_number(f.b, f.e, &vs->v[vs->n], where, err);
+        }
+        vs->n++;
+    }
+    return BP_OK;
+}
+
+bp_status bp_csv_read_table(const char *path, int allow_header, float **data, int *rows,
+                            int *cols, int *header, bp_error *err)
+{
+    *data = NULL;
+    *rows = *cols = *header = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return bp_fail(err, BP_ERR_IO, "%s: %s", path, strerror(errno));
@@ -146,31 +183,33 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
     bp_status s = BP_OK;
     values vs = {NULL, 0, 0};
     char *line = NULL;
-    size_t line_cap = 0;
+    size_t line_cap = 0, n_cols = 0, header_cols = 0;
     long long lineno = 0, n_rows = 0, first_blank = 0;
-    size_t n_cols = 0;
     ssize_t got;
 
     /* getline grows its buffer, so a line of any length is read whole */
     while ((errno = 0, got = getline(&line, &line_cap, f)) >= 0) {
-        size_t len = (size_t)got;
+        char *b = line, *e = line + got;
         lineno++;
-        const char *nul = memchr(line, '\0', len);
+        const char *nul = memchr(b, '\0', (size_t)got);
         if (nul) {
             s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%zu: NUL byte", path, lineno,
-                        count_fields(line, (size_t)(nul - line)));
+                        count_fields(b, nul));
             goto done;
         }
-        if (len && line[len - 1] == '\n')
-            len--;
-        if (len && line[len - 1] == '\r')
-            len--;
-        line[len] = '\0';
+        if (e > b && e[-1] == '\n')
+            e--;
+        if (e > b && e[-1] == '\r')
+            e--;
+        *e = '\0';
+        /* a spreadsheet's UTF-8 byte order mark would make row 1 look like text */
+        if (allow_header && lineno == 1 && e - b >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
+            b += 3;
 
-        size_t k = 0;
-        while (k < len && is_blank(line[k]))
+        const char *k = b;
+        while (k < e && is_blank(*k))
             k++;
-        if (k == len) {
+        if (k == e) {
             /* blank: fine only if nothing but blank lines follows */
             if (!first_blank)
                 first_blank = lineno;
@@ -182,8 +221,18 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
             goto done;
         }
 
-        size_t fields = count_fields(line, len);
+        size_t fields = count_fields(b, e);
+        if (allow_header && lineno == 1 && is_header(b, e)) {
+            header_cols = fields;
+            *header = 1;
+            continue;
+        }
         if (n_rows == 0) {
+            if (header_cols && header_cols != fields) {
+                s = bp_fail(err, BP_ERR_FORMAT, "%s:1: the header has %zu fields, the data %zu",
+                            path, header_cols, fields);
+                goto done;
+            }
             if (fields > (size_t)INT_MAX) {
                 s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: %zu columns, more than %d", path,
                             lineno, fields, INT_MAX);
@@ -204,7 +253,7 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
             s = bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
             goto done;
         }
-        s = parse_line(path, lineno, line, len, &vs, err);
+        s = parse_line(path, lineno, b, e, &vs, err);
         if (s != BP_OK)
             goto done;
         n_rows++;
@@ -217,19 +266,35 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
         goto done;
     }
     if (n_rows == 0)
-        s = bp_fail(err, BP_ERR_FORMAT, "%s: no data: the file is empty or blank", path);
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: no data: %s", path,
+                    header_cols ? "a header and nothing after it" : "the file is empty or blank");
 
 done:
     free(line);
     fclose(f);
     if (s != BP_OK) {
         free(vs.v);
+        *header = 0;
         return s;
     }
     *data = vs.v;
     *rows = (int)n_rows;
     *cols = (int)n_cols;
     return BP_OK;
+}
+
+bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err)
+{
+    int header;
+    if (data)
+        *data = NULL;
+    if (rows)
+        *rows = 0;
+    if (cols)
+        *cols = 0;
+    if (!path || !data || !rows || !cols)
+        return bp_fail(err, BP_ERR_ARG, "bp_csv_read: NULL argument");
+    return bp_csv_read_table(path, 0, data, rows, cols, &header, err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -136,7 +136,7 @@ void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const fl
 }
 
 /* ------------------------------------------------------------------------ */
-/* What the text loaders share: rows that grow, numbers that are strict       */
+/* FANN's examples arrive one by one: storage that grows                      */
 /* ------------------------------------------------------------------------ */
 
 /* Room for `need` examples in x_f32 and labels or targets: capacity doubles,
@@ -173,276 +173,55 @@ static int reserve_examples(bp_dataset *ds, size_t *cap, size_t need, size_t lim
     return 1;
 }
 
-/* Gives back what doubling over-reserved; keeping the larger block on
- * failure is harmless. */
-static void trim_examples(bp_dataset *ds)
-{
-    size_t n = ds->n ? (size_t)ds->n : 1;
-    float *x = realloc(ds->x_f32, n * (size_t)ds->n_in * sizeof *x);
-    if (x)
-        ds->x_f32 = x;
-    if (ds->has_labels) {
-        int32_t *l = realloc(ds->labels, n * sizeof *l);
-        if (l)
-            ds->labels = l;
-    } else {
-        float *t = realloc(ds->targets, n * (size_t)ds->n_out * sizeof *t);
-        if (t)
-            ds->targets = t;
-    }
-}
-
-#define TOKEN_SHOWN 32 /* bytes of an offending token quoted in a message */
-
-/* Quotes [s, s+n) for a one-line message: at most TOKEN_SHOWN bytes, bytes
- * that could break the line or the terminal escaped as \xHH. */
-static const char *quote(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0, shown = n < TOKEN_SHOWN ? n : TOKEN_SHOWN;
-    for (size_t i = 0; i < shown && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    if (shown < n && o + 4 < cap)
-        o += (size_t)snprintf(out + o, cap - o, "...");
-    out[o] = '\0';
-    return out;
-}
-
-typedef enum { NUM_OK, NUM_NOT_A_NUMBER, NUM_RANGE, NUM_NONFINITE } num_kind;
-
-/* The whole of [b, e) as a float. The byte at e must stop strtof (a comma,
- * blank or NUL). strtof rounds the decimal once, straight to float; strtod
- * then a cast could round twice. */
-static num_kind parse_float(const char *b, const char *e, float *out)
-{
-    if (b == e || isspace((unsigned char)*b)) /* strtof would skip \r \v \f */
-        return NUM_NOT_A_NUMBER;
-    char *end = NULL;
-    errno = 0;
-    *out = strtof(b, &end);
-    if (end != e)
-        return NUM_NOT_A_NUMBER;
-    if (!isfinite(*out))
-        /* overflow is a number float cannot hold, not a written NaN/Inf */
-        return errno == ERANGE ? NUM_RANGE : NUM_NONFINITE;
-    return NUM_OK; /* underflow to a subnormal or zero is the nearest float */
-}
-
-/* The message for a number that parse_float refused; `where` is
- * "path:line:col" or the like. */
-static bp_status number_fail(bp_error *err, num_kind k, const char *where, const char *b,
-                             const char *e)
-{
-    char q[TOKEN_SHOWN * 4 + 8];
-    quote(q, sizeof q, b, (size_t)(e - b));
-    if (b == e)
-        return bp_fail(err, BP_ERR_FORMAT, "%s: empty value", where);
-    if (k == NUM_NONFINITE)
-        return bp_fail(err, BP_ERR_NONFINITE, "%s: not finite: \"%s\"", where, q);
-    if (k == NUM_RANGE)
-        return bp_fail(err, BP_ERR_FORMAT, "%s: out of range for float: \"%s\"", where, q);
-    return bp_fail(err, BP_ERR_FORMAT, "%s: not a number: \"%s\"", where, q);
-}
-
 /* ------------------------------------------------------------------------ */
 /* CSV                                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* csv.c's bp_csv_read takes a path and knows no header, so it cannot read
- * the rows after one; this is its line discipline again (same messages,
- * blanks, CRLF, blank lines only at the end), plus the header, the label
- * column and the split into features and targets. */
-
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
-typedef struct {
-    const char *b, *e;
-} span;
-
-/* The next comma-separated field of [*p, end) without its blanks; *p moves
- * past the comma, or becomes NULL after the last field. */
-static span next_field(const char **p, const char *end)
+/* csv.c reads the table (header allowed); here its columns become features
+ * and a class label or targets. Row r of the table is line header + 1 + r. */
+static bp_status csv_split(bp_dataset *ds, const char *path, const float *v, int rows, int cols,
+                           int header, int target_cols, bp_error *err)
 {
-    const char *b = *p;
-    const char *comma = memchr(b, ',', (size_t)(end - b));
-    const char *e = comma ? comma : end;
-    *p = comma ? comma + 1 : NULL;
-    while (b < e && is_blank(*b))
-        b++;
-    while (e > b && is_blank(e[-1]))
-        e--;
-    return (span){b, e};
-}
-
-static size_t count_fields(const char *line, const char *end)
-{
-    size_t n = 1;
-    for (const char *p = line; (p = memchr(p, ',', (size_t)(end - p))) != NULL; p++)
-        n++;
-    return n;
-}
-
-/* A header has a field that is text: not empty and not a number. NaN, Inf
- * and out-of-range numbers count as numbers, so a first data row holding
- * one is refused as such rather than silently skipped as a header. */
-static int is_header(const char *line, const char *end)
-{
-    for (const char *p = line; p;) {
-        span f = next_field(&p, end);
-        float v;
-        if (f.b != f.e && parse_float(f.b, f.e, &v) == NUM_NOT_A_NUMBER)
-            return 1;
-    }
-    return 0;
-}
-
-/* A class label: a finite number with an integer value, so "3" and "3.0"
- * both read as 3; it becomes an output width, hence the upper bound. */
-static bp_status parse_label(const char *where, span f, int32_t *out, bp_error *err)
-{
-    char q[TOKEN_SHOWN * 4 + 8];
-    float unused;
-    num_kind k = parse_float(f.b, f.e, &unused);
-    if (k != NUM_OK)
-        return number_fail(err, k, where, f.b, f.e);
-    double v = strtod(f.b, NULL); /* exact for every integer up to 2^53 */
-    if (v != floor(v) || v < 0 || v >= BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_FORMAT, "%s: class label must be an integer in 0..%d: \"%s\"",
-                       where, BP_MAX_WIDTH - 1, quote(q, sizeof q, f.b, (size_t)(f.e - f.b)));
-    *out = (int32_t)v;
-    return BP_OK;
-}
-
-/* Checks the first data row's width (against the header, if any) and sets
- * the data set's shape from it. */
-static bp_status csv_shape(bp_dataset *ds, const char *path, long long lineno, size_t cols,
-                           size_t header_cols, int target_cols, bp_error *err)
-{
-    if (header_cols && header_cols != cols)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:1: the header has %zu fields, the data %zu",
-                       path, header_cols, cols);
-    size_t n_y = target_cols ? (size_t)target_cols : 1;
+    int n_y = target_cols ? target_cols : 1;
     if (cols <= n_y)
-        return bp_fail(err, BP_ERR_FORMAT,
-                       "%s:%lld: %zu columns: need at least 1 feature and %zu %s", path,
-                       lineno, cols, n_y, target_cols ? "target columns" : "label column");
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%d: %d columns: need at least 1 feature and %d %s",
+                       path, header + 1, cols, n_y,
+                       target_cols ? "target columns" : "label column");
     if (cols - n_y > BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld: %zu features, more than %d", path,
-                       lineno, cols - n_y, BP_MAX_WIDTH);
-    ds->n_in = (int)(cols - n_y);
-    ds->n_out = target_cols; /* the labels' n_out is known at the end */
-    return BP_OK;
-}
-
-/* One data row into example ds->n. */
-static bp_status csv_row(bp_dataset *ds, const char *path, long long lineno, const char *line,
-                         const char *end, bp_error *err)
-{
-    char where[600];
-    size_t i = (size_t)ds->n;
-    const char *p = line;
-    for (int c = 0; p; c++) {
-        span f = next_field(&p, end);
-        snprintf(where, sizeof where, "%s:%lld:%d", path, lineno, c + 1);
-        if (c < ds->n_in) {
-            num_kind k = parse_float(f.b, f.e, &ds->x_f32[i * (size_t)ds->n_in + (size_t)c]);
-            if (k != NUM_OK)
-                return number_fail(err, k, where, f.b, f.e);
-        } else if (ds->has_labels) {
-            bp_status s = parse_label(where, f, &ds->labels[i], err);
-            if (s != BP_OK)
-                return s;
-            if (ds->labels[i] >= ds->n_out)
-                ds->n_out = ds->labels[i] + 1;
-        } else {
-            float *t = &ds->targets[i * (size_t)ds->n_out + (size_t)(c - ds->n_in)];
-            num_kind k = parse_float(f.b, f.e, t);
-            if (k != NUM_OK)
-                return number_fail(err, k, where, f.b, f.e);
-        }
-    }
-    return BP_OK;
-}
-
-static bp_status csv_lines(FILE *f, const char *path, int target_cols, bp_dataset *ds,
-                           bp_error *err)
-{
-    bp_status s = BP_OK;
-    char *line = NULL;
-    size_t line_cap = 0, cols = 0, header_cols = 0, cap = 0;
-    long long lineno = 0, first_blank = 0;
-    ssize_t got;
-
-    while ((errno = 0, got = getline(&line, &line_cap, f)) >= 0) {
-        char *b = line, *e = line + got;
-        lineno++;
-        if (memchr(b, '\0', (size_t)got)) {
-            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: NUL byte", path, lineno);
-            break;
-        }
-        if (e > b && e[-1] == '\n')
-            e--;
-        if (e > b && e[-1] == '\r')
-            e--;
-        *e = '\0';
-        /* a spreadsheet's UTF-8 byte order mark would make row 1 look like text */
-        if (lineno == 1 && e - b >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
-            b += 3;
-        const char *k = b;
-        while (k < e && is_blank(*k))
-            k++;
-        if (k == e) {
-            if (!first_blank)
-                first_blank = lineno;
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%d: %d features, more than %d", path, header + 1,
+                       cols - n_y, BP_MAX_WIDTH);
+    ds->n = rows;
+    ds->n_in = cols - n_y;
+    ds->n_out = target_cols; /* the labels' n_out is their largest + 1 */
+    size_t n_in = (size_t)ds->n_in;
+    ds->x_f32 = malloc((size_t)rows * n_in * sizeof *ds->x_f32);
+    if (ds->has_labels)
+        ds->labels = malloc((size_t)rows * sizeof *ds->labels);
+    else
+        ds->targets = malloc((size_t)rows * (size_t)n_y * sizeof *ds->targets);
+    if (!ds->x_f32 || (ds->has_labels ? !ds->labels : !ds->targets))
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d examples", path, rows);
+    for (int r = 0; r < rows; r++) {
+        const float *row = v + (size_t)r * (size_t)cols;
+        memcpy(ds->x_f32 + (size_t)r * n_in, row, n_in * sizeof *row);
+        if (!ds->has_labels) {
+            memcpy(ds->targets + (size_t)r * (size_t)n_y, row + n_in, (size_t)n_y * sizeof *row);
             continue;
         }
-        if (first_blank) {
-            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: blank line before the end of the data",
-                        path, first_blank);
-            break;
-        }
-        size_t fields = count_fields(b, e);
-        if (lineno == 1 && is_header(b, e)) {
-            header_cols = fields;
-            continue;
-        }
-        if (ds->n == 0)
-            s = csv_shape(ds, path, lineno, fields, header_cols, target_cols, err);
-        else if (fields != cols)
-            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: expected %zu columns, got %zu", path,
-                        lineno, cols, fields);
-        if (s != BP_OK)
-            break;
-        cols = fields;
-        if (ds->n == INT_MAX) {
-            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: more than %d examples", path, lineno,
-                        INT_MAX);
-            break;
-        }
-        if (!reserve_examples(ds, &cap, (size_t)ds->n + 1, INT_MAX)) {
-            s = bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
-            break;
-        }
-        if ((s = csv_row(ds, path, lineno, b, e, err)) != BP_OK)
-            break;
-        ds->n++;
+        /* a class label is an integer value ("3" and "3.0" both read as 3);
+         * it becomes an output width, hence the upper bound */
+        float c = row[n_in];
+        if (c != floorf(c) || c < 0 || c >= (float)BP_MAX_WIDTH)
+            return bp_fail(err, BP_ERR_FORMAT,
+                           "%s:%d:%d: class label must be an integer in 0..%d: \"%g\"", path,
+                           header + 1 + r, cols, BP_MAX_WIDTH - 1, (double)c);
+        ds->labels[r] = (int32_t)c;
+        if (ds->labels[r] >= ds->n_out)
+            ds->n_out = ds->labels[r] + 1;
     }
-    /* getline's -1 is the end of the file or a failure (EISDIR, ENOMEM, a
-     * read error); only the first leaves feof set */
-    if (s == BP_OK && (ferror(f) || !feof(f)))
-        s = bp_fail(err, errno == ENOMEM ? BP_ERR_NOMEM : BP_ERR_IO, "%s: read failed: %s",
-                    path, strerror(errno ? errno : EIO));
-    free(line);
-    if (s == BP_OK && ds->n == 0)
-        s = bp_fail(err, BP_ERR_FORMAT, "%s: no data: %s", path,
-                    header_cols ? "a header and nothing after it" : "the file is empty or blank");
     /* a file whose labels are all 0 stays legal (n_out 1): a test file may
      * hold examples of one class only */
-    return s;
+    return BP_OK;
 }
 
 bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out, bp_error *err)
@@ -454,22 +233,23 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
     if (target_cols < 0 || target_cols > BP_MAX_WIDTH)
         return bp_fail(err, BP_ERR_ARG, "%s: target_cols %d: expected 0 (a label) to %d", path,
                        target_cols, BP_MAX_WIDTH);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bp_fail(err, BP_ERR_IO, "%s: %s", path, strerror(errno));
+    float *v;
+    int rows, cols, header;
+    bp_status s = bp_csv_read_table(path, 1, &v, &rows, &cols, &header, err);
+    if (s != BP_OK)
+        return s;
     bp_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) {
-        fclose(f);
+        free(v);
         return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
     }
     ds->has_labels = target_cols == 0;
-    bp_status s = csv_lines(f, path, target_cols, ds, err);
-    fclose(f);
+    s = csv_split(ds, path, v, rows, cols, header, target_cols, err);
+    free(v);
     if (s != BP_OK) {
         bp_dataset_free(ds);
         return s;
     }
-    trim_examples(ds);
     *out = ds;
     return BP_OK;
 }
@@ -483,6 +263,7 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
  * same way but insists that each one is wholly a number. */
 
 #define FANN_TOKEN_MAX 512 /* longer than any sane decimal */
+#define QUOTED 136         /* room for bp_quote's 32 shown bytes, escaped */
 
 typedef struct {
     FILE *f;
@@ -518,7 +299,7 @@ static int next_token(tokens *t)
 static bp_status fann_count(tokens *t, const char *path, const char *what, long long max, int *out,
                             bp_error *err)
 {
-    char q[TOKEN_SHOWN * 4 + 8];
+    char q[QUOTED];
     if (!next_token(t))
         return ferror(t->f)
                    ? bp_fail(err, BP_ERR_IO, "%s: read failed: %s", path, strerror(errno))
@@ -531,7 +312,7 @@ static bp_status fann_count(tokens *t, const char *path, const char *what, long 
         v = v * 10 + (t->tok[i++] - '0');
     if (i != t->len || v < 1 || v > max)
         return bp_fail(err, BP_ERR_FORMAT, "%s:%lld: %s: expected an integer in 1..%lld, got \"%s\"",
-                       path, t->tok_line, what, max, quote(q, sizeof q, t->tok, t->len));
+                       path, t->tok_line, what, max, bp_quote(q, sizeof q, t->tok, t->len));
     *out = (int)v;
     return BP_OK;
 }
@@ -577,19 +358,17 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
             }
             float *v = is_in ? &ds->x_f32[(size_t)i * (size_t)ds->n_in + (size_t)k]
                              : &ds->targets[(size_t)i * (size_t)ds->n_out + (size_t)k];
-            num_kind nk = parse_float(t.tok, t.tok + t.len, v);
-            if (nk != NUM_OK) {
-                snprintf(where, sizeof where, "%s:%lld: example %d, %s %d", path, t.tok_line,
-                         i + 1, is_in ? "input" : "output", k + 1);
-                return number_fail(err, nk, where, t.tok, t.tok + t.len);
-            }
+            snprintf(where, sizeof where, "%s:%lld: example %d, %s %d", path, t.tok_line,
+                     i + 1, is_in ? "input" : "output", k + 1);
+            if ((s = bp_parse_number(t.tok, t.tok + t.len, v, where, err)) != BP_OK)
+                return s;
         }
         ds->n = i + 1;
     }
     if (next_token(&t)) {
-        char q[TOKEN_SHOWN * 4 + 8];
+        char q[QUOTED];
         return bp_fail(err, BP_ERR_FORMAT, "%s:%lld: data after the %d examples promised: \"%s\"",
-                       path, t.tok_line, n, quote(q, sizeof q, t.tok, t.len));
+                       path, t.tok_line, n, bp_quote(q, sizeof q, t.tok, t.len));
     }
     if (ferror(f))
         return bp_fail(err, BP_ERR_IO, "%s: read failed: %s", path, strerror(errno));

@@ -87,6 +87,19 @@ bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targe
                      float *delta, double *loss);
 
 
+/* csv.c: the strict CSV reader behind bp_csv_read, where allow_header lets
+ * line 1 be a header (a field that is not a number); *header says whether
+ * it was. Data rows are then lines header+1 .. header+rows. */
+bp_status bp_csv_read_table(const char *path, int allow_header, float **data, int *rows,
+                            int *cols, int *header, bp_error *err);
+/* csv.c: [b, e) wholly a finite float, or an error "WHERE: not a number:
+ * \"tok\"" (also: empty value, out of range for float, not finite). */
+bp_status bp_parse_number(const char *b, const char *e, float *out, const char *where,
+                          bp_error *err);
+/* csv.c: [s, s+n) quoted for a one-line message (32 bytes at most, odd
+ * bytes as \xHH); returns out. */
+const char *bp_quote(char *out, size_t cap, const char *s, size_t n);
+
 /* data.c: a labelled data set over x [n, n_in] bytes and labels [n], taking
  * ownership of both; NULL if out of memory. */
 bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t *labels);

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backprop.h"
 #include "check.h"
+#include "tmpdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,41 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[64];
-
-/* Writes n bytes to dir/name; returns the path (static, reused). */
-static const char *put(const char *name, const char *bytes, size_t n)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-    return path;
-}
-
 static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[512];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -80,7 +50,7 @@ static void test_good(void)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const good_case *g = &cases[c];
-        const char *path = put("good.csv", g->text, strlen(g->text));
+        const char *path = tmp_put("good.csv", g->text, strlen(g->text));
         float *data = NULL;
         int rows = -1, cols = -1;
         bp_error err = {""};
@@ -109,7 +79,7 @@ static void test_long_lines(void)
             n += (size_t)snprintf(text + n, cap - n, j ? ",%d.25" : "%d.25", j % 10);
         text[n++] = '\n';
     }
-    const char *path = put("wide.csv", text, n);
+    const char *path = tmp_put("wide.csv", text, n);
     float *data = NULL;
     int rows = 0, cols = 0;
     bp_error err = {""};
@@ -130,7 +100,7 @@ static void test_long_lines(void)
     n += 100000;
     memcpy(text + n, ",2\n", 3);
     n += 3;
-    path = put("long.csv", text, n);
+    path = tmp_put("long.csv", text, n);
     data = NULL;
     CHECK(bp_csv_read(path, &data, &rows, &cols, &err) == BP_OK, "%s", err.msg);
     CHECK(rows == 1 && cols == 2 && data && data[0] == 1.0f && data[1] == 2.0f, "long number");
@@ -210,7 +180,7 @@ static void test_bad(void)
         size_t len = b->len ? b->len : strlen(b->text);
         char name[64];
         snprintf(name, sizeof name, "bad%zu.csv", c);
-        check_bad(b, put(name, b->text, len));
+        check_bad(b, tmp_put(name, b->text, len));
     }
 
     /* a long token is quoted truncated, the message stays one short line */
@@ -218,7 +188,7 @@ static void test_bad(void)
     memset(text, 'x', 200);
     memcpy(text + 200, "\n", 2);
     bad_case longtok = {"long-token", text, 0, BP_ERR_FORMAT, ":1:1:", "xxx...\""};
-    check_bad(&longtok, put("longtok.csv", text, strlen(text)));
+    check_bad(&longtok, tmp_put("longtok.csv", text, strlen(text)));
 
     char missing[128];
     snprintf(missing, sizeof missing, "%s/no-such.csv", dir);
@@ -318,15 +288,11 @@ static void test_round_trip(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_csv.XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_make("test_csv");
     test_good();
     test_long_lines();
     test_bad();
     test_round_trip();
-    remove_dir();
+    CHECK(tmp_remove() == 0, "rmdir %s", dir);
     CHECK_DONE();
 }

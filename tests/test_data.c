@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backprop.h"
 #include "check.h"
+#include "tmpdir.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -16,30 +17,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[64];
-
-static const char *path_of(const char *name)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
-
 /* Writes n bytes to dir/name, gzip'ed if gz; returns the path (static). */
 static const char *put_file(const char *name, const void *bytes, size_t n, int gz)
 {
-    const char *path = path_of(name);
-    int ok;
-    if (gz) {
-        gzFile g = gzopen(path, "wb");
-        ok = g && (n == 0 || gzwrite(g, bytes, (unsigned)n) == (int)n);
-        ok = g && gzclose(g) == Z_OK && ok;
-    } else {
-        FILE *f = fopen(path, "wb");
-        ok = f && fwrite(bytes, 1, n, f) == n;
-        ok = f && fclose(f) == 0 && ok;
-    }
-    if (!ok) {
+    if (!gz)
+        return tmp_put(name, bytes, n);
+    const char *path = tmp_path(name);
+    gzFile g = gzopen(path, "wb");
+    int ok = g && (n == 0 || gzwrite(g, bytes, (unsigned)n) == (int)n);
+    if (!(g && gzclose(g) == Z_OK && ok)) {
         fprintf(stderr, "cannot write %s\n", path);
         exit(1);
     }
@@ -49,22 +35,6 @@ static const char *put_file(const char *name, const void *bytes, size_t n, int g
 static const char *put(const char *name, const char *text)
 {
     return put_file(name, text, strlen(text), 0);
-}
-
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[512];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
 }
 
 /* A refusal: not OK (want, unless 0), no data set, and a message that starts
@@ -284,7 +254,7 @@ static void test_idx_bad(void)
 
     idx_refused("absent", "idx missing files", BP_ERR_IO, "absent-images-idx3-ubyte.gz");
     put_set("nolabels", 0, 0);
-    unlink(path_of("nolabels-labels-idx1-ubyte"));
+    unlink(tmp_path("nolabels-labels-idx1-ubyte"));
     idx_refused("nolabels", "idx missing labels", BP_ERR_IO, "labels-idx1-ubyte.gz");
 
     /* gzip damage: the CRC, the middle of the deflate stream, a cut file, a
@@ -435,7 +405,7 @@ static void test_csv_bad(void)
     refused("csv NUL byte", s, BP_ERR_FORMAT, ds, &err, path, ":2: NUL byte");
     csv_refused("csv target_cols -1", "1,2,0\n", -1, BP_ERR_ARG, "target_cols");
 
-    path = path_of("absent.csv");
+    path = tmp_path("absent.csv");
     s = bp_dataset_load_csv(path, 0, &ds, &err);
     refused("csv missing file", s, BP_ERR_IO, ds, &err, path, NULL);
 }
@@ -512,7 +482,7 @@ static void test_fann_bad(void)
 
     bp_error err = {""};
     bp_dataset *ds = (bp_dataset *)&err;
-    const char *path = path_of("absent.data");
+    const char *path = tmp_path("absent.data");
     bp_status s = bp_dataset_load_fann(path, &ds, &err);
     refused("fann missing file", s, BP_ERR_IO, ds, &err, path, NULL);
 }
@@ -582,11 +552,7 @@ static void test_fashion(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/bp_test_data_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_make("test_data");
     test_idx_good();
     printf("refusals:\n");
     test_idx_bad();
@@ -596,6 +562,6 @@ int main(void)
     test_fann_bad();
     test_fashion();
     bp_dataset_free(NULL);
-    remove_dir();
+    CHECK(tmp_remove() == 0, "rmdir %s", dir);
     CHECK_DONE();
 }

@@ -9,20 +9,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backprop.h"
 #include "check.h"
+#include "tmpdir.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char dir[64];
-
-static const char *at(const char *name)
-{
-    static char path[384];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
 
 /* The whole file, NUL-terminated and malloc'ed; NULL if it cannot be read. */
 static char *slurp(const char *path)
@@ -111,7 +103,7 @@ static int bad_number(const char *s)
 /* Reads name and checks it is a complete, well-formed SVG; the caller frees. */
 static char *svg(const char *name)
 {
-    char *s = slurp(at(name));
+    char *s = slurp(tmp_path(name));
     CHECK(s != NULL, "%s: not written", name);
     if (!s)
         return NULL;
@@ -125,18 +117,6 @@ static char *svg(const char *name)
     return s;
 }
 
-static int temporaries(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d)) != NULL)
-        n += strstr(e->d_name, ".tmp") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Curves                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -147,7 +127,7 @@ static void test_curves(void)
     char *s;
 
     double t1 = 0.7, v1 = 0.9, a1 = 0.5;
-    CHECK(bp_plot_curves(at("one.svg"), 1, &t1, &v1, &a1, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_curves(tmp_path("one.svg"), 1, &t1, &v1, &a1, &err) == BP_OK, "%s", err.msg);
     if ((s = svg("one.svg"))) {
         CHECK(count(s, "class=\"marker\"") == 3, "one epoch: %d markers", count(s, "class=\"marker\""));
         CHECK(strstr(s, ">epoch</text>") && strstr(s, ">Loss</text>"), "one epoch: axis label, title");
@@ -165,7 +145,7 @@ static void test_curves(void)
     }
     t[4] = NAN;
     v[7] = INFINITY;
-    CHECK(bp_plot_curves(at("ten.svg"), 10, t, v, a, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_curves(tmp_path("ten.svg"), 10, t, v, a, &err) == BP_OK, "%s", err.msg);
     if ((s = svg("ten.svg"))) {
         CHECK(count(s, "class=\"marker\"") == 28, "ten: %d markers", count(s, "class=\"marker\""));
         CHECK(count(s, "class=\"line\"") == 3, "ten: %d lines", count(s, "class=\"line\""));
@@ -178,7 +158,7 @@ static void test_curves(void)
     }
 
     /* training loss alone: one panel, one series, no validation key */
-    CHECK(bp_plot_curves(at("train.svg"), 10, a, NULL, NULL, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_curves(tmp_path("train.svg"), 10, a, NULL, NULL, &err) == BP_OK, "%s", err.msg);
     if ((s = svg("train.svg"))) {
         CHECK(count(s, "class=\"marker\"") == 10, "train only: markers");
         CHECK(count(s, "class=\"line\"") == 1, "train only: lines");
@@ -189,9 +169,9 @@ static void test_curves(void)
     /* a constant series, and one with nothing finite in it */
     double c[5] = {0.5, 0.5, 0.5, 0.5, 0.5}, z[5] = {0, 0, 0, 0, 0};
     double nan5[5] = {NAN, NAN, INFINITY, -INFINITY, NAN};
-    CHECK(bp_plot_curves(at("flat.svg"), 5, c, z, c, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_curves(tmp_path("flat.svg"), 5, c, z, c, &err) == BP_OK, "%s", err.msg);
     free(svg("flat.svg"));
-    CHECK(bp_plot_curves(at("nan.svg"), 5, nan5, nan5, nan5, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_curves(tmp_path("nan.svg"), 5, nan5, nan5, nan5, &err) == BP_OK, "%s", err.msg);
     if ((s = svg("nan.svg"))) {
         CHECK(count(s, "no finite values to plot") == 2, "all NaN: no note");
         CHECK(count(s, "class=\"marker\"") == 0 && count(s, "class=\"line\"") == 0, "all NaN: drawn");
@@ -207,7 +187,7 @@ static void test_curves(void)
             tl[2000 + i] = 0.98 - 0.6 * exp(-i / 100.0);
         }
         tl[500] = NAN;
-        CHECK(bp_plot_curves(at("long.svg"), 1000, tl, tl + 1000, tl + 2000, &err) == BP_OK, "%s",
+        CHECK(bp_plot_curves(tmp_path("long.svg"), 1000, tl, tl + 1000, tl + 2000, &err) == BP_OK, "%s",
               err.msg);
         if ((s = svg("long.svg"))) {
             CHECK(count(s, "class=\"marker\"") == 0, "long: %d markers", count(s, "class=\"marker\""));
@@ -220,7 +200,7 @@ static void test_curves(void)
 
     /* refused: nothing written, the message starts with the path */
     char bad[384];
-    snprintf(bad, sizeof bad, "%s", at("bad.svg"));
+    snprintf(bad, sizeof bad, "%s", tmp_path("bad.svg"));
     CHECK(bp_plot_curves(bad, 0, t, v, a, &err) == BP_ERR_ARG, "n = 0 accepted");
     CHECK(strncmp(err.msg, bad, strlen(bad)) == 0, "message: %s", err.msg);
     CHECK(bp_plot_curves(bad, 3, NULL, v, a, &err) == BP_ERR_ARG, "no training loss accepted");
@@ -241,7 +221,7 @@ static void test_confusion(void)
     char *s, name[32];
 
     long two[4] = {40, 10, 5, 45};
-    CHECK(bp_plot_confusion(at("k2.svg"), 2, two, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_confusion(tmp_path("k2.svg"), 2, two, &err) == BP_OK, "%s", err.msg);
     if ((s = svg("k2.svg"))) {
         CHECK(count(s, "<rect class=\"cell\"") == 4, "k = 2: cells");
         CHECK(strstr(s, ">45</text>") && strstr(s, ">10</text>"), "k = 2: counts");
@@ -251,7 +231,7 @@ static void test_confusion(void)
     }
 
     long one = 7;
-    CHECK(bp_plot_confusion(at("k1.svg"), 1, &one, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_confusion(tmp_path("k1.svg"), 1, &one, &err) == BP_OK, "%s", err.msg);
     free(svg("k1.svg"));
 
     /* k = 10 with an empty row (class 3 never occurs), k = 100 */
@@ -261,7 +241,7 @@ static void test_confusion(void)
             for (int j = 0; j < k; j++)
                 m[i * k + j] = i == 3 ? 0 : i == j ? 900 + 10 * i : (i * 7 + j * 3) % 11 == 0 ? 25 : 0;
         snprintf(name, sizeof name, "k%d.svg", k);
-        CHECK(bp_plot_confusion(at(name), k, m, &err) == BP_OK, "%s", err.msg);
+        CHECK(bp_plot_confusion(tmp_path(name), k, m, &err) == BP_OK, "%s", err.msg);
         if ((s = svg(name))) {
             CHECK(count(s, "<rect class=\"cell\"") == k * k, "k = %d: %d cells", k,
                   count(s, "<rect class=\"cell\""));
@@ -275,7 +255,7 @@ static void test_confusion(void)
     }
 
     char bad[384];
-    snprintf(bad, sizeof bad, "%s", at("badm.svg"));
+    snprintf(bad, sizeof bad, "%s", tmp_path("badm.svg"));
     long neg[4] = {1, 2, -3, 4};
     CHECK(bp_plot_confusion(bad, 2, neg, &err) == BP_ERR_ARG, "negative count accepted");
     CHECK(strncmp(err.msg, bad, strlen(bad)) == 0 && strstr(err.msg, "-3"), "message: %s", err.msg);
@@ -286,34 +266,23 @@ static void test_confusion(void)
 
     /* a second write replaces the first whole */
     long three[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-    CHECK(bp_plot_confusion(at("k2.svg"), 3, three, &err) == BP_OK, "%s", err.msg);
+    CHECK(bp_plot_confusion(tmp_path("k2.svg"), 3, three, &err) == BP_OK, "%s", err.msg);
     if ((s = svg("k2.svg"))) {
         CHECK(count(s, "<rect class=\"cell\"") == 9, "rewrite: cells");
         free(s);
     }
-    CHECK(temporaries() == 0, "temporary files left behind");
+    CHECK(tmp_temporaries() == 0, "temporary files left behind");
 }
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_plot.XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_make("test_plot");
     test_curves();
     test_confusion();
     if (getenv("BP_TEST_KEEP")) {
         printf("plots kept in %s\n", dir);
     } else {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d)) != NULL)
-            if (e->d_name[0] != '.')
-                unlink(at(e->d_name));
-        if (d)
-            closedir(d);
-        CHECK(rmdir(dir) == 0, "rmdir %s", dir);
+        CHECK(tmp_remove() == 0, "rmdir %s", dir);
     }
     CHECK_DONE();
 }

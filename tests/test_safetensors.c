@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "tmpdir.h"
 #include "internal.h"
 
 #include <cJSON.h>
@@ -17,17 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char dir[64]; /* the mkdtemp folder every file of this test lives in */
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][sizeof dir + 256 + 2];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", dir, name);
-    return p;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Helpers: bytes in and out, independent of the library                    */
@@ -641,11 +631,7 @@ static void test_failed_save(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_safetensors.XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_make("test_safetensors");
     test_round_trip();
     test_hand_built();
     test_malformed();
@@ -653,16 +639,7 @@ int main(void)
     test_failed_save();
 
     /* no temporaries left behind by any save; then clean up */
-    DIR *d = opendir(dir);
-    struct dirent *ent;
-    while (d && (ent = readdir(d))) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-            continue;
-        CHECK(strstr(ent->d_name, ".tmp") == NULL, "temporary %s left behind", ent->d_name);
-        unlink(tmp_path(ent->d_name));
-    }
-    if (d)
-        closedir(d);
-    CHECK(rmdir(dir) == 0, "rmdir %s", dir);
+    CHECK(tmp_temporaries() == 0, "temporary files left behind");
+    CHECK(tmp_remove() == 0, "rmdir %s", dir);
     CHECK_DONE();
 }
