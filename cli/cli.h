@@ -64,6 +64,7 @@ int cli_load_data(const cli_command *cmd, const char *spec, int test, int target
                   bp_dataset **out);
 
 int cmd_train(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_grad(int argc, char **argv);

@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"train", cmd_train, "train a network on a data set and write the model"},
     {"eval", cmd_eval, "loss, accuracy, per-class figures and confusion matrix of a model"},
+    {"bench", cmd_bench, "examples/s of training steps beside the sgemm ceiling"},
     {"init", cmd_init, "create a new model file with seeded He/Xavier weights"},
     {"grad", cmd_grad, "loss and mean gradients of one batch, as a safetensors file"},
     {"predict", cmd_predict, "the network's outputs for each input row"},

@@ -370,6 +370,15 @@ void bp_shuffle(bp_rng *r, int32_t *idx, int n);
 /* Build information                                                         */
 /* ------------------------------------------------------------------------ */
 
+/* Floating-point operations of one training step's matrix products for
+ * one example: forward, ∂L/∂W, and δ of every layer above the first. */
+double bp_step_flops(const bp_net *net);
+
+/* Runs only the matrix products of one training step on M examples (the
+ * same sgemm calls and shapes as bp_forward + bp_backward), `reps` times:
+ * the ceiling a step cannot beat. Uses the network's buffers; x [M, N(0)]. */
+void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps);
+
 /* Threads the BLAS (and so the engine) uses; <= 0 means one per core. */
 void bp_set_threads(int threads);
 

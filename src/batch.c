@@ -44,7 +44,10 @@ bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss)
     return loss_delta(net, net->z[net->L], net->y[net->L], tg, net->M, NULL, loss);
 }
 
-bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
+/* The backward pass (eq. 52–56). With opt NULL it overwrites the gradient
+ * buffer; otherwise each layer's gradient goes straight into a descent step
+ * (eq. 49–50), taken after that layer's δ(l) has used the old W(l). */
+static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
 {
     int M = net->M, L = net->L;
     if (M < 1 || (!tg.t == !tg.labels))
@@ -55,20 +58,11 @@ bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
     if (s != BP_OK)
         return s;
 
-    float inv_M = 1.0f / (float)M;
+    /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
+    float scale = opt ? (float)(-optim_fused_sgd_rate(opt) / M) : 1.0f / (float)M;
     for (int l = L - 1; l >= 0; l--) {
         const bp_layer *ly = &net->layer[l];
         const float *d = net->delta[l + 1];
-        /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55; overwrites */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->out, ly->in, M, inv_M, d,
-                    ly->out, bp_net_Y(net, l), ly->in, 0.0f, ly->gW, ly->in);
-        /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53; overwrites */
-        memset(ly->gb, 0, (size_t)ly->out * sizeof(float));
-        for (int m = 0; m < M; m++)
-            for (int j = 0; j < ly->out; j++)
-                ly->gb[j] += d[(size_t)m * ly->out + j];
-        for (int j = 0; j < ly->out; j++)
-            ly->gb[j] *= inv_M;
         /* Δ(l) = (Δ(l+1) W(l)) ⊙ f'(Z(l))   [M,out]·[out,in] -> [M,in]   eq. 56;
          * the input layer gets none */
         if (l > 0) {
@@ -77,8 +71,58 @@ bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
             act_backward(net->acts[l], net->delta[l], net->z[l], net->y[l], M, ly->in,
                          (float)net->slope);
         }
+        /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55:
+         * beta = 0 overwrites the gradient; fused, beta = 1 adds −α ∇W to W */
+        float *C = opt ? ly->W : ly->gW, *c = opt ? ly->b : ly->gb;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->out, ly->in, M, scale, d,
+                    ly->out, bp_net_Y(net, l), ly->in, opt ? 1.0f : 0.0f, C, ly->in);
+        /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
+        if (!opt)
+            memset(c, 0, (size_t)ly->out * sizeof(float));
+        for (int m = 0; m < M; m++)
+            for (int j = 0; j < ly->out; j++)
+                c[j] += scale * d[(size_t)m * ly->out + j];
     }
     return BP_OK;
+}
+
+bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
+{
+    return backward(net, tg, NULL, loss);
+}
+
+bp_status backward_fused_sgd(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
+{
+    return backward(net, tg, opt, loss);
+}
+
+double bp_step_flops(const bp_net *net)
+{
+    double f = 0;
+    for (int l = 0; l < net->L; l++)
+        f += 2.0 * net->layer[l].in * net->layer[l].out * (l > 0 ? 3 : 2);
+    return f;
+}
+
+void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps)
+{
+    for (int r = 0; r < reps; r++) {
+        for (int l = 0; l < net->L; l++) {
+            const bp_layer *ly = &net->layer[l];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, ly->out, ly->in, 1.0f,
+                        l ? net->y[l] : x, ly->in, ly->W, ly->in, 0.0f, net->z[l + 1], ly->out);
+        }
+        for (int l = net->L - 1; l >= 0; l--) {
+            const bp_layer *ly = &net->layer[l];
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->out, ly->in, M, 1.0f,
+                        net->delta[l + 1], ly->out, l ? net->y[l] : x, ly->in, 0.0f, ly->gW,
+                        ly->in);
+            if (l > 0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, ly->in, ly->out, 1.0f,
+                            net->delta[l + 1], ly->out, ly->W, ly->in, 0.0f, net->delta[l],
+                            ly->in);
+        }
+    }
 }
 
 #if BP_HAVE_OPENBLAS

@@ -87,6 +87,14 @@ bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targe
                      float *delta, double *loss);
 
 
+/* optim.c: plain descent (no clipping, no weight decay) can be fused into
+ * the backward pass: returns the rate of this step and counts the step. */
+double optim_fused_sgd_rate(bp_optimizer *opt);
+/* batch.c: the backward pass of the last forward fused with that step:
+ * W(l) ← W(l) − (α/M) Δ(l+1)ᵀ Y(l), b(l) ← b(l) − (α/M) Σ δ (eq. 49–50 with
+ * 52–56). The gradient buffer is not written. */
+bp_status backward_fused_sgd(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss);
+
 /* csv.c: the strict CSV reader behind bp_csv_read, where allow_header lets
  * line 1 be a header (a field that is not a number); *header says whether
  * it was. Data rows are then lines header+1 .. header+rows. */

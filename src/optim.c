@@ -198,6 +198,21 @@ long bp_optimizer_steps(const bp_optimizer *opt) { return opt->t; }
  * PyTorch does (0 for AdamW, whose decay is decoupled). */
 
 /* θ ← θ − α ĝ   eq. 49–50 */
+/* Σ g², in double, as 8 independent partial sums: one serial chain of
+ * additions would cost its latency per element (4 cycles), which made this
+ * the slowest pass of a small-batch step. */
+static double sum_squares(const float *g, size_t n)
+{
+    double acc[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += (double)g[k + j] * g[k + j];
+    for (; k < n; k++)
+        acc[0] += (double)g[k] * g[k];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static void sgd_update(float *p, const float *g, size_t n, float lr, float c, float wd)
 {
     for (size_t k = 0; k < n; k++)
@@ -268,10 +283,7 @@ double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, s
     /* ‖g‖ in double; above clip_norm the gradient is scaled by clip_norm/‖g‖
      * inside the loops (grads is const). A NaN/Inf norm is not clipped and
      * is returned for the caller to see. */
-    double ss = 0;
-    for (size_t k = 0; k < n; k++)
-        ss += (double)grads[k] * grads[k];
-    double norm = sqrt(ss);
+    double norm = sqrt(sum_squares(grads, n));
     float c = 1;
     if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
         c = (float)(cfg->clip_norm / norm);
@@ -316,12 +328,27 @@ double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, s
 /* Training step                                                             */
 /* ------------------------------------------------------------------------ */
 
+double optim_fused_sgd_rate(bp_optimizer *opt)
+{
+    const bp_opt_config *c = &opt->cfg;
+    if (c->kind != BP_OPT_SGD || c->clip_norm > 0 || c->weight_decay > 0)
+        return 0;
+    return sched_rate(c, opt->t++);
+}
+
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                         double *loss)
 {
+    if (opt->n != net->n_params)
+        return BP_ERR_ARG;
     bp_status s = bp_forward(net, x, M);
-    if (s == BP_OK)
-        s = bp_backward(net, tg, loss);
+    if (s != BP_OK)
+        return s;
+    /* plain descent goes into the backward pass itself: no gradient buffer
+     * written and read back, no separate pass over the parameters */
+    if (opt->cfg.kind == BP_OPT_SGD && opt->cfg.clip_norm == 0 && opt->cfg.weight_decay == 0)
+        return backward_fused_sgd(net, tg, opt, loss);
+    s = bp_backward(net, tg, loss);
     if (s == BP_OK) /* the norm is not needed here: a diverging loss shows the same */
         (void)bp_optimizer_step(opt, net->params, net->grads, net->n_params);
     return s;

@@ -6,6 +6,7 @@
  */
 #include "check.h"
 #include "internal.h"
+#include "testnet.h"
 
 #include <stdlib.h>
 
@@ -81,6 +82,50 @@ int main(void)
             CHECK((bp_net_output(net)[m] > 0.5f) == (Y[m] > 0.5f), "XOR row %d", m);
         bp_optimizer_free(opt);
         bp_net_free(net);
+    }
+
+    /* the fused step (descent inside the backward pass, no gradient buffer)
+     * against the gradient of bp_backward followed by eq. 49–50 */
+    {
+        bp_rng r;
+        bp_rng_seed(&r, 11);
+        static const int Ms[] = {1, 5, 64};
+        for (int c = 0; c < 12; c++) {
+            int M = Ms[c % 3];
+            bp_loss loss = (bp_loss)(c % BP_LOSS_COUNT);
+            bp_net *net = test_net(&r, 1 + c % 3, 30, test_hidden[c % TEST_N_ACTS], loss,
+                                   BP_ACT_TANH, c % 2 ? 1.0 : 2.0, M);
+            int n0 = bp_net_size(net, 0), nL = bp_net_size(net, bp_net_n_layers(net));
+            size_t P = bp_net_n_params(net);
+            float *x = malloc(sizeof(float) * M * n0), *t = malloc(sizeof(float) * M * nL);
+            float *want = malloc(sizeof(float) * P), *p = bp_net_params(net);
+            test_fill(&r, x, (size_t)M * n0, -1, 1);
+            test_targets(&r, net, t, M, 1);
+            bp_targets tg = {t, NULL};
+            double l1, l2;
+            bp_forward(net, x, M);
+            bp_backward(net, tg, &l1);
+            float move = 0, size = 1;
+            for (size_t k = 0; k < P; k++) {
+                want[k] = p[k] - 0.5f * bp_net_grads(net)[k];
+                move = fmaxf(move, fabsf(0.5f * bp_net_grads(net)[k]));
+                size = fmaxf(size, fabsf(p[k]));
+            }
+            bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.5};
+            bp_optimizer *opt = bp_optimizer_create(&oc, P, NULL);
+            CHECK(bp_train_step(net, opt, x, tg, M, &l2) == BP_OK, "fused step %d", c);
+            float worst = 0;
+            for (size_t k = 0; k < P; k++)
+                worst = fmaxf(worst, fabsf(p[k] - want[k]));
+            CHECK(move > 1e-4f, "case %d: the step moves nothing (%g)", c, (double)move);
+            CHECK(worst <= 1e-6f * size, "case %d (M=%d, %s): fused step differs by %g", c, M,
+                  bp_loss_name(loss), (double)worst);
+            CHECK_CLOSE(l2, l1, 1e-12, "case %d: loss of the fused step", c);
+            CHECK(bp_optimizer_steps(opt) == 1, "case %d: the step is counted", c);
+            bp_optimizer_free(opt);
+            free(x), free(t), free(want);
+            bp_net_free(net);
+        }
     }
 
     /* a bad learning rate is refused */

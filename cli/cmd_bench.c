@@ -1,0 +1,191 @@
+/*
+ * cmd_bench.c — `backprop bench`: examples per second of whole training
+ * steps (forward, backward, SGD update) on synthetic data, beside the
+ * ceiling that the same step's sgemm calls alone reach, measured in the
+ * same run. Figures are medians of several timed rounds.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static cli_opt opts[] = {
+    {"layers", "N0,N1,...", "784,256,128,10", "widths of every layer, input first", NULL},
+    {"act", "NAME[,...]", "relu", "hidden activation", NULL},
+    {"out-act", "NAME", "identity", "output activation with --loss mse", NULL},
+    {"loss", "NAME", "softmax_ce", "mse, softmax_ce or sigmoid_bce", NULL},
+    {"temperature", "T", "1", "softmax temperature", NULL},
+    {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0", NULL},
+    {"batch", "B[,B2,...]", "1,16,64,256,1024", "batch sizes to time", NULL},
+    {"threads", "T", "0", "threads (0 = one per core)", NULL},
+    {"seconds", "S", "1", "timed seconds per batch size and per measurement", NULL},
+    {"json", NULL, NULL, "print the results as one JSON object", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static cli_command cmd = {"bench", "Times training steps against the sgemm ceiling.",
+                          "--layers 784,256,128,10 --batch 1,64,1024 --threads 2 [--json]", opts};
+
+#define ROUNDS 7
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    bp_net *net;
+    bp_optimizer *opt;
+    const float *x;
+    const int32_t *labels;
+    const float *t;
+    int M;
+} step_args;
+
+static void run_steps(const step_args *a, int reps)
+{
+    bp_targets tg = {a->t, a->labels};
+    for (int r = 0; r < reps; r++)
+        bp_train_step(a->net, a->opt, a->x, tg, a->M, NULL);
+}
+
+static void run_sgemm(const step_args *a, int reps) { bp_step_sgemm_only(a->net, a->x, a->M, reps); }
+
+/* Repetitions of fn that last about `seconds`, found by doubling (which
+ * doubles as the warm-up). */
+static int calibrate(void (*fn)(const step_args *, int), const step_args *a, double seconds)
+{
+    int reps = 1;
+    double t;
+    for (;;) {
+        t = now();
+        fn(a, reps);
+        t = now() - t;
+        if (t > seconds / 10 || reps > (1 << 24))
+            break;
+        reps *= 2;
+    }
+    return (int)(reps * seconds / (t > 0 ? t : 1e-9)) + 1;
+}
+
+/* Seconds per step of the whole step and of its sgemm calls alone: rounds
+ * of the two alternate, so that a noisy neighbour slows both alike; each is
+ * the median of ROUNDS rounds. */
+static void measure(const step_args *a, double seconds, double *step, double *ceiling)
+{
+    double rs[ROUNDS], rc[ROUNDS];
+    int ns = calibrate(run_steps, a, seconds / ROUNDS);
+    int nc = calibrate(run_sgemm, a, seconds / ROUNDS);
+    for (int i = 0; i < ROUNDS; i++) {
+        double t = now();
+        run_steps(a, ns);
+        rs[i] = (now() - t) / ns;
+        t = now();
+        run_sgemm(a, nc);
+        rc[i] = (now() - t) / nc;
+    }
+    qsort(rs, ROUNDS, sizeof rs[0], cmp_double);
+    qsort(rc, ROUNDS, sizeof rc[0], cmp_double);
+    *step = rs[ROUNDS / 2];
+    *ceiling = rc[ROUNDS / 2];
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    int r = cli_parse(&cmd, argc, argv);
+    if (r <= 0)
+        return r < 0;
+    int sizes[BP_MAX_LAYERS + 1];
+    bp_act acts[BP_MAX_LAYERS];
+    bp_config cfg;
+    long threads;
+    double seconds;
+    if (cli_network_config(&cmd, sizes, acts, &cfg))
+        return 1;
+    if (cli_int(cli_get(&cmd, "threads"), 0, 4096, &threads))
+        return cli_error(&cmd, "--threads: '%s' is not in 0..4096", cli_get(&cmd, "threads"));
+    if (cli_double(cli_get(&cmd, "seconds"), &seconds) || seconds <= 0 || seconds > 3600)
+        return cli_error(&cmd, "--seconds: '%s' is not in (0, 3600]", cli_get(&cmd, "seconds"));
+
+    long batches[64];
+    int nb = 0;
+    char buf[512];
+    const char *bs = cli_get(&cmd, "batch");
+    if (strlen(bs) >= sizeof buf)
+        return cli_error(&cmd, "--batch: too long");
+    strcpy(buf, bs);
+    for (char *p = buf, *tok; (tok = p) != NULL; nb++) {
+        p = strchr(p, ',');
+        if (p)
+            *p++ = '\0';
+        if (nb == 64 || cli_int(tok, 1, 1 << 16, &batches[nb]))
+            return cli_error(&cmd, "--batch: '%s' is not a batch size in 1..65536 (64 at most)",
+                             tok);
+    }
+    bp_set_threads((int)threads);
+    char blas[256];
+    bp_blas_info(blas, sizeof blas);
+    int json = cli_flag(&cmd, "json"), L = cfg.n_layers, rc = 1;
+    if (json)
+        printf("{\"blas\": \"%s\", \"results\": [", blas);
+    else
+        printf("layers %s, %s\n%7s %14s %9s %16s %9s\n", cli_get(&cmd, "layers"), blas, "batch",
+               "examples/s", "GFLOP/s", "sgemm ceiling/s", "fraction");
+
+    for (int b = 0; b < nb; b++) {
+        int M = (int)batches[b];
+        bp_error err;
+        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e-4};
+        bp_net *net = bp_net_create(&cfg, M, &err);
+        bp_optimizer *opt = net ? bp_optimizer_create(&oc, bp_net_n_params(net), &err) : NULL;
+        float *x = malloc((size_t)M * sizes[0] * sizeof *x);
+        float *t = malloc((size_t)M * sizes[L] * sizeof *t);
+        int32_t *lab = malloc((size_t)M * sizeof *lab);
+        if (!net || !opt || !x || !t || !lab) {
+            cli_error(&cmd, "batch %d: %s", M, net && opt ? "out of memory" : err.msg);
+            bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
+            goto done;
+        }
+        bp_net_init(net, 1);
+        bp_rng rng;
+        bp_rng_seed(&rng, 7);
+        for (size_t k = 0; k < (size_t)M * sizes[0]; k++)
+            x[k] = (float)bp_rng_uniform(&rng);
+        for (size_t k = 0; k < (size_t)M * sizes[L]; k++)
+            t[k] = (float)bp_rng_uniform(&rng);
+        for (int m = 0; m < M; m++)
+            lab[m] = (int32_t)(bp_rng_next(&rng) % (uint64_t)sizes[L]);
+        int labels = cfg.loss == BP_LOSS_SOFTMAX_CE;
+        step_args a = {net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
+
+        double step, ceil;
+        measure(&a, seconds, &step, &ceil);
+        double eps = M / step, ceps = M / ceil, gf = bp_step_flops(net) * eps * 1e-9;
+        int nthreads = threads ? (int)threads : 0;
+        if (json)
+            printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "
+                   "\"gflops\": %.6g, \"ceiling_examples_per_s\": %.6g, \"fraction_of_ceiling\": "
+                   "%.4f}", b ? ", " : "", cli_get(&cmd, "layers"), M, nthreads, eps, gf, ceps,
+                   eps / ceps);
+        else
+            printf("%7d %14.0f %9.1f %16.0f %8.1f%%\n", M, eps, gf, ceps, 100 * eps / ceps);
+        fflush(stdout);
+        bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
+    }
+    if (json)
+        printf("]}\n");
+    rc = 0;
+done:
+    return rc;
+}
