@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static cli_opt opts[] = {
     {"layers", "N0,N1,...", "784,256,128,10", "widths of every layer, input first", NULL},
@@ -20,7 +21,7 @@ static cli_opt opts[] = {
     {"temperature", "T", "1", "softmax temperature", NULL},
     {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0", NULL},
     {"batch", "B[,B2,...]", "1,16,64,256,1024", "batch sizes to time", NULL},
-    {"threads", "T", "0", "threads (0 = one per core)", NULL},
+    {"threads", "T", "0", "threads of the step's pool and of the ceiling's BLAS (0 = cores)", NULL},
     {"seconds", "S", "1", "timed seconds per batch size and per measurement", NULL},
     {"json", NULL, NULL, "print the results as one JSON object", NULL},
     {NULL, NULL, NULL, NULL, NULL},
@@ -45,6 +46,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 typedef struct {
+    int threads; /* of the step's pool, and of the BLAS for the ceiling */
     bp_net *net;
     bp_optimizer *opt;
     const float *x;
@@ -56,11 +58,17 @@ typedef struct {
 static void run_steps(const step_args *a, int reps)
 {
     bp_targets tg = {a->t, a->labels};
+    bp_set_threads(1); /* the net's pool does the threading */
     for (int r = 0; r < reps; r++)
         bp_train_step(a->net, a->opt, a->x, tg, a->M, NULL);
 }
 
-static void run_sgemm(const step_args *a, int reps) { bp_step_sgemm_only(a->net, a->x, a->M, reps); }
+/* The ceiling is the BLAS's own: its sgemm with its own threads. */
+static void run_sgemm(const step_args *a, int reps)
+{
+    bp_set_threads(a->threads);
+    bp_step_sgemm_only(a->net, a->x, a->M, reps);
+}
 
 /* Repetitions of fn that last about `seconds`, found by doubling (which
  * doubles as the warm-up). */
@@ -133,15 +141,19 @@ int cmd_bench(int argc, char **argv)
             return cli_error(&cmd, "--batch: '%s' is not a batch size in 1..65536 (64 at most)",
                              tok);
     }
-    bp_set_threads((int)threads);
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? cores : 1;
+    }
     char blas[256];
+    bp_set_threads((int)threads); /* as the ceiling runs it */
     bp_blas_info(blas, sizeof blas);
     int json = cli_flag(&cmd, "json"), L = cfg.n_layers, rc = 1;
     if (json)
         printf("{\"blas\": \"%s\", \"results\": [", blas);
     else
-        printf("layers %s, %s\n%7s %14s %9s %16s %9s\n", cli_get(&cmd, "layers"), blas, "batch",
-               "examples/s", "GFLOP/s", "sgemm ceiling/s", "fraction");
+        printf("layers %s, %ld threads; %s\n%7s %14s %9s %16s %9s\n", cli_get(&cmd, "layers"),
+               threads, blas, "batch", "examples/s", "GFLOP/s", "sgemm ceiling/s", "fraction");
 
     for (int b = 0; b < nb; b++) {
         int M = (int)batches[b];
@@ -158,6 +170,7 @@ int cmd_bench(int argc, char **argv)
             goto done;
         }
         bp_net_init(net, 1);
+        bp_net_set_threads(net, (int)threads);
         bp_rng rng;
         bp_rng_seed(&rng, 7);
         for (size_t k = 0; k < (size_t)M * sizes[0]; k++)
@@ -167,16 +180,15 @@ int cmd_bench(int argc, char **argv)
         for (int m = 0; m < M; m++)
             lab[m] = (int32_t)(bp_rng_next(&rng) % (uint64_t)sizes[L]);
         int labels = cfg.loss == BP_LOSS_SOFTMAX_CE;
-        step_args a = {net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
+        step_args a = {(int)threads, net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
 
         double step, ceil;
         measure(&a, seconds, &step, &ceil);
         double eps = M / step, ceps = M / ceil, gf = bp_step_flops(net) * eps * 1e-9;
-        int nthreads = threads ? (int)threads : 0;
         if (json)
             printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "
                    "\"gflops\": %.6g, \"ceiling_examples_per_s\": %.6g, \"fraction_of_ceiling\": "
-                   "%.4f}", b ? ", " : "", cli_get(&cmd, "layers"), M, nthreads, eps, gf, ceps,
+                   "%.4f}", b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, ceps,
                    eps / ceps);
         else
             printf("%7d %14.0f %9.1f %16.0f %8.1f%%\n", M, eps, gf, ceps, 100 * eps / ceps);

@@ -40,7 +40,7 @@ static cli_opt opts[] = {
     {"epochs", "N", "10", "passes over the training data", NULL},
     {"patience", "N", "0", "stop after N epochs without a better validation loss (0 = off)", NULL},
     {"seed", "S", "1", "seed of initialisation, split and shuffling", NULL},
-    {"threads", "T", "0", "BLAS threads (0 = one per core)", NULL},
+    {"threads", "T", "0", "threads of the training step (0 = one per core)", NULL},
     {"out", "FILE", NULL, "model file to write (safetensors)", NULL},
     {"metrics", "FILE", NULL, "write the per-epoch table as CSV", NULL},
     {"plot", "FILE", NULL, "draw loss and accuracy curves as SVG", NULL},
@@ -157,7 +157,6 @@ int cmd_train(int argc, char **argv)
         return cli_error(&cmd, "--val: '%s' is not a fraction in [0, 1)", cli_get(&cmd, "val"));
     if (cli_u64(cli_get(&cmd, "seed"), &seed))
         return cli_error(&cmd, "--seed: '%s' is not a non-negative integer", cli_get(&cmd, "seed"));
-    bp_set_threads((int)threads);
 
     int json = cli_flag(&cmd, "json"), rc = 1;
     FILE *log = json ? stderr : stdout;
@@ -209,6 +208,10 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     bp_net_init(net, seed);
+    if (bp_net_set_threads(net, (int)threads) != BP_OK) {
+        cli_error(&cmd, "cannot start %ld threads", threads);
+        goto done;
+    }
 
     size_t P = bp_net_n_params(net);
     perm = malloc((size_t)n * sizeof *perm);

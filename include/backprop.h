@@ -136,6 +136,13 @@ bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *st
 const float *bp_net_mean(const bp_net *net); /* [N(0)] or NULL */
 const float *bp_net_std(const bp_net *net);  /* [N(0)] or NULL */
 
+/* Threads the network's passes run on (<= 0: one per core, at most 256).
+ * The engine splits every phase of a step over its own pool of threads and
+ * calls the BLAS single-threaded inside each share, so this sets the BLAS
+ * to one thread for the whole process. 1 (the default) runs in the caller. */
+bp_status bp_net_set_threads(bp_net *net, int threads);
+int bp_net_threads(const bp_net *net);
+
 /* He initialisation for the ReLU family, Xavier (Glorot uniform) otherwise;
  * biases zero. Deterministic for a given seed. */
 void bp_net_init(bp_net *net, uint64_t seed);

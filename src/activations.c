@@ -86,11 +86,13 @@ static inline float sigmoid_f(float z)
     return e / (1.0f + e);
 }
 
-/* z [M,n] += b [n]; y = f(z)   eq. 51 (bias) fused with eq. 2 */
-void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, float slope)
+/* z [M,n] += b [n]; y = f(z)   eq. 51 (bias) fused with eq. 2. Rows are
+ * ld apart, so a thread can take a band of columns of a wider Z. */
+void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, int ld,
+                 float slope)
 {
     for (int m = 0; m < M; m++) {
-        float *zr = z + (size_t)m * n, *yr = y + (size_t)m * n;
+        float *zr = z + (size_t)m * ld, *yr = y + (size_t)m * ld;
         switch (a) {
         case BP_ACT_IDENTITY: /* y aliases z */
             for (int j = 0; j < n; j++)
@@ -126,30 +128,34 @@ void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, flo
     }
 }
 
-/* delta [M,n] *= f'(z)   eq. 27–29 applied as in eq. 45/56, in place */
-void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n,
+/* delta [M,n] *= f'(z)   eq. 27–29 applied as in eq. 45/56, in place; rows
+ * ld apart */
+void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n, int ld,
                   float slope)
 {
-    size_t k, count = (size_t)M * n;
-    switch (a) {
-    case BP_ACT_IDENTITY: break;
-    case BP_ACT_SIGMOID:
-        for (k = 0; k < count; k++)
-            delta[k] *= y[k] * (1.0f - y[k]);
-        break;
-    case BP_ACT_RELU:
-        for (k = 0; k < count; k++)
-            delta[k] = z[k] > 0 ? delta[k] : 0.0f;
-        break;
-    case BP_ACT_LEAKY_RELU:
-        for (k = 0; k < count; k++)
-            delta[k] = z[k] > 0 ? delta[k] : slope * delta[k];
-        break;
-    case BP_ACT_TANH:
-        for (k = 0; k < count; k++)
-            delta[k] *= 1.0f - y[k] * y[k];
-        break;
-    case BP_ACT_SOFTMAX: /* never a hidden layer: the fused δ of eq. 68 covers it */
-    case BP_ACT_COUNT: break;
+    for (int m = 0; m < M; m++) {
+        float *d = delta + (size_t)m * ld;
+        const float *zr = z + (size_t)m * ld, *yr = y + (size_t)m * ld;
+        switch (a) {
+        case BP_ACT_IDENTITY: return;
+        case BP_ACT_SIGMOID:
+            for (int j = 0; j < n; j++)
+                d[j] *= yr[j] * (1.0f - yr[j]);
+            break;
+        case BP_ACT_RELU:
+            for (int j = 0; j < n; j++)
+                d[j] = zr[j] > 0 ? d[j] : 0.0f;
+            break;
+        case BP_ACT_LEAKY_RELU:
+            for (int j = 0; j < n; j++)
+                d[j] = zr[j] > 0 ? d[j] : slope * d[j];
+            break;
+        case BP_ACT_TANH:
+            for (int j = 0; j < n; j++)
+                d[j] *= 1.0f - yr[j] * yr[j];
+            break;
+        case BP_ACT_SOFTMAX: /* never a hidden layer: the fused δ of eq. 68 covers it */
+        case BP_ACT_COUNT: return;
+        }
     }
 }

@@ -6,6 +6,11 @@
  * Rows are examples (SPEC.md §2), so the note's Z = W Y + B (N×M) appears
  * transposed: Z [M,out] = Y [M,in] · Wᵀ + b. Transposes are expressed in the
  * sgemm call, never materialised. Nothing here allocates.
+ *
+ * Each pass is a few phases run by the network's thread pool (pool.c);
+ * thread k of T takes a band of the phase's output — columns of Z and Δ,
+ * rows of W — so every output has one writer and the result depends only on
+ * T. A phase's sgemm is single-threaded BLAS on that band.
  */
 #include "internal.h"
 
@@ -13,24 +18,69 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Column bands start on 16 floats (a 64-byte cache line). */
+#define ALIGN 16
+
+/* One phase of a pass: what each thread does to its band. */
+typedef struct {
+    bp_net *net;
+    int l;              /* forward: the layer W(l) that makes Z(l+1)             */
+    int delta;          /* backward: Δ(delta) to compute, or 0 for none          */
+    int update[2];      /* backward: layers whose ∇W, ∇b to form, −1 for none     */
+    float scale, beta;  /* ∇: 1/M and 0 (overwrite); fused descent: −α/M and 1    */
+    bp_targets tg;      /* the loss phase's targets                              */
+    bp_status status[BP_MAX_THREADS];
+} phase;
+
+/* ------------------------------------------------------------------------ */
+/* Forward                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void forward_band(void *arg, int k, int T)
+{
+    phase *ph = arg;
+    bp_net *net = ph->net;
+    int l = ph->l, M = net->M, lo, hi;
+    const bp_layer *ly = &net->layer[l];
+    const float *Y = bp_net_Y(net, l);
+    float *z = net->z[l + 1], *y = net->y[l + 1];
+    if (net->acts[l + 1] == BP_ACT_SOFTMAX) {
+        /* softmax needs whole rows: this band is examples [lo, hi) */
+        pool_share(M, 1, k, T, &lo, &hi);
+        if (lo == hi)
+            return;
+        /* Z(l+1) = Y(l) W(l)ᵀ   [M,in]·[in,out] -> [M,out]   eq. 51, rows = examples;
+         * beta = 0 overwrites Z, so it needs no clearing */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, ly->out, ly->in, 1.0f,
+                    Y + (size_t)lo * ly->in, ly->in, ly->W, ly->in, 0.0f,
+                    z + (size_t)lo * ly->out, ly->out);
+        /* + b, then softmax(z/T)   eq. 51, 57, 61, 69, one pass */
+        softmax_forward(z + (size_t)lo * ly->out, y + (size_t)lo * ly->out, ly->b, hi - lo,
+                        ly->out, (float)net->T);
+        return;
+    }
+    /* this band is neurons [lo, hi) of layer l+1: rows lo..hi of W(l) */
+    pool_share(ly->out, ALIGN, k, T, &lo, &hi);
+    if (lo == hi)
+        return;
+    /* Z(l+1) = Y(l) W(l)ᵀ, columns lo..hi   eq. 51 */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, hi - lo, ly->in, 1.0f, Y, ly->in,
+                ly->W + (size_t)lo * ly->in, ly->in, 0.0f, z + lo, ly->out);
+    /* + b, then y = f(z)   eq. 51–52, one pass */
+    act_forward(net->acts[l + 1], z + lo, y + lo, ly->b + lo, M, hi - lo, ly->out,
+                (float)net->slope);
+}
+
 bp_status bp_forward(bp_net *net, const float *x, int M)
 {
     if (!x || M < 1 || M > net->max_batch)
         return BP_ERR_ARG;
     net->x = x;
     net->M = M;
+    phase ph = {.net = net};
     for (int l = 0; l < net->L; l++) {
-        const bp_layer *ly = &net->layer[l];
-        float *z = net->z[l + 1], *y = net->y[l + 1];
-        /* Z(l+1) = Y(l) W(l)ᵀ   [M,in]·[in,out] -> [M,out]   eq. 51, rows = examples;
-         * beta = 0 overwrites Z, so it needs no clearing */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, ly->out, ly->in, 1.0f,
-                    bp_net_Y(net, l), ly->in, ly->W, ly->in, 0.0f, z, ly->out);
-        /* + b, then y = f(z)   eq. 51–52, one pass */
-        if (net->acts[l + 1] == BP_ACT_SOFTMAX)
-            softmax_forward(z, y, ly->b, M, ly->out, (float)net->T);
-        else
-            act_forward(net->acts[l + 1], z, y, ly->b, M, ly->out, (float)net->slope);
+        ph.l = l;
+        pool_run(net->pool, forward_band, &ph);
     }
     return BP_OK;
 }
@@ -44,45 +94,121 @@ bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss)
     return loss_delta(net, net->z[net->L], net->y[net->L], tg, net->M, NULL, loss);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Backward                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Δ(L) and the loss of examples [lo, hi): eq. 13/32 (mse) or the fused
+ * eq. 68/69 (softmax_ce, sigmoid_bce). Each thread keeps its partial sum;
+ * they are added in thread order, so the loss depends only on T. */
+static void loss_band(void *arg, int k, int T)
+{
+    phase *ph = arg;
+    bp_net *net = ph->net;
+    int L = net->L, n = net->sizes[L], lo, hi;
+    pool_share(net->M, 1, k, T, &lo, &hi);
+    net->part_loss[k] = 0;
+    ph->status[k] = BP_OK;
+    if (lo == hi)
+        return;
+    size_t at = (size_t)lo * n;
+    bp_targets tg = {ph->tg.t ? ph->tg.t + at : NULL, ph->tg.labels ? ph->tg.labels + lo : NULL};
+    double mean;
+    ph->status[k] = loss_delta(net, net->z[L] + at, net->y[L] + at, tg, hi - lo,
+                               net->delta[L] + at, &mean);
+    net->part_loss[k] = mean * (hi - lo);
+}
+
+/* ∇W(l), ∇b(l) of neurons [lo, hi) of layer l+1, written with ph's scale
+ * and beta: the gradient, or a descent step straight into W and b. */
+static void update_band(const phase *ph, int l, int k, int T)
+{
+    bp_net *net = ph->net;
+    const bp_layer *ly = &net->layer[l];
+    const float *d = net->delta[l + 1];
+    int M = net->M, lo, hi;
+    pool_share(ly->out, ALIGN, k, T, &lo, &hi);
+    if (lo == hi)
+        return;
+    float *C = ph->beta != 0 ? ly->W : ly->gW, *c = ph->beta != 0 ? ly->b : ly->gb;
+    /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55;
+     * rows lo..hi. beta = 0 overwrites ∇W; fused, beta = 1 adds −α ∇W to W */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, ly->in, M, ph->scale, d + lo,
+                ly->out, bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in, ly->in);
+    /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
+    if (ph->beta == 0)
+        memset(c + lo, 0, (size_t)(hi - lo) * sizeof(float));
+    for (int m = 0; m < M; m++)
+        for (int j = lo; j < hi; j++)
+            c[j] += ph->scale * d[(size_t)m * ly->out + j];
+}
+
+/* Δ(l) of neurons [lo, hi) of layer l, from Δ(l+1) and the old W(l) */
+static void delta_band(const phase *ph, int l, int k, int T)
+{
+    bp_net *net = ph->net;
+    const bp_layer *ly = &net->layer[l];
+    int M = net->M, lo, hi;
+    pool_share(ly->in, ALIGN, k, T, &lo, &hi);
+    if (lo == hi)
+        return;
+    /* Δ(l) = (Δ(l+1) W(l)) ⊙ f'(Z(l))   [M,out]·[out,in] -> [M,in]   eq. 56 */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, hi - lo, ly->out, 1.0f,
+                net->delta[l + 1], ly->out, ly->W + lo, ly->in, 0.0f, net->delta[l] + lo,
+                ly->in);
+    act_backward(net->acts[l], net->delta[l] + lo, net->z[l] + lo, net->y[l] + lo, M, hi - lo,
+                 ly->in, (float)net->slope);
+}
+
+static void backward_band(void *arg, int k, int T)
+{
+    phase *ph = arg;
+    for (int i = 0; i < 2; i++)
+        if (ph->update[i] >= 0)
+            update_band(ph, ph->update[i], k, T);
+    if (ph->delta > 0)
+        delta_band(ph, ph->delta, k, T);
+}
+
 /* The backward pass (eq. 52–56). With opt NULL it overwrites the gradient
  * buffer; otherwise each layer's gradient goes straight into a descent step
- * (eq. 49–50), taken after that layer's δ(l) has used the old W(l). */
+ * (eq. 49–50), taken after that layer's δ(l) has used the old W(l).
+ * Phases: [Δ(L)], [Δ(L−1)], [∇(L−1), Δ(L−2)], ..., [∇(1), ∇(0)]: each needs
+ * only what earlier phases finished, and no phase reads a W it changes.
+ * The input layer gets no error term: Δ(0) is never computed. */
 static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
 {
-    int M = net->M, L = net->L;
+    int M = net->M, L = net->L, T = pool_threads(net->pool);
     if (M < 1 || (!tg.t == !tg.labels))
         return BP_ERR_ARG;
 
-    /* Δ(L): eq. 13/32 (mse) or the fused eq. 68/69 (softmax_ce, sigmoid_bce) */
-    bp_status s = loss_delta(net, net->z[L], net->y[L], tg, M, net->delta[L], loss);
-    if (s != BP_OK)
-        return s;
+    phase ph = {.net = net, .tg = tg, .update = {-1, -1}};
+    pool_run(net->pool, loss_band, &ph);
+    double total = 0;
+    for (int k = 0; k < T; k++) {
+        if (ph.status[k] != BP_OK)
+            return ph.status[k];
+        total += net->part_loss[k];
+    }
+    if (loss)
+        *loss = total / M;
 
     /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
-    float scale = opt ? (float)(-optim_fused_sgd_rate(opt) / M) : 1.0f / (float)M;
-    for (int l = L - 1; l >= 0; l--) {
-        const bp_layer *ly = &net->layer[l];
-        const float *d = net->delta[l + 1];
-        /* Δ(l) = (Δ(l+1) W(l)) ⊙ f'(Z(l))   [M,out]·[out,in] -> [M,in]   eq. 56;
-         * the input layer gets none */
-        if (l > 0) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, ly->in, ly->out, 1.0f, d,
-                        ly->out, ly->W, ly->in, 0.0f, net->delta[l], ly->in);
-            act_backward(net->acts[l], net->delta[l], net->z[l], net->y[l], M, ly->in,
-                         (float)net->slope);
-        }
-        /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55:
-         * beta = 0 overwrites the gradient; fused, beta = 1 adds −α ∇W to W */
-        float *C = opt ? ly->W : ly->gW, *c = opt ? ly->b : ly->gb;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->out, ly->in, M, scale, d,
-                    ly->out, bp_net_Y(net, l), ly->in, opt ? 1.0f : 0.0f, C, ly->in);
-        /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
-        if (!opt)
-            memset(c, 0, (size_t)ly->out * sizeof(float));
-        for (int m = 0; m < M; m++)
-            for (int j = 0; j < ly->out; j++)
-                c[j] += scale * d[(size_t)m * ly->out + j];
+    ph.scale = opt ? (float)(-optim_fused_sgd_rate(opt) / M) : 1.0f / (float)M;
+    ph.beta = opt ? 1.0f : 0.0f;
+    if (L > 1) {
+        ph.delta = L - 1;
+        pool_run(net->pool, backward_band, &ph);
     }
+    for (int l = L - 1; l >= 2; l--) {
+        ph.update[0] = l;
+        ph.delta = l - 1;
+        pool_run(net->pool, backward_band, &ph);
+    }
+    ph.update[0] = L > 1 ? 1 : 0;
+    ph.update[1] = L > 1 ? 0 : -1;
+    ph.delta = 0;
+    pool_run(net->pool, backward_band, &ph);
     return BP_OK;
 }
 

@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 
+#define BP_MAX_THREADS 256
+
 /* Dimension letters used in every shape comment:
  *   M  examples in a batch (rows)      L  weight layers
  *   in = N(l), out = N(l+1)            P  parameters in all */
@@ -37,6 +39,8 @@ struct bp_net {
     bp_layer layer[BP_MAX_LAYERS];
 
     float *mean, *std;                  /* [N(0)] input standardisation or NULL */
+    struct bp_pool *pool;               /* the step's threads; NULL: one thread */
+    double part_loss[BP_MAX_THREADS];   /* each thread's share of a batch loss  */
     float *work;                        /* one allocation behind z, y, delta   */
     const float *x;                     /* Y(0): the caller's batch, not copied */
     float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
@@ -70,11 +74,13 @@ void bp_atomic_abort(bp_atomic *a);
 /* ------------------------------------------------------------------------ */
 
 /* z [M,n] += b [n]; y = f(z) element-wise (y may alias z for identity).
- * Bias and activation fused into one pass over Z (eq. 51 + eq. 2). */
-void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, float slope);
+ * Bias and activation fused into one pass over Z (eq. 51 + eq. 2). Rows
+ * are ld floats apart (ld = n for a whole matrix, more for a column band). */
+void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, int ld,
+                 float slope);
 
-/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 45/56, in place */
-void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n,
+/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 45/56, in place; rows ld apart */
+void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n, int ld,
                   float slope);
 
 /* z [M,n] += b; y = softmax(z / T) row by row, via max subtraction (eq. 61, 69) */
@@ -86,6 +92,17 @@ void softmax_forward(float *z, float *y, const float *b, int M, int n, float T);
 bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targets tg, int M,
                      float *delta, double *loss);
 
+
+/* pool.c: T threads running each phase of a step on their share of it. */
+typedef struct bp_pool bp_pool;
+typedef void (*pool_fn)(void *arg, int k, int T); /* thread k of T does share k */
+bp_pool *pool_create(int T);                       /* NULL if threads can't start */
+void pool_free(bp_pool *p);
+int pool_threads(const bp_pool *p);                /* 1 for NULL */
+/* Runs fn on every thread (the caller is thread 0); returns when all are done. */
+void pool_run(bp_pool *p, pool_fn fn, void *arg);
+/* Share k of T of [0, n): [*lo, *hi), boundaries on multiples of align. */
+void pool_share(int n, int align, int k, int T, int *lo, int *hi);
 
 /* optim.c: plain descent (no clipping, no weight decay) can be fused into
  * the backward pass: returns the rate of this step and counts the step. */

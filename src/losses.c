@@ -146,7 +146,7 @@ bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targe
         total += row;
     }
     if (delta && net->loss == BP_LOSS_MSE) /* eq. 32 with a non-linear output */
-        act_backward(net->acts[net->L], delta, z, y, M, n, (float)net->slope);
+        act_backward(net->acts[net->L], delta, z, y, M, n, n, (float)net->slope);
     if (loss)
         *loss = total / M;
     return BP_OK;

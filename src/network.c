@@ -8,11 +8,13 @@
  * Every buffer is allocated here, once, for the largest batch: the forward
  * and backward passes never allocate.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Rejects what the note does not define: softmax inside the network, a loss
  * without its output activation, a temperature outside softmax_ce. */
@@ -143,6 +145,7 @@ void bp_net_free(bp_net *net)
         return;
     free(net->params);
     free(net->grads);
+    pool_free(net->pool);
     free(net->work);
     free(net->mean);
     free(net->std);
@@ -172,6 +175,25 @@ bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *st
     memcpy(net->std, std, n * sizeof(float));
     return BP_OK;
 }
+
+bp_status bp_net_set_threads(bp_net *net, int threads)
+{
+    if (threads <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (int)cores : 1;
+    }
+    if (threads > BP_MAX_THREADS)
+        threads = BP_MAX_THREADS;
+    /* one pool for the step: the BLAS's own threads would compete with it */
+    bp_set_threads(1);
+    pool_free(net->pool);
+    net->pool = NULL;
+    if (threads > 1 && !(net->pool = pool_create(threads)))
+        return BP_ERR_NOMEM;
+    return BP_OK;
+}
+
+int bp_net_threads(const bp_net *net) { return pool_threads(net->pool); }
 
 const float *bp_net_mean(const bp_net *net) { return net->mean; }
 const float *bp_net_std(const bp_net *net) { return net->std; }

@@ -31,7 +31,7 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
         if (net->acts[l + 1] == BP_ACT_SOFTMAX)
             softmax_forward(z, y, ly->b, 1, ly->out, (float)net->T);
         else
-            act_forward(net->acts[l + 1], z, y, ly->b, 1, ly->out, slope);
+            act_forward(net->acts[l + 1], z, y, ly->b, 1, ly->out, ly->out, slope);
     }
 
     /* δ(L)   eq. 13/32, 68/69 */
@@ -53,7 +53,8 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
         if (l > 0) {
             cblas_sgemv(CblasRowMajor, CblasTrans, ly->out, ly->in, 1.0f, ly->W, ly->in, d, 1,
                         0.0f, net->delta[l], 1);
-            act_backward(net->acts[l], net->delta[l], net->z[l], net->y[l], 1, ly->in, slope);
+            act_backward(net->acts[l], net->delta[l], net->z[l], net->y[l], 1, ly->in, ly->in,
+                         slope);
         }
     }
     return BP_OK;

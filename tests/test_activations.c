@@ -45,10 +45,10 @@ int main(void)
         float z[M * N], y[M * N], d[M * N];
         memcpy(z, z0, sizeof z);
         float *yp = act == BP_ACT_IDENTITY ? z : y; /* the identity's y is its z */
-        act_forward((bp_act)act, z, yp, b, M, N, (float)a);
+        act_forward((bp_act)act, z, yp, b, M, N, N, (float)a);
         for (int k = 0; k < M * N; k++)
             d[k] = 2.0f;
-        act_backward((bp_act)act, d, z, yp, M, N, (float)a);
+        act_backward((bp_act)act, d, z, yp, M, N, N, (float)a);
         for (int k = 0; k < M * N; k++) {
             double zz = (double)z0[k] + b[k % N];
             double yy = bp_act_f((bp_act)act, zz, a);

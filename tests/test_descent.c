@@ -95,6 +95,7 @@ int main(void)
             bp_loss loss = (bp_loss)(c % BP_LOSS_COUNT);
             bp_net *net = test_net(&r, 1 + c % 3, 30, test_hidden[c % TEST_N_ACTS], loss,
                                    BP_ACT_TANH, c % 2 ? 1.0 : 2.0, M);
+            bp_net_set_threads(net, 1 + c % 2);
             int n0 = bp_net_size(net, 0), nL = bp_net_size(net, bp_net_n_layers(net));
             size_t P = bp_net_n_params(net);
             float *x = malloc(sizeof(float) * M * n0), *t = malloc(sizeof(float) * M * nL);
