@@ -133,8 +133,13 @@ static void update_band(const phase *ph, int l, int k, int T)
     float *C = ph->beta != 0 ? ly->W : ly->gW, *c = ph->beta != 0 ? ly->b : ly->gb;
     /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55;
      * rows lo..hi. beta = 0 overwrites ∇W; fused, beta = 1 adds −α ∇W to W */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, ly->in, M, ph->scale, d + lo,
-                ly->out, bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in, ly->in);
+    if (M == 1 && ph->beta != 0) /* eq. 43's outer product δ yᵀ, added: a rank-1 update */
+        cblas_sger(CblasRowMajor, hi - lo, ly->in, ph->scale, d + lo, 1, bp_net_Y(net, l), 1,
+                   C + (size_t)lo * ly->in, ly->in);
+    else
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, ly->in, M, ph->scale,
+                    d + lo, ly->out, bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in,
+                    ly->in);
     /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
     if (ph->beta == 0)
         memset(c + lo, 0, (size_t)(hi - lo) * sizeof(float));
@@ -256,6 +261,7 @@ void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps)
 char *openblas_get_config(void);
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
+void blas_thread_shutdown_(void);
 #endif
 
 void bp_set_threads(int threads)
@@ -263,6 +269,11 @@ void bp_set_threads(int threads)
 #if BP_HAVE_OPENBLAS
     if (threads > 0)
         openblas_set_num_threads(threads);
+    /* OpenBLAS's idle workers keep spinning for a while after a call and
+     * would take cores from the engine's pool: stop them (they restart by
+     * themselves if more threads are asked for again) */
+    if (threads == 1)
+        blas_thread_shutdown_();
 #else
     (void)threads;
 #endif
