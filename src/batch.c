@@ -21,6 +21,25 @@
 /* Column bands start on 16 floats (a 64-byte cache line). */
 #define ALIGN 16
 
+/* Below this many examples a phase is a few microseconds of work: handing
+ * it to other threads costs more than it saves (measured at M = 1), so the
+ * caller runs it alone. */
+#define PARALLEL_MIN_M 4
+
+static int threads_for(const bp_net *net)
+{
+    return net->M < PARALLEL_MIN_M ? 1 : pool_threads(net->pool);
+}
+
+/* Runs a phase on the threads this batch size deserves. */
+static void run(bp_net *net, pool_fn fn, void *arg)
+{
+    if (threads_for(net) == 1)
+        fn(arg, 0, 1);
+    else
+        pool_run(net->pool, fn, arg);
+}
+
 /* One phase of a pass: what each thread does to its band. */
 typedef struct {
     bp_net *net;
@@ -80,7 +99,7 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
     phase ph = {.net = net};
     for (int l = 0; l < net->L; l++) {
         ph.l = l;
-        pool_run(net->pool, forward_band, &ph);
+        run(net, forward_band, &ph);
     }
     return BP_OK;
 }
@@ -183,12 +202,12 @@ static void backward_band(void *arg, int k, int T)
  * The input layer gets no error term: Δ(0) is never computed. */
 static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
 {
-    int M = net->M, L = net->L, T = pool_threads(net->pool);
+    int M = net->M, L = net->L, T = threads_for(net);
     if (M < 1 || (!tg.t == !tg.labels))
         return BP_ERR_ARG;
 
     phase ph = {.net = net, .tg = tg, .update = {-1, -1}};
-    pool_run(net->pool, loss_band, &ph);
+    run(net, loss_band, &ph);
     double total = 0;
     for (int k = 0; k < T; k++) {
         if (ph.status[k] != BP_OK)
@@ -203,17 +222,17 @@ static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double 
     ph.beta = opt ? 1.0f : 0.0f;
     if (L > 1) {
         ph.delta = L - 1;
-        pool_run(net->pool, backward_band, &ph);
+        run(net, backward_band, &ph);
     }
     for (int l = L - 1; l >= 2; l--) {
         ph.update[0] = l;
         ph.delta = l - 1;
-        pool_run(net->pool, backward_band, &ph);
+        run(net, backward_band, &ph);
     }
     ph.update[0] = L > 1 ? 1 : 0;
     ph.update[1] = L > 1 ? 0 : -1;
     ph.delta = 0;
-    pool_run(net->pool, backward_band, &ph);
+    run(net, backward_band, &ph);
     return BP_OK;
 }
 
