@@ -52,6 +52,10 @@ int cmd_eval(int argc, char **argv)
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
+    if (bp_net_set_threads(net, 0) != BP_OK) { /* one per core */
+        cli_error(&cmd, "cannot start threads");
+        goto done;
+    }
     int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
     int labelled = bp_dataset_has_labels(ds);
     if (bp_dataset_n_in(ds) != bp_net_size(net, 0) ||

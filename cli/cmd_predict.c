@@ -61,6 +61,10 @@ int cmd_predict(int argc, char **argv)
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
+    if (bp_net_set_threads(net, 0) != BP_OK) { /* one per core */
+        cli_error(&cmd, "cannot start threads");
+        goto done;
+    }
     int n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
     if (cols != n_in) {
         cli_error(&cmd, "%s: %d columns, but the model takes %d inputs", src, cols, n_in);
