@@ -21,9 +21,11 @@
 /* Column bands start on 16 floats (a 64-byte cache line). */
 #define ALIGN 16
 
-/* Below this many examples a phase is a few microseconds of work: handing
- * it to other threads costs more than it saves (measured at M = 1), so the
- * caller runs it alone. */
+/* Below this many examples a phase is a few microseconds of work. Split
+ * over two threads, one example ran at 1.2x one thread's speed at best and
+ * at 0.5x in a third of the runs (this machine's second vCPU is not always
+ * there when a thread spins for it; pinning threads did not change that),
+ * so the caller runs such phases alone. */
 #define PARALLEL_MIN_M 4
 
 static int threads_for(const bp_net *net)
