@@ -45,6 +45,8 @@ static cli_opt opts[] = {
     {"metrics", "FILE", NULL, "write the per-epoch table as CSV", NULL},
     {"plot", "FILE", NULL, "draw loss and accuracy curves as SVG", NULL},
     {"json", NULL, NULL, "print the results as one JSON object on stdout", NULL},
+    {"detect-anomaly", NULL, NULL, "check every value of every step; name the first non-finite "
+                                   "one (slow)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -100,6 +102,25 @@ static void progress(int epoch, int epochs, long done, long total, double loss, 
     fprintf(stderr, "] %3d%%  %.0f ex/s  loss %.4f  ETA %.0fs ", (int)(100 * done / total), rate,
             loss, (total - done) / (rate > 0 ? rate : 1));
     fflush(stderr);
+}
+
+/* A step in separate passes (gradient buffer, then the optimiser) with every
+ * value checked after each; the first non-finite one is named. */
+static bp_status anomaly_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg,
+                              int M, double *loss, int epoch, int step)
+{
+    char where[160];
+    bp_status s = bp_forward(net, x, M);
+    if (s == BP_OK)
+        s = bp_backward(net, tg, loss);
+    if (s == BP_OK && (s = bp_net_find_nonfinite(net, where, sizeof where)) == BP_OK) {
+        bp_optimizer_step(opt, bp_net_params(net), bp_net_grads(net), bp_net_n_params(net));
+        s = bp_net_find_nonfinite(net, where, sizeof where);
+    }
+    if (s == BP_ERR_NONFINITE)
+        fprintf(stderr, "backprop train: anomaly at epoch %d, step %d: first non-finite value: "
+                        "%s\n", epoch, step, where);
+    return s;
 }
 
 /* The options that make the optimiser, with the step counts of this run. */
@@ -158,7 +179,7 @@ int cmd_train(int argc, char **argv)
     if (cli_u64(cli_get(&cmd, "seed"), &seed))
         return cli_error(&cmd, "--seed: '%s' is not a non-negative integer", cli_get(&cmd, "seed"));
 
-    int json = cli_flag(&cmd, "json"), rc = 1;
+    int json = cli_flag(&cmd, "json"), anomaly = cli_flag(&cmd, "detect-anomaly"), rc = 1;
     FILE *log = json ? stderr : stdout;
     int bar = isatty(fileno(stderr)) && isatty(fileno(stdout));
     bp_dataset *ds = NULL, *test = NULL;
@@ -257,8 +278,13 @@ int cmd_train(int argc, char **argv)
             int M = n_train - m0 < B ? n_train - m0 : B;
             bp_dataset_gather(ds, train_idx + m0, M, mean, std, x, t, lab);
             double l;
-            bp_status s = bp_train_step(net, opt, x, labelled ? (bp_targets){NULL, lab}
-                                                              : (bp_targets){t, NULL}, M, &l);
+            bp_targets tg = labelled ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
+            bp_status s = anomaly ? anomaly_step(net, opt, x, tg, M, &l, e + 1, m0 / B + 1)
+                                  : bp_train_step(net, opt, x, tg, M, &l);
+            if (s == BP_ERR_NONFINITE) {
+                rc = 2;
+                goto done;
+            }
             if (s != BP_OK) {
                 cli_error(&cmd, "%s: %s", data, bp_status_string(s));
                 goto done;

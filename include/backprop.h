@@ -177,6 +177,13 @@ bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss);
  * the batch loss. */
 bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
 
+/* Where the last forward and backward first went non-finite, in the order
+ * they computed: z and y of layers 1..L, δ of layers L..1, then ∇W and ∇b,
+ * then the parameters. BP_OK if all is finite; else BP_ERR_NONFINITE and a
+ * description in where, e.g. "δ of layer 2 (example 4, neuron 17)". Slow:
+ * for --detect-anomaly, not for every step. */
+bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
+
 /* ------------------------------------------------------------------------ */
 /* The vector form (section 6): one example                                  */
 /* ------------------------------------------------------------------------ */

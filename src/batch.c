@@ -15,6 +15,7 @@
 #include "internal.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -246,6 +247,59 @@ bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
 bp_status backward_fused_sgd(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
 {
     return backward(net, tg, opt, loss);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Anomalies                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The first non-finite value of v [rows, cols]: 0 and its place, or 1. */
+static int first_bad(const float *v, int rows, int cols, int *row, int *col)
+{
+    for (size_t k = 0; k < (size_t)rows * cols; k++)
+        if (!isfinite(v[k])) {
+            *row = (int)(k / (size_t)cols);
+            *col = (int)(k % (size_t)cols);
+            return 0;
+        }
+    return 1;
+}
+
+bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
+{
+    int L = net->L, M = net->M, r, c;
+    for (int l = 1; l <= L && M > 0; l++) {
+        if (!first_bad(net->z[l], M, net->sizes[l], &r, &c)) {
+            snprintf(where, size, "z of layer %d (example %d, neuron %d)", l, r + 1, c + 1);
+            return BP_ERR_NONFINITE;
+        }
+        if (!first_bad(net->y[l], M, net->sizes[l], &r, &c)) {
+            snprintf(where, size, "y of layer %d (example %d, neuron %d)", l, r + 1, c + 1);
+            return BP_ERR_NONFINITE;
+        }
+    }
+    for (int l = L; l >= 1 && M > 0; l--)
+        if (!first_bad(net->delta[l], M, net->sizes[l], &r, &c)) {
+            snprintf(where, size, "δ of layer %d (example %d, neuron %d)", l, r + 1, c + 1);
+            return BP_ERR_NONFINITE;
+        }
+    const float *bufs[2] = {net->grads, net->params};
+    const char *names[2] = {"gradient", "parameter"};
+    for (int b = 0; b < 2; b++)
+        for (int l = L - 1; l >= 0; l--) {
+            const bp_layer *ly = &net->layer[l];
+            size_t w = (size_t)(ly->W - net->params), bias = (size_t)(ly->b - net->params);
+            if (!first_bad(bufs[b] + w, ly->out, ly->in, &r, &c)) {
+                snprintf(where, size, "%s of W(%d) (row %d, column %d)", names[b], l, r + 1,
+                         c + 1);
+                return BP_ERR_NONFINITE;
+            }
+            if (!first_bad(bufs[b] + bias, 1, ly->out, &r, &c)) {
+                snprintf(where, size, "%s of b(%d) (entry %d)", names[b], l, c + 1);
+                return BP_ERR_NONFINITE;
+            }
+        }
+    return BP_OK;
 }
 
 double bp_step_flops(const bp_net *net)

@@ -86,6 +86,12 @@ grep -q 'early stop.*keeping epoch' "$d/stdout" || bad "no early stop: $(tail -2
 rc=$?
 if [ $rc -eq 2 ] && [ "$(wc -l <"$d/stderr")" -eq 1 ] && grep -q diverged "$d/stderr" && [ ! -e "$d/b5.safetensors" ]; then ok; else bad "divergence: exit $rc: $(cat "$d/stderr")"; fi
 
+# --detect-anomaly names the first non-finite value
+printf 'a,b,t\n1,2,0.5\n3,4,1\n5,6,0\n7,8,1\n' >"$d/reg.csv"
+"$bp" train --data "$d/reg.csv" --target-cols 1 --val 0 --layers 2,4,1 --loss mse --lr 1e10 --epochs 5 --batch 2 --detect-anomaly --out "$d/an.safetensors" >/dev/null 2>"$d/stderr"
+rc=$?
+if [ $rc -eq 2 ] && grep -q 'first non-finite value: .* of ' "$d/stderr" && [ ! -e "$d/an.safetensors" ]; then ok; else bad "detect-anomaly: exit $rc: $(cat "$d/stderr")"; fi
+
 # bad input: one line, exit 1, nothing written
 m="$d/m.safetensors" x="$d/x.csv" t="$d/t.csv" o="$d/out.safetensors"
 expect_fail "no command" "" "$bp"
