@@ -14,12 +14,7 @@
 #include <unistd.h>
 
 static cli_opt opts[] = {
-    {"layers", "N0,N1,...", "784,256,128,10", "widths of every layer, input first", NULL},
-    {"act", "NAME[,...]", "relu", "hidden activation", NULL},
-    {"out-act", "NAME", "identity", "output activation with --loss mse", NULL},
-    {"loss", "NAME", "softmax_ce", "mse, softmax_ce or sigmoid_bce", NULL},
-    {"temperature", "T", "1", "softmax temperature", NULL},
-    {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0", NULL},
+    CLI_NETWORK_OPTS("784,256,128,10", "relu", "identity", "softmax_ce"),
     {"batch", "B[,B2,...]", "1,16,64,256,1024", "batch sizes to time", NULL},
     {"threads", "T", "0", "threads of the step's pool and of the ceiling's BLAS (0 = cores)", NULL},
     {"seconds", "S", "1", "timed seconds per batch size and per measurement", NULL},
