@@ -32,7 +32,7 @@ static void fuzz_cleanup(void)
 
 /* The scratch folder, made on the first call; aborts if it cannot be (a
  * harness without its folder would fuzz nothing). */
-static const char *fuzz_scratch(void)
+static inline const char *fuzz_scratch(void)
 {
     if (fuzz_dir[0])
         return fuzz_dir;
@@ -49,7 +49,7 @@ static const char *fuzz_scratch(void)
 }
 
 /* DIR/name, remembered for the clean-up; the same name gives the same slot. */
-static const char *fuzz_path(const char *name)
+static inline const char *fuzz_path(const char *name)
 {
     char p[128];
     snprintf(p, sizeof p, "%s/%s", fuzz_scratch(), name);
@@ -63,7 +63,7 @@ static const char *fuzz_path(const char *name)
 }
 
 /* path := the n bytes at data (created or truncated); aborts on failure. */
-static void fuzz_write(const char *path, const uint8_t *data, size_t n)
+static inline void fuzz_write(const char *path, const uint8_t *data, size_t n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
@@ -82,7 +82,7 @@ static void fuzz_write(const char *path, const uint8_t *data, size_t n)
 
 /* Up to 4 example indices spread over 0..n-1 (first, last, middle, second):
  * returns how many. */
-static int fuzz_pick(int n, int32_t idx[4])
+static inline int fuzz_pick(int n, int32_t idx[4])
 {
     int k = 0;
     int32_t cand[4] = {0, n - 1, n / 2, n > 1 ? 1 : 0};
@@ -94,7 +94,7 @@ static int fuzz_pick(int n, int32_t idx[4])
 /* What a caller does with a data set once it has loaded: moments over a few
  * examples, then a standardised and a raw gather of them. Traps on a data set
  * that breaks its own invariants (a loader returned it, so it must hold). */
-static void fuzz_use_dataset(const bp_dataset *ds)
+static inline void fuzz_use_dataset(const bp_dataset *ds)
 {
     int n = bp_dataset_n(ds), n_in = bp_dataset_n_in(ds), n_out = bp_dataset_n_out(ds);
     int labelled = bp_dataset_has_labels(ds);
