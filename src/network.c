@@ -55,13 +55,17 @@ static bp_status check_config(const bp_config *cfg, int max_batch, bp_error *err
         break;
     default: return bp_fail(err, BP_ERR_ARG, "unknown loss");
     }
-    if (!isfinite(cfg->temperature) || cfg->temperature <= 0)
-        return bp_fail(err, BP_ERR_ARG, "temperature %g is not a finite positive number",
+    /* the engine divides by T in float: T and 1/T must both be finite floats */
+    float T32 = (float)cfg->temperature;
+    if (!isfinite(cfg->temperature) || !(T32 > 0) || !isfinite(T32) || !isfinite(1.0f / T32))
+        return bp_fail(err, BP_ERR_ARG,
+                       "temperature %g is not a positive number with T and 1/T finite in float32",
                        cfg->temperature);
     if (cfg->temperature != 1.0 && cfg->loss != BP_LOSS_SOFTMAX_CE)
         return bp_fail(err, BP_ERR_ARG, "a temperature applies to softmax_ce only");
-    if (!isfinite(cfg->leaky_slope))
-        return bp_fail(err, BP_ERR_ARG, "leaky ReLU slope is not finite");
+    if (!isfinite((float)cfg->leaky_slope))
+        return bp_fail(err, BP_ERR_ARG, "leaky ReLU slope %g is not finite in float32",
+                       cfg->leaky_slope);
     if (max_batch < 1)
         return bp_fail(err, BP_ERR_ARG, "maximum batch %d is not positive", max_batch);
     return BP_OK;

@@ -386,6 +386,10 @@ static bool parse_decimal(const char *s, double *out)
 static bp_status parse_floats(model *m, const char *key, const char *s, float **out)
 {
     int n = m->sizes[0];
+    /* n numbers need at least 2n − 1 characters: checked before the
+     * allocation, which is then no larger than the header */
+    if (strlen(s) < 2 * (size_t)n - 1)
+        return fail(m, BP_ERR_FORMAT, "%s: expected %d comma-separated numbers", key, n);
     float *v = malloc((size_t)n * sizeof *v);
     if (!v)
         return fail(m, BP_ERR_NOMEM, "out of memory");

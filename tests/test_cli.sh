@@ -133,6 +133,12 @@ expect_fail "target width" "$o" "$bp" grad --model "$m" --input "$x" --target "$
 expect_fail "predict missing" "$d/p2.csv" "$bp" predict --model "$d/none" --input "$x" --out "$d/p2.csv"
 : >"$d/empty.csv"
 expect_fail "predict empty" "$d/p2.csv" "$bp" predict --model "$m" --input "$d/empty.csv" --out "$d/p2.csv"
+# the fuzzers' findings: models whose T, 1/T or slope overflow float32, and
+# a standardisation list that would have sized a 64 MiB allocation
+for f in "$(dirname "$0")"/../fuzz/crashes/*.safetensors; do
+    expect_fail "fuzz finding $(basename "$f")" "$d/p3.csv" "$bp" predict --model "$f" --input "$x" --out "$d/p3.csv"
+done
+expect_fail "temperature 1e-39" "$o" "$bp" init --layers 2,3,2 --temperature 1e-39 --out "$o"
 expect_fail "explain wide" "" "$bp" explain --layers 2,100,2
 expect_fail "explain lr" "" "$bp" explain --lr -1
 
