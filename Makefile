@@ -2,13 +2,15 @@
 BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
 
 # Debian packages: the toolchain, OpenBLAS (CBLAS), cJSON (model headers),
 # zlib (gzip'ed data sets), and Python with PyTorch for the outside
 # gradient oracle (tests/torch_check.py; its test skips without it), and
-# Fashion-MNIST for the main job.
+# Fashion-MNIST for the main job; clang and its sanitizer runtimes for the
+# fuzzers (make fuzz).
 DEPS = build-essential cmake pkg-config libopenblas-dev libcjson-dev zlib1g-dev \
-       python3 python3-torch dataset-fashion-mnist
+       python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev
 
 .PHONY: all deps test asan install clean
 
@@ -34,3 +36,22 @@ install: all
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# libFuzzer harnesses (fuzz/, docs/fuzzing.md): builds them with clang into
+# build-fuzz/, then fuzzes each for FUZZ_SECONDS on a copy of its seed corpus
+# (build-fuzz/corpus-NAME, kept between runs; fuzz/corpus is never written).
+# Fails on the first harness that finds a crash, a leak or a sanitizer report;
+# the reproducer is left as build-fuzz/crash-NAME-*.
+FUZZ_HARNESSES = safetensors idx csv fann
+.PHONY: fuzz
+fuzz:
+	bash fuzz/build.sh $(FUZZ_HARNESSES)
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+	  mkdir -p build-fuzz/corpus-$$h; cp fuzz/corpus/$$h/* build-fuzz/corpus-$$h/; \
+	  dict=; [ ! -f fuzz/$$h.dict ] || dict=-dict=fuzz/$$h.dict; \
+	  echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	    -artifact_prefix=build-fuzz/crash-$$h- $$dict build-fuzz/corpus-$$h 2>build-fuzz/fuzz_$$h.log \
+	    || { tail -n 60 build-fuzz/fuzz_$$h.log; echo "fuzz_$$h: FAILED, see build-fuzz/fuzz_$$h.log and build-fuzz/crash-$$h-*"; exit 1; }; \
+	  grep -E '^#[0-9]+' build-fuzz/fuzz_$$h.log | tail -n 1; \
+	done
