@@ -8,6 +8,8 @@
  */
 #include "fuzz_common.h"
 
+#include <math.h>
+
 static int model_fd = -1;
 static const char *model_path;
 
@@ -52,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int l = 0; l <= L; l++)
         if (bp_net_size(net, l) < 1 || bp_net_size(net, l) > BP_MAX_WIDTH)
             __builtin_trap();
+    /* the engine works in float: T, 1/T and the leaky slope must be finite
+     * there (fuzz/crashes/nan-output-*.safetensors once loaded and gave NaN) */
+    float T = (float)bp_net_temperature(net), slope = (float)bp_net_leaky_slope(net);
+    if (!(T > 0) || !isfinite(T) || !isfinite(1.0f / T) || !isfinite(slope))
+        __builtin_trap();
     float *x = calloc((size_t)bp_net_size(net, 0), sizeof *x);
     if (!x)
         abort();
