@@ -30,14 +30,17 @@ void cli_help(const cli_command *cmd)
     printf("  %-26s %s\n", "--help", "show this help");
 }
 
+char cli_last_error[512];
+
 int cli_error(const cli_command *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "backprop %s: ", cmd->name);
+    int n = snprintf(cli_last_error, sizeof cli_last_error, "backprop %s: ", cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(cli_last_error + n, sizeof cli_last_error - n, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (dist_rank() == 0)
+        fprintf(stderr, "%s\n", cli_last_error);
     return 1;
 }
 

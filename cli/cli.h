@@ -43,8 +43,11 @@ const char *cli_get(const cli_command *cmd, const char *name); /* value or NULL 
 int cli_flag(const cli_command *cmd, const char *name);          /* a flag given? */
 void cli_help(const cli_command *cmd);
 
-/* Prints "backprop CMD: message" on stderr and returns 1 (the exit code). */
+/* Prints "backprop CMD: message" on stderr and returns 1 (the exit code).
+ * Under MPI only rank 0 prints; every rank keeps its last message in
+ * cli_last_error for dist_agree to pass on. */
 int cli_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern char cli_last_error[512];
 /* Requires an option to be present. */
 int cli_require(const cli_command *cmd, const char *name, const char **out);
 
@@ -62,6 +65,19 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
  * error itself; 0 on success. */
 int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
                   bp_dataset **out);
+
+/* dist.c: data-parallel training over MPI (one process without it). */
+int dist_init(int *argc, char ***argv); /* 0 on success */
+void dist_finalize(void);
+int dist_rank(void);
+int dist_size(void);
+void dist_info(char *buf, size_t cap);  /* "no" or "yes (Open MPI v4.1.4)" */
+void dist_sum_floats(float *x, size_t n); /* in place, over every rank */
+void dist_sum_doubles(double *x, int n);
+/* The worst exit code of all ranks; rank 0 prints another rank's message. */
+int dist_agree(int rc);
+/* This rank's rows [lo, hi) of a global batch of M. */
+void dist_share(int M, int *lo, int *hi);
 
 int cmd_train(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

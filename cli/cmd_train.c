@@ -5,14 +5,23 @@
  *
  * Everything the loop needs is allocated before the first epoch; the
  * per-batch loop only gathers, steps and checks the loss.
+ *
+ * Checkpoints (--checkpoint DIR) hold the parameters, the optimiser's state
+ * and the run's position (epoch, step, the shuffled order, the generator,
+ * the metrics so far), so --resume DIR continues bit-identically. Under
+ * mpirun, each rank takes its share of every global batch and the
+ * gradients are summed (dist.c); rank 0 alone prints and writes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +51,12 @@ static cli_opt opts[] = {
     {"seed", "S", "1", "seed of initialisation, split and shuffling", NULL},
     {"threads", "T", "0", "threads of the training step (0 = one per core)", NULL},
     {"out", "FILE", NULL, "model file to write (safetensors)", NULL},
+    {"checkpoint", "DIR", NULL, "save DIR/checkpoint.bin and DIR/model.safetensors as training "
+                                "goes", NULL},
+    {"checkpoint-every", "N", "0", "steps between checkpoints (0 = at the end of each epoch)",
+     NULL},
+    {"resume", "DIR", NULL, "continue the run saved in DIR (same options); keeps saving there",
+     NULL},
     {"metrics", "FILE", NULL, "write the per-epoch table as CSV", NULL},
     {"plot", "FILE", NULL, "draw loss and accuracy curves as SVG", NULL},
     {"json", NULL, NULL, "print the results as one JSON object on stdout", NULL},
@@ -149,47 +164,238 @@ static int opt_config(bp_opt_config *oc, long steps_per_epoch, int epochs)
     return 0;
 }
 
+/* The run's position and shape, saved in every checkpoint. The shape must
+ * match on resume: a checkpoint of other options would not continue it. */
+typedef struct {
+    uint64_t seed;
+    int64_t batch, n, n_val, epochs, patience, ranks; /* the shape                  */
+    int64_t threads;                       /* differs: allowed, with a warning     */
+    int64_t epoch, step;                   /* epochs done; steps done in the next  */
+    int64_t ran, stopped, best_epoch;      /* rows filled; early-stopped; its best */
+    double loss_sum, best_val;             /* Σ loss·M of the epoch's steps so far */
+    bp_rng rng;                            /* after the current epoch's shuffle    */
+} run_state;
+
+typedef struct {
+    bp_net *net;
+    bp_optimizer *opt;
+    const bp_dataset *ds;
+    int n, n_val, n_train, B, labelled, anomaly;
+    int32_t *perm;        /* [n] validation first, then this epoch's order */
+    float *x, *t, *mean, *std, *best;
+    int32_t *lab;
+    epoch_row *rows;      /* [epochs] */
+    run_state st;
+    const char *dir;      /* checkpoint folder or NULL */
+} trainer;
+
+static void blobs_of(trainer *tr, bp_blob b[4])
+{
+    size_t P = bp_net_n_params(tr->net);
+    b[0] = (bp_blob){"run", &tr->st, sizeof tr->st};
+    b[1] = (bp_blob){"order", tr->perm, (size_t)tr->n * sizeof *tr->perm};
+    b[2] = (bp_blob){"rows", tr->rows, (size_t)tr->st.epochs * sizeof *tr->rows};
+    b[3] = (bp_blob){"best", tr->best, tr->st.patience ? P * sizeof *tr->best : 0};
+}
+
+static void dir_file(char *buf, size_t cap, const char *dir, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+/* A save killed midway leaves its temporary file (NAME.tmpXXXXXX); one
+ * run owns the folder, so at its start any such file is stale. */
+static void remove_stale(const char *dir)
+{
+    DIR *f = opendir(dir);
+    if (!f)
+        return;
+    char path[4096];
+    for (struct dirent *e; (e = readdir(f));) {
+        const char *tmp = strstr(e->d_name, ".tmp");
+        if (tmp && strlen(tmp) == 10 && (strncmp(e->d_name, "checkpoint.bin.", 15) == 0 ||
+                                         strncmp(e->d_name, "model.safetensors.", 18) == 0)) {
+            dir_file(path, sizeof path, dir, e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(f);
+}
+
+/* Rank 0 writes DIR/checkpoint.bin, then DIR/model.safetensors; each
+ * atomically, so a kill leaves the previous or the new one of each. rc is
+ * what rank 0 has to report already (its metrics file); every rank learns
+ * the outcome. */
+static int checkpoint(trainer *tr, int rc)
+{
+    if (!rc && tr->dir && dist_rank() == 0) {
+        char path[4096];
+        bp_blob b[4];
+        bp_error err;
+        blobs_of(tr, b);
+        if (mkdir(tr->dir, 0755) != 0 && errno != EEXIST)
+            rc = cli_error(&cmd, "%s: cannot create the checkpoint folder: %s", tr->dir,
+                           strerror(errno));
+        dir_file(path, sizeof path, tr->dir, "checkpoint.bin");
+        if (!rc && bp_checkpoint_save(path, tr->net, tr->opt, b, 4, &err) != BP_OK)
+            rc = cli_error(&cmd, "%s", err.msg);
+        dir_file(path, sizeof path, tr->dir, "model.safetensors");
+        if (!rc && bp_model_save(tr->net, path, &err) != BP_OK)
+            rc = cli_error(&cmd, "%s", err.msg);
+    }
+    return dist_agree(rc);
+}
+
+/* Loads DIR/checkpoint.bin over the freshly set-up run, after checking
+ * that it is a checkpoint of this run's options. */
+static int resume(trainer *tr, const char *dir, FILE *log)
+{
+    char path[4096];
+    bp_blob b[4];
+    bp_error err;
+    run_state want = tr->st;
+    blobs_of(tr, b);
+    dir_file(path, sizeof path, dir, "checkpoint.bin");
+    if (bp_checkpoint_load(path, tr->net, tr->opt, b, 4, &err) != BP_OK)
+        return cli_error(&cmd, "--resume: %s", err.msg);
+    run_state *st = &tr->st;
+    const char *what = st->seed != want.seed ? "--seed" : st->batch != want.batch ? "--batch"
+                       : st->n != want.n ? "the data set's size" : st->n_val != want.n_val ? "--val"
+                       : st->epochs != want.epochs ? "--epochs"
+                       : st->patience != want.patience ? "--patience"
+                       : st->ranks != want.ranks ? "the number of MPI ranks" : NULL;
+    if (what)
+        return cli_error(&cmd, "--resume: %s was made with another %s; resume with the options "
+                               "of the run it belongs to", path, what);
+    if (st->threads != want.threads && dist_rank() == 0)
+        fprintf(stderr, "backprop train: warning: the checkpoint ran %lld threads, this run %lld: "
+                        "the result will differ from an uninterrupted run in the last bits\n",
+                (long long)st->threads, (long long)want.threads);
+    st->threads = want.threads;
+    if (dist_rank() == 0)
+        fprintf(log, "resuming from %s: %lld epochs and %lld steps done\n", path,
+                (long long)st->epoch, (long long)st->step);
+    return 0;
+}
+
+/* One step on the examples order[0..M): the fused step in one process;
+ * under MPI this rank's share, the summed gradient, the same update on
+ * every rank. *loss is the global batch's mean loss. */
+static bp_status train_step(trainer *tr, const int32_t *order, int M, double *loss, int epoch,
+                            int step)
+{
+    bp_net *net = tr->net;
+    bp_targets tg = tr->labelled ? (bp_targets){NULL, tr->lab} : (bp_targets){tr->t, NULL};
+    if (dist_size() == 1) {
+        bp_dataset_gather(tr->ds, order, M, tr->mean, tr->std, tr->x, tr->t, tr->lab);
+        return tr->anomaly ? anomaly_step(net, tr->opt, tr->x, tg, M, loss, epoch, step)
+                           : bp_train_step(net, tr->opt, tr->x, tg, M, loss);
+    }
+    int lo, hi;
+    dist_share(M, &lo, &hi);
+    size_t P = bp_net_n_params(net);
+    float *g = bp_net_grads(net);
+    double l = 0, sums[2] = {0, 0}; /* Σ loss·M_r, ranks failing */
+    bp_status s = BP_OK;
+    if (hi > lo) {
+        bp_dataset_gather(tr->ds, order + lo, hi - lo, tr->mean, tr->std, tr->x, tr->t, tr->lab);
+        s = bp_forward(net, tr->x, hi - lo);
+        if (s == BP_OK)
+            s = bp_backward(net, tg, &l);
+        /* the share's mean gradient, weighted so that the sum is the
+         * global batch's mean (eq. 52–53 over all M rows) */
+        float w = (float)(hi - lo) / (float)M;
+        for (size_t k = 0; k < P; k++)
+            g[k] *= w;
+        sums[0] = l * (hi - lo);
+    } else {
+        memset(g, 0, P * sizeof *g);
+    }
+    sums[1] = s != BP_OK;
+    dist_sum_floats(g, P);
+    dist_sum_doubles(sums, 2);
+    if (sums[1] > 0)
+        return s != BP_OK ? s : BP_ERR_ARG;
+    *loss = sums[0] / M;
+    bp_optimizer_step(tr->opt, bp_net_params(net), g, P);
+    return BP_OK;
+}
+
+/* Loss and accuracy on idx [n], each rank evaluating its share. */
+static bp_status evaluate(trainer *tr, const bp_dataset *ds, const int32_t *idx, int n,
+                          double *loss, double *acc)
+{
+    int lo, hi;
+    dist_share(n, &lo, &hi);
+    double l = 0, a = 0, sums[3] = {0, 0, 0};
+    bp_status s = BP_OK;
+    if (hi > lo)
+        s = bp_evaluate(tr->net, ds, idx + lo, hi - lo, tr->mean, tr->std, &l, &a, NULL);
+    sums[0] = l * (hi - lo), sums[1] = a * (hi - lo), sums[2] = s != BP_OK;
+    dist_sum_doubles(sums, 3);
+    *loss = sums[0] / n, *acc = sums[1] / n;
+    return sums[2] > 0 ? BP_ERR_ARG : BP_OK;
+}
+
 int cmd_train(int argc, char **argv)
 {
     int r = cli_parse(&cmd, argc, argv);
     if (r <= 0)
-        return r < 0;
-    const char *data, *out;
+        return dist_agree(r < 0);
+    int rc = 1, agreed = 0; /* agreed: the ranks already know rc (dist_agree) */
+    trainer tr = {0};
+    bp_dataset *ds = NULL, *test = NULL;
+    int32_t *test_idx = NULL;
+    double *curves = NULL;
+    const char *data, *out, *resume_dir = cli_get(&cmd, "resume");
     int sizes[BP_MAX_LAYERS + 1];
     bp_act acts[BP_MAX_LAYERS];
     bp_config cfg;
-    long batch, epochs, patience, threads, target_cols;
+    long batch, epochs, patience, threads, target_cols, every;
     double val_frac;
     uint64_t seed;
+    bp_error err;
+    int rank0 = dist_rank() == 0, json = cli_flag(&cmd, "json");
+    FILE *log = json ? stderr : stdout;
+    int bar = rank0 && isatty(fileno(stderr)) && isatty(fileno(stdout));
+
     if (cli_require(&cmd, "data", &data) || cli_require(&cmd, "out", &out) ||
         cli_network_config(&cmd, sizes, acts, &cfg))
-        return 1;
-    if (cli_int(cli_get(&cmd, "batch"), 1, 1 << 20, &batch))
-        return cli_error(&cmd, "--batch: '%s' is not in 1..%d", cli_get(&cmd, "batch"), 1 << 20);
-    if (cli_int(cli_get(&cmd, "epochs"), 1, 1000000, &epochs))
-        return cli_error(&cmd, "--epochs: '%s' is not in 1..1000000", cli_get(&cmd, "epochs"));
-    if (cli_int(cli_get(&cmd, "patience"), 0, 1000000, &patience))
-        return cli_error(&cmd, "--patience: '%s' is not a count", cli_get(&cmd, "patience"));
-    if (cli_int(cli_get(&cmd, "threads"), 0, 4096, &threads))
-        return cli_error(&cmd, "--threads: '%s' is not in 0..4096", cli_get(&cmd, "threads"));
-    if (cli_int(cli_get(&cmd, "target-cols"), 0, BP_MAX_WIDTH, &target_cols))
-        return cli_error(&cmd, "--target-cols: '%s' is not a count", cli_get(&cmd, "target-cols"));
-    if (cli_double(cli_get(&cmd, "val"), &val_frac) || val_frac < 0 || val_frac >= 1)
-        return cli_error(&cmd, "--val: '%s' is not a fraction in [0, 1)", cli_get(&cmd, "val"));
-    if (cli_u64(cli_get(&cmd, "seed"), &seed))
-        return cli_error(&cmd, "--seed: '%s' is not a non-negative integer", cli_get(&cmd, "seed"));
-
-    int json = cli_flag(&cmd, "json"), anomaly = cli_flag(&cmd, "detect-anomaly"), rc = 1;
-    FILE *log = json ? stderr : stdout;
-    int bar = isatty(fileno(stderr)) && isatty(fileno(stdout));
-    bp_dataset *ds = NULL, *test = NULL;
-    bp_net *net = NULL;
-    bp_optimizer *opt = NULL;
-    bp_error err;
-    int32_t *perm = NULL, *lab = NULL, *test_idx = NULL;
-    float *x = NULL, *t = NULL, *mean = NULL, *std = NULL, *best = NULL;
-    epoch_row *rows = NULL;
-    double *curves = NULL;
+        goto done;
+    if (cli_int(cli_get(&cmd, "batch"), 1, 1 << 20, &batch)) {
+        cli_error(&cmd, "--batch: '%s' is not in 1..%d", cli_get(&cmd, "batch"), 1 << 20);
+        goto done;
+    }
+    if (cli_int(cli_get(&cmd, "epochs"), 1, 1000000, &epochs)) {
+        cli_error(&cmd, "--epochs: '%s' is not in 1..1000000", cli_get(&cmd, "epochs"));
+        goto done;
+    }
+    if (cli_int(cli_get(&cmd, "patience"), 0, 1000000, &patience) ||
+        cli_int(cli_get(&cmd, "checkpoint-every"), 0, 1L << 40, &every) ||
+        cli_int(cli_get(&cmd, "target-cols"), 0, BP_MAX_WIDTH, &target_cols)) {
+        cli_error(&cmd, "--patience, --checkpoint-every, --target-cols: '%s', '%s', '%s': not all "
+                        "counts", cli_get(&cmd, "patience"), cli_get(&cmd, "checkpoint-every"),
+                  cli_get(&cmd, "target-cols"));
+        goto done;
+    }
+    if (cli_int(cli_get(&cmd, "threads"), 0, 4096, &threads)) {
+        cli_error(&cmd, "--threads: '%s' is not in 0..4096", cli_get(&cmd, "threads"));
+        goto done;
+    }
+    if (cli_double(cli_get(&cmd, "val"), &val_frac) || val_frac < 0 || val_frac >= 1) {
+        cli_error(&cmd, "--val: '%s' is not a fraction in [0, 1)", cli_get(&cmd, "val"));
+        goto done;
+    }
+    if (cli_u64(cli_get(&cmd, "seed"), &seed)) {
+        cli_error(&cmd, "--seed: '%s' is not a non-negative integer", cli_get(&cmd, "seed"));
+        goto done;
+    }
+    tr.dir = cli_get(&cmd, "checkpoint") ? cli_get(&cmd, "checkpoint") : resume_dir;
+    tr.anomaly = cli_flag(&cmd, "detect-anomaly");
+    if (tr.anomaly && dist_size() > 1) {
+        cli_error(&cmd, "--detect-anomaly runs in one process (without mpirun)");
+        goto done;
+    }
 
     if (cli_load_data(&cmd, data, 0, (int)target_cols, &ds) ||
         cli_load_data(&cmd, data, 1, (int)target_cols, &test))
@@ -218,70 +424,94 @@ int cmd_train(int argc, char **argv)
     }
     int B = batch < n_train ? (int)batch : n_train;
     long steps_per_epoch = (n_train + B - 1) / B;
+    /* a rank's share of a global batch is at most ceil(B / ranks) rows */
+    int B_rank = (B + dist_size() - 1) / dist_size();
 
     bp_opt_config oc;
     if (opt_config(&oc, steps_per_epoch, (int)epochs))
         goto done;
-    net = bp_net_create(&cfg, B, &err);
-    opt = net ? bp_optimizer_create(&oc, bp_net_n_params(net), &err) : NULL;
-    if (!net || !opt) {
+    tr.net = bp_net_create(&cfg, B_rank, &err);
+    tr.opt = tr.net ? bp_optimizer_create(&oc, bp_net_n_params(tr.net), &err) : NULL;
+    if (!tr.net || !tr.opt) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
-    bp_net_init(net, seed);
-    if (bp_net_set_threads(net, (int)threads) != BP_OK) {
+    bp_net_init(tr.net, seed);
+    if (bp_net_set_threads(tr.net, (int)threads) != BP_OK) {
         cli_error(&cmd, "cannot start %ld threads", threads);
         goto done;
     }
 
-    size_t P = bp_net_n_params(net);
-    perm = malloc((size_t)n * sizeof *perm);
-    x = malloc((size_t)B * n_in * sizeof *x);
-    t = malloc((size_t)B * k * sizeof *t);
-    lab = malloc((size_t)B * sizeof *lab);
-    best = malloc(P * sizeof *best);
-    rows = calloc((size_t)epochs, sizeof *rows);
+    size_t P = bp_net_n_params(tr.net);
+    tr.ds = ds, tr.n = n, tr.n_val = n_val, tr.n_train = n_train, tr.B = B;
+    tr.labelled = labelled;
+    tr.perm = malloc((size_t)n * sizeof *tr.perm);
+    tr.x = malloc((size_t)B_rank * n_in * sizeof *tr.x);
+    tr.t = malloc((size_t)B_rank * k * sizeof *tr.t);
+    tr.lab = malloc((size_t)B_rank * sizeof *tr.lab);
+    tr.best = malloc(P * sizeof *tr.best);
+    tr.rows = calloc((size_t)epochs, sizeof *tr.rows);
     curves = malloc(3 * (size_t)epochs * sizeof *curves);
-    if (!perm || !x || !t || !lab || !best || !rows || !curves) {
+    if (!tr.perm || !tr.x || !tr.t || !tr.lab || !tr.best || !tr.rows || !curves) {
         cli_error(&cmd, "out of memory");
         goto done;
     }
 
     /* the split: a seeded permutation; validation first, training after */
-    bp_rng rng;
-    bp_rng_seed(&rng, seed ^ 0x5851f42d4c957f2dULL);
+    run_state *st = &tr.st;
+    *st = (run_state){.seed = seed, .batch = B, .n = n, .n_val = n_val, .epochs = epochs,
+                      .patience = patience, .ranks = dist_size(), .threads = threads,
+                      .best_val = INFINITY};
+    bp_rng_seed(&st->rng, seed ^ 0x5851f42d4c957f2dULL);
     for (int i = 0; i < n; i++)
-        perm[i] = i;
-    bp_shuffle(&rng, perm, n);
-    int32_t *val_idx = perm, *train_idx = perm + n_val;
+        tr.perm[i] = i;
+    bp_shuffle(&st->rng, tr.perm, n);
+    int32_t *val_idx = tr.perm, *train_idx = tr.perm + n_val;
 
     if (cli_flag(&cmd, "standardize")) {
-        mean = malloc((size_t)n_in * sizeof *mean);
-        std = malloc((size_t)n_in * sizeof *std);
-        if (!mean || !std) {
+        tr.mean = malloc((size_t)n_in * sizeof *tr.mean);
+        tr.std = malloc((size_t)n_in * sizeof *tr.std);
+        if (!tr.mean || !tr.std) {
             cli_error(&cmd, "out of memory");
             goto done;
         }
-        bp_dataset_moments(ds, train_idx, n_train, mean, std);
-        bp_net_set_standardize(net, mean, std);
+        bp_dataset_moments(ds, train_idx, n_train, tr.mean, tr.std);
+        bp_net_set_standardize(tr.net, tr.mean, tr.std);
+    }
+    /* the first collective call: a rank that failed before it is at the
+     * dist_agree under done:, and the ranks meet here */
+    if ((rc = dist_agree(resume_dir ? resume(&tr, resume_dir, log) : 0)) != 0) {
+        agreed = 1;
+        goto done;
+    }
+    rc = 1;
+    if (tr.dir && rank0)
+        remove_stale(tr.dir);
+    if (tr.mean) { /* the checkpoint's standardisation, bit for bit */
+        memcpy(tr.mean, bp_net_mean(tr.net), (size_t)n_in * sizeof *tr.mean);
+        memcpy(tr.std, bp_net_std(tr.net), (size_t)n_in * sizeof *tr.std);
     }
 
-    if (!json)
+    if (!json && rank0)
         fprintf(log, "training on %d examples (%d held out), %ld steps of %d per epoch, %zu "
-                     "parameters\n", n_train, n_val, steps_per_epoch, B, P);
-    double best_val = INFINITY;
-    int best_epoch = 0, ran = 0;
-    for (int e = 0; e < epochs; e++) {
-        double t0 = now(), sum = 0, lr = bp_optimizer_lr(opt);
-        bp_shuffle(&rng, train_idx, n_train);
-        for (int m0 = 0; m0 < n_train; m0 += B) {
+                     "parameters%s\n", n_train, n_val, steps_per_epoch, B, P,
+                dist_size() > 1 ? ", data-parallel" : "");
+    if (dist_size() > 1 && rank0 && !json)
+        fprintf(log, "%d MPI ranks, %d examples each per step at most\n", dist_size(), B_rank);
+    for (int e = (int)st->epoch; e < epochs && !st->stopped; e++) {
+        epoch_row *row = &tr.rows[e];
+        if (st->step == 0) { /* a fresh epoch, not one resumed midway */
+            bp_shuffle(&st->rng, train_idx, n_train);
+            row->lr = bp_optimizer_lr(tr.opt);
+            st->loss_sum = 0;
+        }
+        double t0 = now();
+        int first = (int)(st->step * B);
+        for (int m0 = first; m0 < n_train; m0 += B) {
             int M = n_train - m0 < B ? n_train - m0 : B;
-            bp_dataset_gather(ds, train_idx + m0, M, mean, std, x, t, lab);
-            double l;
-            bp_targets tg = labelled ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
-            bp_status s = anomaly ? anomaly_step(net, opt, x, tg, M, &l, e + 1, m0 / B + 1)
-                                  : bp_train_step(net, opt, x, tg, M, &l);
-            if (s == BP_ERR_NONFINITE) {
+            double l = NAN;
+            bp_status s = train_step(&tr, train_idx + m0, M, &l, e + 1, m0 / B + 1);
+            if (s == BP_ERR_NONFINITE) { /* --detect-anomaly named it */
                 rc = 2;
                 goto done;
             }
@@ -292,51 +522,62 @@ int cmd_train(int argc, char **argv)
             if (!isfinite(l)) {
                 if (bar)
                     fputc('\n', stderr);
-                fprintf(stderr, "backprop train: diverged at epoch %d, step %d: the loss is %g "
-                                "(learning rate %g too high, or inputs too large?)\n", e + 1,
-                        m0 / B + 1, l, bp_optimizer_lr(opt));
+                if (rank0)
+                    fprintf(stderr, "backprop train: diverged at epoch %d, step %d: the loss is "
+                                    "%g (learning rate %g too high, or inputs too large?)%s\n",
+                            e + 1, m0 / B + 1, l, bp_optimizer_lr(tr.opt),
+                            tr.dir ? "; the last checkpoint is intact" : "");
                 rc = 2;
                 goto done;
             }
-            sum += l * M;
+            st->loss_sum += l * M;
+            st->step++;
             if (bar && ((m0 / B) % 50 == 0 || m0 + M == n_train))
-                progress(e + 1, (int)epochs, m0 + M, n_train, sum / (m0 + M), t0);
+                progress(e + 1, (int)epochs, m0 + M, n_train, st->loss_sum / (m0 + M), t0);
+            if (every && bp_optimizer_steps(tr.opt) % every == 0 && m0 + M < n_train &&
+                (rc = checkpoint(&tr, 0)) != 0) {
+                agreed = 1;
+                goto done;
+            }
         }
         double secs = now() - t0;
-        epoch_row *row = &rows[e];
-        row->train_loss = sum / n_train;
+        row->train_loss = st->loss_sum / n_train;
         row->seconds = secs;
-        row->ex_per_s = n_train / secs;
-        row->lr = lr;
+        row->ex_per_s = (n_train - first) / secs;
         row->val_loss = row->val_acc = NAN;
-        if (n_val > 0 && bp_evaluate(net, ds, val_idx, n_val, mean, std, &row->val_loss,
-                                     &row->val_acc, NULL) != BP_OK) {
+        if (n_val > 0 && evaluate(&tr, ds, val_idx, n_val, &row->val_loss, &row->val_acc)) {
             cli_error(&cmd, "%s: validation failed", data);
             goto done;
         }
-        ran = e + 1;
+        st->ran = e + 1, st->epoch = e + 1, st->step = 0;
         if (bar)
             fputc('\n', stderr);
-        if (!json || bar)
+        if ((!json || bar) && rank0)
             fprintf(log, "epoch %d/%ld  train loss %.4f  val loss %.4f  val acc %.4f  %.0f ex/s  "
                          "%.1fs\n", e + 1, epochs, row->train_loss, row->val_loss, row->val_acc,
                     row->ex_per_s, secs);
-        if (cli_get(&cmd, "metrics") && write_metrics(cli_get(&cmd, "metrics"), rows, ran))
-            goto done;
+        int bad = rank0 && cli_get(&cmd, "metrics") &&
+                  write_metrics(cli_get(&cmd, "metrics"), tr.rows, (int)st->ran);
         /* early stopping keeps the parameters of the best validation loss */
         if (patience > 0 && n_val > 0) {
-            if (row->val_loss < best_val) {
-                best_val = row->val_loss;
-                best_epoch = e + 1;
-                memcpy(best, bp_net_params(net), P * sizeof *best);
-            } else if (e + 1 - best_epoch >= patience) {
-                memcpy(bp_net_params(net), best, P * sizeof *best);
-                fprintf(log, "early stop: no better validation loss for %ld epochs; keeping "
-                             "epoch %d\n", patience, best_epoch);
-                break;
+            if (row->val_loss < st->best_val) {
+                st->best_val = row->val_loss;
+                st->best_epoch = e + 1;
+                memcpy(tr.best, bp_net_params(tr.net), P * sizeof *tr.best);
+            } else if (e + 1 - st->best_epoch >= patience) {
+                memcpy(bp_net_params(tr.net), tr.best, P * sizeof *tr.best);
+                if (rank0)
+                    fprintf(log, "early stop: no better validation loss for %ld epochs; keeping "
+                                 "epoch %lld\n", patience, (long long)st->best_epoch);
+                st->stopped = 1;
             }
         }
+        if ((rc = checkpoint(&tr, bad)) != 0) {
+            agreed = 1;
+            goto done;
+        }
     }
+    int ran = (int)st->ran;
 
     double test_loss = NAN, test_acc = NAN;
     if (test) {
@@ -349,22 +590,26 @@ int cmd_train(int argc, char **argv)
         for (int i = 0; i < nt; i++)
             test_idx[i] = i;
         if (bp_dataset_n_in(test) != n_in ||
-            bp_evaluate(net, test, test_idx, nt, mean, std, &test_loss, &test_acc, NULL) != BP_OK) {
+            evaluate(&tr, test, test_idx, nt, &test_loss, &test_acc) != BP_OK) {
             cli_error(&cmd, "%s: the test split does not fit the network", data);
             goto done;
         }
-        if (!json)
+        if (!json && rank0)
             fprintf(log, "test loss %.4f  test accuracy %.4f\n", test_loss, test_acc);
     }
-    if (bp_model_save(net, out, &err) != BP_OK) {
+    if (!rank0) {
+        rc = 0;
+        goto done;
+    }
+    if (bp_model_save(tr.net, out, &err) != BP_OK) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
     if (cli_get(&cmd, "plot")) {
         for (int e = 0; e < ran; e++) {
-            curves[e] = rows[e].train_loss;
-            curves[epochs + e] = rows[e].val_loss;
-            curves[2 * epochs + e] = rows[e].val_acc;
+            curves[e] = tr.rows[e].train_loss;
+            curves[epochs + e] = tr.rows[e].val_loss;
+            curves[2 * epochs + e] = tr.rows[e].val_acc;
         }
         if (bp_plot_curves(cli_get(&cmd, "plot"), ran, curves, n_val ? curves + epochs : NULL,
                            n_val && labelled ? curves + 2 * epochs : NULL, &err) != BP_OK) {
@@ -376,11 +621,11 @@ int cmd_train(int argc, char **argv)
         printf("{\"epochs\": [");
         for (int e = 0; e < ran; e++) {
             printf("%s{\"epoch\": %d, ", e ? ", " : "", e + 1);
-            json_num(stdout, "train_loss", rows[e].train_loss, ", ");
-            json_num(stdout, "val_loss", rows[e].val_loss, ", ");
-            json_num(stdout, "val_accuracy", rows[e].val_acc, ", ");
-            json_num(stdout, "examples_per_s", rows[e].ex_per_s, ", ");
-            json_num(stdout, "seconds", rows[e].seconds, "}");
+            json_num(stdout, "train_loss", tr.rows[e].train_loss, ", ");
+            json_num(stdout, "val_loss", tr.rows[e].val_loss, ", ");
+            json_num(stdout, "val_accuracy", tr.rows[e].val_acc, ", ");
+            json_num(stdout, "examples_per_s", tr.rows[e].ex_per_s, ", ");
+            json_num(stdout, "seconds", tr.rows[e].seconds, "}");
         }
         printf("], ");
         json_num(stdout, "test_loss", test_loss, ", ");
@@ -388,11 +633,11 @@ int cmd_train(int argc, char **argv)
     }
     rc = 0;
 done:
-    free(perm), free(x), free(t), free(lab), free(best), free(rows), free(curves);
-    free(mean), free(std), free(test_idx);
-    bp_optimizer_free(opt);
-    bp_net_free(net);
+    free(tr.perm), free(tr.x), free(tr.t), free(tr.lab), free(tr.best), free(tr.rows);
+    free(curves), free(tr.mean), free(tr.std), free(test_idx);
+    bp_optimizer_free(tr.opt);
+    bp_net_free(tr.net);
     bp_dataset_free(ds);
     bp_dataset_free(test);
-    return rc;
+    return agreed ? rc : dist_agree(rc);
 }

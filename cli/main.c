@@ -42,14 +42,26 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        char blas[256];
+        char blas[256], mpi[256];
         bp_blas_info(blas, sizeof blas);
-        printf("backprop %s\nBLAS: %s\nCUDA: no\nMPI: no\n", BP_VERSION, blas);
+        dist_info(mpi, sizeof mpi);
+        printf("backprop %s\nBLAS: %s\nCUDA: no\nMPI: %s\n", BP_VERSION, blas, mpi);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 2, argv + 2);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            /* only train is data-parallel; MPI is started for it alone so
+             * that the other commands never need mpirun's environment */
+            int mpi = commands[i].run == cmd_train;
+            if (mpi && dist_init(&argc, &argv) != 0) {
+                fprintf(stderr, "backprop: MPI_Init failed\n");
+                return 1;
+            }
+            int rc = commands[i].run(argc - 2, argv + 2);
+            if (mpi)
+                dist_finalize();
+            return rc;
+        }
     fprintf(stderr, "backprop: unknown command '%s' (see backprop --help)\n", argv[1]);
     return 1;
 }

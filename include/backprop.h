@@ -297,6 +297,34 @@ bp_status bp_grads_save(const bp_net *net, const float *grads, double loss, cons
                         bp_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Checkpoints (checkpoint.c): everything a run needs to continue            */
+/* ------------------------------------------------------------------------ */
+
+/* A named block of the caller's own state saved beside the network's and
+ * the optimiser's (the training loop's position, its generator, its
+ * metrics). On load, size must equal what the file holds. */
+typedef struct {
+    const char *name; /* at most 15 bytes */
+    void *data;
+    size_t size;
+} bp_blob;
+
+/* Writes the parameters, the input standardisation, the optimiser's
+ * configuration, step count and state (momenta, Adam's moments) and the
+ * blobs to one file, atomically, with a CRC-32 over all of it. The file is
+ * for resuming on the same kind of machine (native byte order), not for
+ * exchange: the model file is that. */
+bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optimizer *opt,
+                             const bp_blob *blobs, int n_blobs, bp_error *err);
+
+/* Reads a checkpoint into a network and an optimiser made with the same
+ * configuration, and each blob. Everything is checked (magic, CRC, shapes,
+ * activations, loss, optimiser settings, blob sizes) before anything is
+ * changed: on error net, opt and the blobs are as they were. */
+bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
+                             const bp_blob *blobs, int n_blobs, bp_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* CSV (inputs, targets, outputs)                                            */
 /* ------------------------------------------------------------------------ */
 

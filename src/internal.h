@@ -104,6 +104,15 @@ void pool_run(bp_pool *p, pool_fn fn, void *arg);
 /* Share k of T of [0, n): [*lo, *hi), boundaries on multiples of align. */
 void pool_share(int n, int align, int k, int T, int *lo, int *hi);
 
+/* optim.c: the optimiser's state, shared with the checkpoint (checkpoint.c). */
+struct bp_optimizer {
+    bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
+    size_t n;          /* P, the parameters it was made for                    */
+    long t;            /* steps taken; the next step is step t (from 0)        */
+    float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
+    float *v;          /* [P] Adam's second moment v; else NULL                */
+};
+
 /* optim.c: plain descent (no clipping, no weight decay) can be fused into
  * the backward pass: returns the rate of this step and counts the step. */
 double optim_fused_sgd_rate(bp_optimizer *opt);

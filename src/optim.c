@@ -63,14 +63,6 @@ bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 /* Creation                                                                  */
 /* ------------------------------------------------------------------------ */
 
-struct bp_optimizer {
-    bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
-    size_t n;          /* P, the parameters it was made for                    */
-    long t;            /* steps taken; the next step is step t (from 0)        */
-    float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
-    float *v;          /* [P] Adam's second moment v; else NULL                */
-};
-
 /* Every field checked once the defaults are in: BP_OK or BP_ERR_ARG with a
  * one-line message naming the field. */
 static bp_status check_config(const bp_opt_config *c, bp_error *err)

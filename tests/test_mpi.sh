@@ -1,0 +1,63 @@
+#!/bin/sh
+# Data-parallel training: `mpirun -np 2 backprop train` ends with the model of
+# one process trained over the same global batches (every parameter within
+# 1e-5 relative), also when the ranks do not divide the batch; a failure or a
+# divergence ends every rank with one line and one exit code, never a hang.
+# Skipped (77) where the build has no MPI or mpirun is missing.
+bp="$1"
+here=$(dirname "$0")
+"$bp" --version | grep -q '^MPI: yes' || { echo "skipped: this build has no MPI"; exit 77; }
+command -v mpirun >/dev/null || { echo "skipped: no mpirun on PATH"; exit 77; }
+command -v python3 >/dev/null || { echo "skipped: no python3 for the comparison"; exit 77; }
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# Open MPI refuses root without the flag; MPICH ignores neither flag exists there
+mpi="mpirun -np 2"
+mpirun --version 2>/dev/null | grep -q 'Open MPI' && mpi="mpirun --allow-run-as-root --oversubscribe -np 2"
+
+awk 'BEGIN { srand(11); print "x1,x2,x3,label";
+             for (i = 0; i < 2000; i++) { c = i % 3; printf "%.5f,%.5f,%.5f,%d\n", c + rand(), rand() - c, rand(), c } }' \
+    >"$d/blobs.csv"
+
+# same NAME OPTIONS...: one process, then two ranks; the models agree
+same() {
+    name=$1
+    shift
+    run="train --data $d/blobs.csv --layers 3,32,16,3 --seed 4 --threads 1 --epochs 4 $*"
+    "$bp" $run --out "$d/one.st" >/dev/null 2>"$d/stderr" || { bad "$name: one process: $(cat "$d/stderr")"; return; }
+    timeout 120 $mpi "$bp" $run --out "$d/two.st" >"$d/stdout" 2>"$d/stderr" ||
+        { bad "$name: mpirun: $(tail -3 "$d/stderr")"; return; }
+    grep -q '^2 MPI ranks' "$d/stdout" || { bad "$name: not two ranks: $(head -3 "$d/stdout")"; return; }
+    if r=$(python3 "$here/compare_models.py" "$d/one.st" "$d/two.st" 1e-5); then ok; else bad "$name: $r"; fi
+    echo "$name: $r"
+}
+same "sgd, batch 32 (16 per rank)" --opt sgd --lr 0.1 --batch 32
+same "sgd, batch 33 (17 + 16)" --opt sgd --lr 0.1 --batch 33
+same "adam, batch 7 (4 + 3), standardised" --opt adam --lr 0.003 --batch 7 --standardize
+same "momentum, cosine, clipping, batch 1 (1 + 0)" --opt momentum --lr 0.01 --batch 1 --schedule cosine --clip-norm 0.5 --epochs 1
+
+# rank 0 alone writes: the two-rank run's metrics and checkpoint exist once
+timeout 120 $mpi "$bp" train --data "$d/blobs.csv" --layers 3,8,3 --epochs 2 --out "$d/m.st" \
+    --metrics "$d/m.csv" --checkpoint "$d/ck" >/dev/null 2>"$d/stderr"
+if [ -s "$d/m.st" ] && [ "$(wc -l <"$d/m.csv")" -eq 3 ] && [ -s "$d/ck/checkpoint.bin" ]; then ok
+else bad "outputs of a two-rank run: $(cat "$d/stderr")"; fi
+# ... and a two-rank run resumes its own checkpoint
+if timeout 120 $mpi "$bp" train --data "$d/blobs.csv" --layers 3,8,3 --epochs 2 --out "$d/m2.st" \
+    --resume "$d/ck" >/dev/null 2>"$d/stderr" && cmp -s "$d/m.st" "$d/m2.st"; then ok
+else bad "two-rank resume: $(cat "$d/stderr")"; fi
+
+# failures: one line, one code, no output
+timeout 120 $mpi "$bp" train --data "$d/none.csv" --layers 3,8,3 --out "$d/f.st" >/dev/null 2>"$d/stderr"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(grep -c 'backprop train' "$d/stderr")" -eq 1 ] && [ ! -e "$d/f.st" ]; then ok
+else bad "missing data under mpirun: exit $rc: $(cat "$d/stderr")"; fi
+timeout 120 $mpi "$bp" train --data "$d/blobs.csv" --layers 3,8,3 --lr 1e30 --out "$d/f.st" >/dev/null 2>"$d/stderr"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(grep -c 'diverged' "$d/stderr")" -eq 1 ] && [ ! -e "$d/f.st" ]; then ok
+else bad "divergence under mpirun: exit $rc: $(cat "$d/stderr")"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
