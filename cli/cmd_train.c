@@ -297,15 +297,18 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
     float *g = bp_net_grads(net);
     double l = 0, sums[2] = {0, 0}; /* Σ loss·M_r, ranks failing */
     bp_status s = BP_OK;
+    /* The global mean gradient (eq. 52–53 over all M rows) is Σ_r (M_r/M)
+     * g_r of the shares' means g_r. When the ranks divide M, M_r/M = 1/R
+     * for all: the sum is taken as it is and 1/R goes into the update's
+     * pass; otherwise each share is weighted first. */
+    int equal = M % dist_size() == 0;
     if (hi > lo) {
         bp_dataset_gather(tr->ds, order + lo, hi - lo, tr->mean, tr->std, tr->x, tr->t, tr->lab);
         s = bp_forward(net, tr->x, hi - lo);
         if (s == BP_OK)
             s = bp_backward(net, tg, &l);
-        /* the share's mean gradient, weighted so that the sum is the
-         * global batch's mean (eq. 52–53 over all M rows) */
         float w = (float)(hi - lo) / (float)M;
-        for (size_t k = 0; k < P; k++)
+        for (size_t k = 0; !equal && k < P; k++)
             g[k] *= w;
         sums[0] = l * (hi - lo);
     } else {
@@ -317,7 +320,7 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
     if (sums[1] > 0)
         return s != BP_OK ? s : BP_ERR_ARG;
     *loss = sums[0] / M;
-    bp_optimizer_step(tr->opt, bp_net_params(net), g, P);
+    bp_optimizer_step_scaled(tr->opt, bp_net_params(net), g, P, equal ? 1.0 / dist_size() : 1.0);
     return BP_OK;
 }
 

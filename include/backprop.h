@@ -271,6 +271,10 @@ void bp_optimizer_free(bp_optimizer *opt);
  * clipping, then the schedule's rate, then the rule of cfg.kind. grads is
  * not modified. Returns the global L2 norm of grads before clipping. */
 double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
+/* The same with the gradient scale·grads, scale folded into the update's
+ * own pass: for data-parallel ranks whose summed gradients need a 1/ranks. */
+double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                                double scale);
 double bp_optimizer_lr(const bp_optimizer *opt);  /* the rate the next step will use */
 long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far */
 

@@ -268,17 +268,24 @@ static void adam_update(float *p, float *m, float *v, const float *g, size_t n, 
  * step count stays). */
 double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n)
 {
+    return bp_optimizer_step_scaled(opt, params, grads, n, 1);
+}
+
+double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                                double scale)
+{
     if (n != opt->n)
         return NAN;
     const bp_opt_config *cfg = &opt->cfg;
 
-    /* ‖g‖ in double; above clip_norm the gradient is scaled by clip_norm/‖g‖
-     * inside the loops (grads is const). A NaN/Inf norm is not clipped and
-     * is returned for the caller to see. */
-    double norm = sqrt(sum_squares(grads, n));
-    float c = 1;
+    /* ‖g‖ in double, g = scale·grads; above clip_norm the gradient is scaled
+     * by clip_norm/‖g‖ inside the loops (grads is const), where scale goes
+     * too, so that it costs no pass of its own. A NaN/Inf norm is not
+     * clipped and is returned for the caller to see. */
+    double norm = fabs(scale) * sqrt(sum_squares(grads, n));
+    float c = (float)scale;
     if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
-        c = (float)(cfg->clip_norm / norm);
+        c = (float)(scale * (cfg->clip_norm / norm));
 
     double lr = sched_rate(cfg, opt->t);
     opt->t++;

@@ -514,6 +514,36 @@ static void test_sizes(void)
     bp_optimizer_free(opt);
 }
 
+/* bp_optimizer_step_scaled(g, s) is bp_optimizer_step(s·g), clipping
+ * included (the norm is of s·g), for every kind; s = 0.5 and 4 are exact
+ * in float, so the two agree to rounding. */
+static void test_scaled(void)
+{
+    for (int kind = 0; kind < BP_OPT_COUNT; kind++)
+        for (int clip = 0; clip < 2; clip++)
+            for (int si = 0; si < 2; si++) {
+                double s = si ? 4 : 0.5;
+                bp_opt_config c = {.kind = (bp_opt_kind)kind, .lr = 0.01, .weight_decay = 0.05,
+                                   .clip_norm = clip ? 0.3 : 0};
+                bp_optimizer *a = created(c, 3), *b = created(c, 3);
+                float pa[3], pb[3], g[3];
+                for (int k = 0; k < 3; k++)
+                    pa[k] = pb[k] = (float)TH0[k];
+                for (int step = 0; step < 3; step++) {
+                    for (int k = 0; k < 3; k++)
+                        g[k] = (float)(s * G[step][k]);
+                    double na = bp_optimizer_step_scaled(a, pa, G[step], 3, s);
+                    double nb = bp_optimizer_step(b, pb, g, 3);
+                    CHECK_CLOSE(na, nb, 1e-12, "%s: the norm of s·g", bp_opt_name(c.kind));
+                }
+                for (int k = 0; k < 3; k++)
+                    CHECK_CLOSE(pa[k], pb[k], 1e-6, "%s clip %d scale %g: θ%d",
+                                bp_opt_name(c.kind), clip, s, k);
+                bp_optimizer_free(a);
+                bp_optimizer_free(b);
+            }
+}
+
 int main(void)
 {
     /* torch.optim's θ3 (float64) for the same runs: SGD(lr=0.1),
@@ -538,5 +568,6 @@ int main(void)
     test_names();
     test_invalid();
     test_sizes();
+    test_scaled();
     CHECK_DONE();
 }
