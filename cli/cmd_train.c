@@ -263,7 +263,10 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         bp_dataset_moments(ds, train_idx, n_train, mean, std);
-        bp_net_set_standardize(net, mean, std);
+        if (bp_net_set_standardize(net, mean, std) != BP_OK) {
+            cli_error(&cmd, "out of memory");
+            goto done;
+        }
     }
 
     if (!json)
@@ -348,9 +351,11 @@ int cmd_train(int argc, char **argv)
         }
         for (int i = 0; i < nt; i++)
             test_idx[i] = i;
-        if (bp_dataset_n_in(test) != n_in ||
-            bp_evaluate(net, test, test_idx, nt, mean, std, &test_loss, &test_acc, NULL) != BP_OK) {
-            cli_error(&cmd, "%s: the test split does not fit the network", data);
+        bp_status es = bp_dataset_n_in(test) != n_in ? BP_ERR_SHAPE
+                       : bp_evaluate(net, test, test_idx, nt, mean, std, &test_loss, &test_acc, NULL);
+        if (es != BP_OK) {
+            cli_error(&cmd, "%s: the test split %s", data,
+                      es == BP_ERR_SHAPE ? "does not fit the network" : bp_status_string(es));
             goto done;
         }
         if (!json)
