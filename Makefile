@@ -8,12 +8,13 @@ FUZZ_SECONDS ?= 30
 # zlib (gzip'ed data sets), and Python with PyTorch for the outside
 # gradient oracle (tests/torch_check.py; its test skips without it), and
 # Fashion-MNIST for the main job; clang and its sanitizer runtimes for the
-# fuzzers (make fuzz); Open MPI for data-parallel training (mpirun).
+# fuzzers (make fuzz); Open MPI for data-parallel training (mpirun);
+# valgrind for make valgrind.
 DEPS = build-essential cmake pkg-config libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
-       libopenmpi-dev openmpi-bin
+       libopenmpi-dev openmpi-bin valgrind
 
-.PHONY: all deps test asan install clean
+.PHONY: all deps test asan valgrind install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
@@ -29,6 +30,12 @@ asan:
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_MPI=OFF >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# A short training run, predict, grad and eval of the CLI under valgrind's
+# memcheck: zero errors and no definite or indirect leak, or it fails.
+# Third-party false positives only go in tests/valgrind.supp, each with why.
+valgrind: all
+	sh tests/valgrind.sh $(BUILD)/backprop
 
 deps:
 	apt-get update

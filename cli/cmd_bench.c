@@ -165,7 +165,11 @@ int cmd_bench(int argc, char **argv)
             goto done;
         }
         bp_net_init(net, 1);
-        bp_net_set_threads(net, (int)threads);
+        if (bp_net_set_threads(net, (int)threads) != BP_OK) {
+            cli_error(&cmd, "cannot start %ld threads", threads);
+            bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
+            goto done;
+        }
         bp_rng rng;
         bp_rng_seed(&rng, 7);
         for (size_t k = 0; k < (size_t)M * sizes[0]; k++)

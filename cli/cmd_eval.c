@@ -78,9 +78,9 @@ int cmd_eval(int argc, char **argv)
     for (int i = 0; i < n; i++)
         idx[i] = i;
     double loss, acc;
-    if (bp_evaluate(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &loss, &acc, conf) !=
-        BP_OK) {
-        cli_error(&cmd, "%s: evaluation failed", data);
+    bp_status s = bp_evaluate(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &loss, &acc, conf);
+    if (s != BP_OK) {
+        cli_error(&cmd, "%s: evaluation failed: %s", data, bp_status_string(s));
         goto done;
     }
     if (cli_get(&cmd, "plot") && labelled &&

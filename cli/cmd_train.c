@@ -337,7 +337,7 @@ static bp_status evaluate(trainer *tr, const bp_dataset *ds, const int32_t *idx,
     sums[0] = l * (hi - lo), sums[1] = a * (hi - lo), sums[2] = s != BP_OK;
     dist_sum_doubles(sums, 3);
     *loss = sums[0] / n, *acc = sums[1] / n;
-    return sums[2] > 0 ? BP_ERR_ARG : BP_OK;
+    return s != BP_OK ? s : sums[2] > 0 ? BP_ERR_ARG : BP_OK; /* BP_ERR_ARG: another rank's */
 }
 
 int cmd_train(int argc, char **argv)
@@ -479,15 +479,17 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         bp_dataset_moments(ds, train_idx, n_train, tr.mean, tr.std);
-        bp_net_set_standardize(tr.net, tr.mean, tr.std);
+        if (bp_net_set_standardize(tr.net, tr.mean, tr.std) != BP_OK) {
+            cli_error(&cmd, "out of memory");
+            goto done;
+        }
     }
     /* the first collective call: a rank that failed before it is at the
      * dist_agree under done:, and the ranks meet here */
-    if ((rc = dist_agree(resume_dir ? resume(&tr, resume_dir, log) : 0)) != 0) {
-        agreed = 1;
+    if ((r = dist_agree(resume_dir ? resume(&tr, resume_dir, log) : 0)) != 0) {
+        rc = r, agreed = 1;
         goto done;
     }
-    rc = 1;
     if (tr.dir && rank0)
         remove_stale(tr.dir);
     if (tr.mean) { /* the checkpoint's standardisation, bit for bit */
@@ -538,8 +540,8 @@ int cmd_train(int argc, char **argv)
             if (bar && ((m0 / B) % 50 == 0 || m0 + M == n_train))
                 progress(e + 1, (int)epochs, m0 + M, n_train, st->loss_sum / (m0 + M), t0);
             if (every && bp_optimizer_steps(tr.opt) % every == 0 && m0 + M < n_train &&
-                (rc = checkpoint(&tr, 0)) != 0) {
-                agreed = 1;
+                (r = checkpoint(&tr, 0)) != 0) {
+                rc = r, agreed = 1;
                 goto done;
             }
         }
@@ -548,8 +550,10 @@ int cmd_train(int argc, char **argv)
         row->seconds = secs;
         row->ex_per_s = (n_train - first) / secs;
         row->val_loss = row->val_acc = NAN;
-        if (n_val > 0 && evaluate(&tr, ds, val_idx, n_val, &row->val_loss, &row->val_acc)) {
-            cli_error(&cmd, "%s: validation failed", data);
+        bp_status vs = n_val > 0 ? evaluate(&tr, ds, val_idx, n_val, &row->val_loss,
+                                            &row->val_acc) : BP_OK;
+        if (vs != BP_OK) {
+            cli_error(&cmd, "%s: validation failed: %s", data, bp_status_string(vs));
             goto done;
         }
         st->ran = e + 1, st->epoch = e + 1, st->step = 0;
@@ -575,8 +579,8 @@ int cmd_train(int argc, char **argv)
                 st->stopped = 1;
             }
         }
-        if ((rc = checkpoint(&tr, bad)) != 0) {
-            agreed = 1;
+        if ((r = checkpoint(&tr, bad)) != 0) {
+            rc = r, agreed = 1;
             goto done;
         }
     }
@@ -592,9 +596,12 @@ int cmd_train(int argc, char **argv)
         }
         for (int i = 0; i < nt; i++)
             test_idx[i] = i;
-        if (bp_dataset_n_in(test) != n_in ||
-            evaluate(&tr, test, test_idx, nt, &test_loss, &test_acc) != BP_OK) {
-            cli_error(&cmd, "%s: the test split does not fit the network", data);
+        bp_status es = bp_dataset_n_in(test) != n_in
+                           ? BP_ERR_SHAPE
+                           : evaluate(&tr, test, test_idx, nt, &test_loss, &test_acc);
+        if (es != BP_OK) {
+            cli_error(&cmd, "%s: the test split %s", data,
+                      es == BP_ERR_SHAPE ? "does not fit the network" : bp_status_string(es));
             goto done;
         }
         if (!json && rank0)

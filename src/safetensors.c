@@ -191,12 +191,12 @@ static bp_status write_file(const bp_net *net, const float *values, const double
     bp_atomic a;
     bp_status s = bp_atomic_open(&a, path, err);
     if (s != BP_OK) {
-        free(json);
+        cJSON_free(json);
         return s;
     }
     bool ok = fwrite(n8, 1, 8, a.f) == 8 && fwrite(json, 1, len, a.f) == len &&
               fwrite("        ", 1, pad, a.f) == pad;
-    free(json);
+    cJSON_free(json); /* cJSON's allocator, which a program may have replaced */
     for (int l = 0; ok && l < bp_net_n_layers(net); l++)
         for (int kind = T_WEIGHT; ok && kind <= T_BIAS; kind++) {
             const float *v = values + tensor_offset(net, l, kind);
@@ -630,7 +630,12 @@ static bp_status parse_header(model *m, const char *hdr, size_t n, uint64_t data
     if (s != BP_OK)
         return s;
     const char *end = NULL;
+    errno = 0;
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, n, &end, 0);
+    /* cJSON returns NULL alike for bad JSON and for a failed allocation;
+     * only the latter leaves malloc's ENOMEM */
+    if (!root && errno == ENOMEM)
+        return fail(m, BP_ERR_NOMEM, "out of memory for the header's JSON");
     /* end is just after the object; the writer pads with spaces */
     while (root && end < hdr + n && *end && strchr(" \t\n\r", *end))
         end++;
@@ -737,9 +742,13 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     bp_config cfg = {.n_layers = m->L, .sizes = m->sizes, .acts = m->acts, .loss = m->loss,
                      .temperature = m->T, .leaky_slope = m->slope};
     bp_error e = {{0}};
+    errno = 0;
     bp_net *net = bp_net_create(&cfg, max_batch, &e);
-    if (!net) /* what the header alone cannot show: output/loss pairing, memory */
-        return fail(m, BP_ERR_FORMAT, "%s", e.msg[0] ? e.msg : "not a valid network");
+    /* what the header alone cannot show (output/loss pairing) is the file's
+     * fault; a failed calloc, which leaves ENOMEM, is not */
+    if (!net)
+        return fail(m, errno == ENOMEM ? BP_ERR_NOMEM : BP_ERR_FORMAT, "%s",
+                    e.msg[0] ? e.msg : "not a valid network");
     s = read_data(m, f, order, net);
     if (s == BP_OK && m->mean && bp_net_set_standardize(net, m->mean, m->std) != BP_OK)
         s = fail(m, BP_ERR_NOMEM, "out of memory");
