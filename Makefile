@@ -21,9 +21,10 @@ all:
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (CPU only: the sanitizers do not see into the CUDA runtime).
 asan:
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_CUDA=OFF >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
