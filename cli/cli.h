@@ -29,6 +29,12 @@ typedef struct {
     {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},                          \
     {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0 (eq. 29)", NULL}
 
+/* Where a command's network runs (read by cli_device). */
+#define CLI_DEVICE_OPTS                                                                       \
+    {"device", "NAME", "cpu", "cpu or cuda (see docs/cuda.md)", NULL},                         \
+    {"tf32", NULL, NULL, "cuda: float32 products on TF32 tensor cores (faster, ~1e-3 rel. error)", \
+     NULL}
+
 typedef struct {
     const char *name;    /* e.g. "grad" */
     const char *summary; /* one line */
@@ -56,6 +62,12 @@ int cli_u64(const char *s, uint64_t *out);
 /* "784,256,10" -> sizes; "relu" or "relu,tanh" + loss + --out-act -> acts of a
  * network configuration. Prints the error itself; 0 on success. */
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg);
+
+/* --device: the device named, checked to be usable now (a CUDA device
+ * present, the backend built). Prints the error itself; 0 on success. */
+int cli_device(const cli_command *cmd, bp_device *out);
+/* Moves net to the device (and --tf32 onto it). Prints the error; 0 on success. */
+int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device);
 
 /* Loads what --data names (see data_arg.c): the training split, or with
  * test = 1 the test split (*out stays NULL where there is none). Prints the

@@ -44,7 +44,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         char blas[256];
         bp_blas_info(blas, sizeof blas);
-        printf("backprop %s\nBLAS: %s\nCUDA: no\nMPI: no\n", BP_VERSION, blas);
+#ifdef BP_CUDA_ARCH_DESC
+        const char *cuda = bp_cuda_built() ? "yes (built for " BP_CUDA_ARCH_DESC ")" : "no";
+#else
+        const char *cuda = bp_cuda_built() ? "yes" : "no";
+#endif
+        printf("backprop %s\nBLAS: %s\nCUDA: %s\nMPI: no\n", BP_VERSION, blas, cuda);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
