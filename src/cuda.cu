@@ -241,6 +241,7 @@ __global__ static void softmax_ce(float *z, float *y, float *delta, double *row_
                 zr[j] += b[j];
             zmax = fmaxf(zmax, zr[j]);
         }
+        __syncwarp(); /* z += b of every lane is seen by all: lane 0 reads z[c] below */
         zmax = warp_max(zmax);
         float sum = 0.0f;
         for (int j = lane; j < n; j += 32) {
