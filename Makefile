@@ -24,10 +24,11 @@ test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer;
-# without MPI, whose runtime keeps allocations to the end that LeakSanitizer
-# would report (test_mpi skips there; it runs in the plain build).
+# CPU only (the sanitizers do not see into the CUDA runtime) and without MPI,
+# whose runtime keeps allocations to the end that LeakSanitizer would report
+# (test_mpi skips there; it runs in the plain build).
 asan:
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_MPI=OFF >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_CUDA=OFF -DBP_MPI=OFF >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 

@@ -222,3 +222,24 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
     cfg->acts = acts;
     return 0;
 }
+
+int cli_device(const cli_command *cmd, bp_device *out)
+{
+    const char *name = cli_get(cmd, "device");
+    bp_error err;
+    if (bp_device_parse(name, out) != BP_OK)
+        return cli_error(cmd, "--device: unknown device '%s' (cpu, cuda)", name);
+    if (*out == BP_DEVICE_CUDA && bp_cuda_probe(&err) != BP_OK)
+        return cli_error(cmd, "%s", err.msg);
+    return 0;
+}
+
+int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device)
+{
+    bp_error err;
+    if (bp_net_set_device(net, device, &err) != BP_OK)
+        return cli_error(cmd, "%s", err.msg);
+    if (bp_net_set_tf32(net, cli_flag(cmd, "tf32")) != BP_OK)
+        return cli_error(cmd, "--tf32: %s", bp_net_device_error(net));
+    return 0;
+}

@@ -29,6 +29,12 @@ typedef struct {
     {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},                          \
     {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0 (eq. 29)", NULL}
 
+/* Where a command's network runs (read by cli_device). */
+#define CLI_DEVICE_OPTS                                                                       \
+    {"device", "NAME", "cpu", "cpu or cuda (see docs/cuda.md)", NULL},                         \
+    {"tf32", NULL, NULL, "cuda: float32 products on TF32 tensor cores (faster, ~1e-3 rel. error)", \
+     NULL}
+
 typedef struct {
     const char *name;    /* e.g. "grad" */
     const char *summary; /* one line */
@@ -60,6 +66,12 @@ int cli_u64(const char *s, uint64_t *out);
  * network configuration. Prints the error itself; 0 on success. */
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg);
 
+/* --device: the device named, checked to be usable now (a CUDA device
+ * present, the backend built). Prints the error itself; 0 on success. */
+int cli_device(const cli_command *cmd, bp_device *out);
+/* Moves net to the device (and --tf32 onto it). Prints the error; 0 on success. */
+int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device);
+
 /* Loads what --data names (see data_arg.c): the training split, or with
  * test = 1 the test split (*out stays NULL where there is none). Prints the
  * error itself; 0 on success. */
@@ -71,6 +83,7 @@ int dist_init(int *argc, char ***argv); /* 0 on success */
 void dist_finalize(void);
 int dist_rank(void);
 int dist_size(void);
+int dist_local_rank(void);              /* rank among those on this machine */
 void dist_info(char *buf, size_t cap);  /* "no" or "yes (Open MPI v4.1.4)" */
 void dist_sum_floats(float *x, size_t n); /* in place, over every rank */
 void dist_sum_doubles(double *x, int n);

@@ -2,7 +2,9 @@
  * cmd_bench.c — `backprop bench`: examples per second of whole training
  * steps (forward, backward, SGD update) on synthetic data, beside the
  * ceiling that the same step's sgemm calls alone reach, measured in the
- * same run. Figures are medians of several timed rounds.
+ * same run. Figures are medians of several timed rounds. With --device
+ * cuda: steps through bp_train_epoch's device path (data on the GPU, one
+ * graph replay per step) against the same products in cuBLAS alone.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -19,6 +21,7 @@ static cli_opt opts[] = {
     {"threads", "T", "0", "threads of the step's pool and of the ceiling's BLAS (0 = cores)", NULL},
     {"seconds", "S", "1", "timed seconds per batch size and per measurement", NULL},
     {"json", NULL, NULL, "print the results as one JSON object", NULL},
+    CLI_DEVICE_OPTS,
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -42,6 +45,7 @@ static int cmp_double(const void *a, const void *b)
 
 typedef struct {
     int threads; /* of the step's pool, and of the BLAS for the ceiling */
+    int cuda;    /* 1: the step and the ceiling are timed on the device */
     bp_net *net;
     bp_optimizer *opt;
     const float *x;
@@ -82,6 +86,32 @@ static int calibrate(void (*fn)(const step_args *, int), const step_args *a, dou
     return (int)(reps * seconds / (t > 0 ? t : 1e-9)) + 1;
 }
 
+/* CUDA: the device times itself (events around graph replays); reps of
+ * the step and of its products alone, alternating as on the host. */
+static int measure_cuda(const step_args *a, double seconds, double *step, double *ceiling)
+{
+    double rs[ROUNDS], rc[ROUNDS], ts, tc;
+    bp_error err;
+    long reps = 1;
+    for (;;) { /* doubling: the warm-up, the capture, the calibration */
+        if (bp_cuda_bench_step(a->net, a->M, reps, &ts, &tc, &err) != BP_OK)
+            return cli_error(&cmd, "%s", err.msg);
+        if (ts * reps > seconds / ROUNDS / 10 || reps > (1L << 20))
+            break;
+        reps *= 2;
+    }
+    reps = (long)(seconds / ROUNDS / (ts > 0 ? ts : 1e-9)) + 1;
+    for (int i = 0; i < ROUNDS; i++) {
+        if (bp_cuda_bench_step(a->net, a->M, reps, &rs[i], &rc[i], &err) != BP_OK)
+            return cli_error(&cmd, "%s", err.msg);
+    }
+    qsort(rs, ROUNDS, sizeof rs[0], cmp_double);
+    qsort(rc, ROUNDS, sizeof rc[0], cmp_double);
+    *step = rs[ROUNDS / 2];
+    *ceiling = rc[ROUNDS / 2];
+    return 0;
+}
+
 /* Seconds per step of the whole step and of its sgemm calls alone: rounds
  * of the two alternate, so that a noisy neighbour slows both alike; each is
  * the median of ROUNDS rounds. */
@@ -120,6 +150,11 @@ int cmd_bench(int argc, char **argv)
         return cli_error(&cmd, "--threads: '%s' is not in 0..4096", cli_get(&cmd, "threads"));
     if (cli_double(cli_get(&cmd, "seconds"), &seconds) || seconds <= 0 || seconds > 3600)
         return cli_error(&cmd, "--seconds: '%s' is not in (0, 3600]", cli_get(&cmd, "seconds"));
+    if (cli_device(&cmd, &cfg.device))
+        return 1;
+    int cuda = cfg.device == BP_DEVICE_CUDA;
+    if (cuda && cfg.loss != BP_LOSS_SOFTMAX_CE)
+        return cli_error(&cmd, "--device cuda: bench times softmax_ce networks only");
 
     long batches[64];
     int nb = 0;
@@ -144,11 +179,15 @@ int cmd_bench(int argc, char **argv)
     bp_set_threads((int)threads); /* as the ceiling runs it */
     bp_blas_info(blas, sizeof blas);
     int json = cli_flag(&cmd, "json"), L = cfg.n_layers, rc = 1;
+    if (cuda) /* the host's BLAS plays no part */
+        snprintf(blas, sizeof blas, "cuBLAS, TF32 %s", cli_flag(&cmd, "tf32") ? "on" : "off");
     if (json)
-        printf("{\"blas\": \"%s\", \"results\": [", blas);
+        printf("{\"blas\": \"%s\", \"device\": \"%s\", \"results\": [", blas,
+               bp_device_name(cfg.device));
     else
-        printf("layers %s, %ld threads; %s\n%7s %14s %9s %16s %9s\n", cli_get(&cmd, "layers"),
-               threads, blas, "batch", "examples/s", "GFLOP/s", "sgemm ceiling/s", "fraction");
+        printf("layers %s, %s, %ld threads; %s\n%7s %14s %9s %16s %9s\n", cli_get(&cmd, "layers"),
+               bp_device_name(cfg.device), threads, blas, "batch", "examples/s", "GFLOP/s",
+               "sgemm ceiling/s", "fraction");
 
     for (int b = 0; b < nb; b++) {
         int M = (int)batches[b];
@@ -170,6 +209,11 @@ int cmd_bench(int argc, char **argv)
             bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
             goto done;
         }
+        if (bp_net_set_tf32(net, cli_flag(&cmd, "tf32")) != BP_OK) {
+            cli_error(&cmd, "--tf32: %s", bp_net_device_error(net));
+            bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
+            goto done;
+        }
         bp_rng rng;
         bp_rng_seed(&rng, 7);
         for (size_t k = 0; k < (size_t)M * sizes[0]; k++)
@@ -179,10 +223,15 @@ int cmd_bench(int argc, char **argv)
         for (int m = 0; m < M; m++)
             lab[m] = (int32_t)(bp_rng_next(&rng) % (uint64_t)sizes[L]);
         int labels = cfg.loss == BP_LOSS_SOFTMAX_CE;
-        step_args a = {(int)threads, net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
+        step_args a = {(int)threads, cuda, net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
 
-        double step, ceil;
-        measure(&a, seconds, &step, &ceil);
+        double step = 0, ceil = 0;
+        if (cuda && measure_cuda(&a, seconds, &step, &ceil)) {
+            bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
+            goto done;
+        }
+        if (!cuda)
+            measure(&a, seconds, &step, &ceil);
         double eps = M / step, ceps = M / ceil, gf = bp_step_flops(net) * eps * 1e-9;
         if (json)
             printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "

@@ -17,6 +17,7 @@ static cli_opt opts[] = {
     {"target-cols", "K", "0", "CSV: 0 = last column is a class label; K = last K columns", NULL},
     {"plot", "FILE", NULL, "draw the confusion matrix as an SVG heat map", NULL},
     {"json", NULL, NULL, "print the results as one JSON object", NULL},
+    CLI_DEVICE_OPTS,
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -37,6 +38,9 @@ int cmd_eval(int argc, char **argv)
         return cli_error(&cmd, "--split: '%s' is neither test nor train", split);
     if (cli_int(cli_get(&cmd, "target-cols"), 0, BP_MAX_WIDTH, &target_cols))
         return cli_error(&cmd, "--target-cols: '%s' is not a count", cli_get(&cmd, "target-cols"));
+    bp_device device;
+    if (cli_device(&cmd, &device))
+        return 1;
 
     bp_dataset *ds = NULL;
     bp_net *net = NULL;
@@ -56,6 +60,8 @@ int cmd_eval(int argc, char **argv)
         cli_error(&cmd, "cannot start threads");
         goto done;
     }
+    if (cli_net_to_device(&cmd, net, device))
+        goto done;
     int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
     int labelled = bp_dataset_has_labels(ds);
     if (bp_dataset_n_in(ds) != bp_net_size(net, 0) ||
@@ -80,7 +86,8 @@ int cmd_eval(int argc, char **argv)
     double loss, acc;
     bp_status s = bp_evaluate(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &loss, &acc, conf);
     if (s != BP_OK) {
-        cli_error(&cmd, "%s: evaluation failed: %s", data, bp_status_string(s));
+        const char *why = bp_net_device_error(net);
+        cli_error(&cmd, "%s: evaluation failed: %s", data, *why ? why : bp_status_string(s));
         goto done;
     }
     if (cli_get(&cmd, "plot") && labelled &&

@@ -16,6 +16,7 @@ static cli_opt opts[] = {
      NULL},
     {"out", "FILE", NULL, "gradient file to write (safetensors)", NULL},
     {"json", NULL, NULL, "print the loss as a JSON object", NULL},
+    CLI_DEVICE_OPTS,
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -47,6 +48,9 @@ int cmd_grad(int argc, char **argv)
     if (cli_require(&cmd, "model", &model) || cli_require(&cmd, "input", &input) ||
         cli_require(&cmd, "target", &target) || cli_require(&cmd, "out", &out))
         return 1;
+    bp_device device;
+    if (cli_device(&cmd, &device))
+        return 1;
 
     bp_error err;
     bp_net *net = NULL;
@@ -60,6 +64,8 @@ int cmd_grad(int argc, char **argv)
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
+    if (cli_net_to_device(&cmd, net, device))
+        goto done;
     int n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
     if (cols != n_in) {
         cli_error(&cmd, "%s: %d columns, but the model takes %d inputs", input, cols, n_in);
@@ -86,10 +92,12 @@ int cmd_grad(int argc, char **argv)
     }
 
     double loss;
-    bp_forward(net, x, rows);
-    bp_status s = bp_backward(net, tg, &loss);
+    bp_status s = bp_forward(net, x, rows);
+    if (s == BP_OK)
+        s = bp_backward(net, tg, &loss);
     if (s != BP_OK) {
-        cli_error(&cmd, "%s", bp_status_string(s));
+        const char *why = bp_net_device_error(net);
+        cli_error(&cmd, "%s%s%s", bp_status_string(s), *why ? ": " : "", why);
         goto done;
     }
     const float *g = bp_net_grads(net);

@@ -16,6 +16,7 @@ static cli_opt opts[] = {
     {"split", "NAME", "test", "with --data: test or train", NULL},
     {"classes", NULL, NULL, "print the argmax class per row instead of the outputs", NULL},
     {"out", "P.csv", "-", "where to write the outputs (- is stdout)", NULL},
+    CLI_DEVICE_OPTS,
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -37,6 +38,9 @@ int cmd_predict(int argc, char **argv)
     if (!input == !data)
         return cli_error(&cmd, "give one of --input X.csv or --data D");
     src = input ? input : data;
+    bp_device device;
+    if (cli_device(&cmd, &device))
+        return 1;
 
     bp_error err;
     bp_net *net = NULL;
@@ -65,6 +69,8 @@ int cmd_predict(int argc, char **argv)
         cli_error(&cmd, "cannot start threads");
         goto done;
     }
+    if (cli_net_to_device(&cmd, net, device))
+        goto done;
     int n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
     if (cols != n_in) {
         cli_error(&cmd, "%s: %d columns, but the model takes %d inputs", src, cols, n_in);
@@ -91,7 +97,10 @@ int cmd_predict(int argc, char **argv)
                 batch[k] = mean ? (v - mean[k % n_in]) / std[k % n_in] : v;
             }
         }
-        bp_forward(net, batch, M);
+        if (bp_forward(net, batch, M) != BP_OK) {
+            cli_error(&cmd, "forward pass failed (%s)", bp_net_device_error(net));
+            goto done;
+        }
         const float *o = bp_net_output(net);
         for (int m = 0; m < M; m++) {
             const float *row = o + (size_t)m * n_out;

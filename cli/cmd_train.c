@@ -50,6 +50,7 @@ static cli_opt opts[] = {
     {"patience", "N", "0", "stop after N epochs without a better validation loss (0 = off)", NULL},
     {"seed", "S", "1", "seed of initialisation, split and shuffling", NULL},
     {"threads", "T", "0", "threads of the training step (0 = one per core)", NULL},
+    CLI_DEVICE_OPTS,
     {"out", "FILE", NULL, "model file to write (safetensors)", NULL},
     {"checkpoint", "DIR", NULL, "save DIR/checkpoint.bin and DIR/model.safetensors as training "
                                 "goes", NULL},
@@ -181,6 +182,7 @@ typedef struct {
     bp_optimizer *opt;
     const bp_dataset *ds;
     int n, n_val, n_train, B, labelled, anomaly;
+    int on_gpu;           /* a CUDA network in one process: bp_train_epoch */
     int32_t *perm;        /* [n] validation first, then this epoch's order */
     float *x, *t, *mean, *std, *best;
     int32_t *lab;
@@ -229,6 +231,7 @@ static void remove_stale(const char *dir)
 static int checkpoint(trainer *tr, int rc)
 {
     if (!rc && tr->dir && dist_rank() == 0) {
+        bp_optimizer_sync(tr->net, tr->opt); /* a GPU's steps keep the state there */
         char path[4096];
         bp_blob b[4];
         bp_error err;
@@ -399,6 +402,14 @@ int cmd_train(int argc, char **argv)
         cli_error(&cmd, "--detect-anomaly runs in one process (without mpirun)");
         goto done;
     }
+    bp_device device;
+    if (cli_device(&cmd, &device))
+        goto done;
+    if (device == BP_DEVICE_CUDA && dist_size() > 1 &&
+        bp_cuda_use_gpu(dist_local_rank(), &err) != BP_OK) { /* one GPU per rank */
+        cli_error(&cmd, "%s", err.msg);
+        goto done;
+    }
 
     if (cli_load_data(&cmd, data, 0, (int)target_cols, &ds) ||
         cli_load_data(&cmd, data, 1, (int)target_cols, &test))
@@ -444,6 +455,11 @@ int cmd_train(int argc, char **argv)
         cli_error(&cmd, "cannot start %ld threads", threads);
         goto done;
     }
+    if (cli_net_to_device(&cmd, tr.net, device))
+        goto done;
+    /* under MPI or --detect-anomaly a GPU runs single steps through the
+     * host mirror: the gradient must reach the host for the reduction */
+    tr.on_gpu = device == BP_DEVICE_CUDA && dist_size() == 1 && !tr.anomaly;
 
     size_t P = bp_net_n_params(tr.net);
     tr.ds = ds, tr.n = n, tr.n_val = n_val, tr.n_train = n_train, tr.B = B;
@@ -512,34 +528,54 @@ int cmd_train(int argc, char **argv)
         }
         double t0 = now();
         int first = (int)(st->step * B);
-        for (int m0 = first; m0 < n_train; m0 += B) {
-            int M = n_train - m0 < B ? n_train - m0 : B;
-            double l = NAN;
-            bp_status s = train_step(&tr, train_idx + m0, M, &l, e + 1, m0 / B + 1);
-            if (s == BP_ERR_NONFINITE) { /* --detect-anomaly named it */
+        for (int m0 = first; m0 < n_train;) {
+            /* one step; on a GPU in one process, every step up to the next
+             * checkpoint in one bp_train_epoch call (graph replays, the loss
+             * read back once) */
+            long k = 1;
+            if (tr.on_gpu) {
+                k = steps_per_epoch - st->step;
+                if (every && every - bp_optimizer_steps(tr.opt) % every < k)
+                    k = every - bp_optimizer_steps(tr.opt) % every;
+            }
+            int count = n_train - m0 < k * B ? n_train - m0 : (int)(k * B);
+            double l = NAN; /* mean loss of the examples of these steps */
+            bp_status s;
+            if (tr.on_gpu) {
+                s = bp_train_epoch(tr.net, tr.opt, ds, train_idx + m0, count, B, tr.mean, tr.std, &l);
+                l /= count;
+            } else {
+                s = train_step(&tr, train_idx + m0, count, &l, e + 1, m0 / B + 1);
+            }
+            if (s == BP_ERR_NONFINITE && !tr.on_gpu) { /* --detect-anomaly named it */
                 rc = 2;
                 goto done;
             }
-            if (s != BP_OK) {
-                cli_error(&cmd, "%s: %s", data, bp_status_string(s));
+            if (s != BP_OK && s != BP_ERR_NONFINITE) {
+                const char *why = bp_net_device_error(tr.net);
+                cli_error(&cmd, "%s: %s", data, *why ? why : bp_status_string(s));
                 goto done;
             }
             if (!isfinite(l)) {
                 if (bar)
                     fputc('\n', stderr);
+                char steps[48];
+                snprintf(steps, sizeof steps, k > 1 ? "steps %d-%ld" : "step %d%.0ld", m0 / B + 1,
+                         k > 1 ? m0 / B + k : 0);
                 if (rank0)
-                    fprintf(stderr, "backprop train: diverged at epoch %d, step %d: the loss is "
-                                    "%g (learning rate %g too high, or inputs too large?)%s\n",
-                            e + 1, m0 / B + 1, l, bp_optimizer_lr(tr.opt),
+                    fprintf(stderr, "backprop train: diverged at epoch %d, %s: the loss is %g "
+                                    "(learning rate %g too high, or inputs too large?)%s\n",
+                            e + 1, steps, l, bp_optimizer_lr(tr.opt),
                             tr.dir ? "; the last checkpoint is intact" : "");
                 rc = 2;
                 goto done;
             }
-            st->loss_sum += l * M;
-            st->step++;
-            if (bar && ((m0 / B) % 50 == 0 || m0 + M == n_train))
-                progress(e + 1, (int)epochs, m0 + M, n_train, st->loss_sum / (m0 + M), t0);
-            if (every && bp_optimizer_steps(tr.opt) % every == 0 && m0 + M < n_train &&
+            st->loss_sum += l * count;
+            st->step += k;
+            m0 += count;
+            if (bar && (st->step % 50 == 0 || k > 1 || m0 == n_train))
+                progress(e + 1, (int)epochs, m0, n_train, st->loss_sum / m0, t0);
+            if (every && bp_optimizer_steps(tr.opt) % every == 0 && m0 < n_train &&
                 (r = checkpoint(&tr, 0)) != 0) {
                 rc = r, agreed = 1;
                 goto done;
@@ -570,7 +606,7 @@ int cmd_train(int argc, char **argv)
             if (row->val_loss < st->best_val) {
                 st->best_val = row->val_loss;
                 st->best_epoch = e + 1;
-                memcpy(tr.best, bp_net_params(tr.net), P * sizeof *tr.best);
+                memcpy(tr.best, bp_net_params_const(tr.net), P * sizeof *tr.best);
             } else if (e + 1 - st->best_epoch >= patience) {
                 memcpy(bp_net_params(tr.net), tr.best, P * sizeof *tr.best);
                 if (rank0)

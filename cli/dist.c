@@ -20,7 +20,7 @@
 #ifdef BP_HAVE_MPI
 #include <mpi.h>
 
-static int rank, size = 1, started;
+static int rank, size = 1, local_rank, started;
 
 int dist_init(int *argc, char ***argv)
 {
@@ -33,6 +33,13 @@ int dist_init(int *argc, char ***argv)
     started = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* the ranks sharing this machine number its GPUs among themselves */
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_rank(node, &local_rank);
+        MPI_Comm_free(&node);
+    }
     return 0;
 }
 
@@ -44,6 +51,7 @@ void dist_finalize(void)
 }
 
 int dist_rank(void) { return rank; }
+int dist_local_rank(void) { return local_rank; }
 int dist_size(void) { return size; }
 
 void dist_info(char *buf, size_t cap)
@@ -103,6 +111,7 @@ int dist_init(int *argc, char ***argv)
 }
 void dist_finalize(void) {}
 int dist_rank(void) { return 0; }
+int dist_local_rank(void) { return 0; }
 int dist_size(void) { return 1; }
 void dist_info(char *buf, size_t cap) { snprintf(buf, cap, "no"); }
 void dist_sum_floats(float *x, size_t n) { (void)x, (void)n; }

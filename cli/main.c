@@ -45,7 +45,12 @@ int main(int argc, char **argv)
         char blas[256], mpi[256];
         bp_blas_info(blas, sizeof blas);
         dist_info(mpi, sizeof mpi);
-        printf("backprop %s\nBLAS: %s\nCUDA: no\nMPI: %s\n", BP_VERSION, blas, mpi);
+#ifdef BP_CUDA_ARCH_DESC
+        const char *cuda = bp_cuda_built() ? "yes (built for " BP_CUDA_ARCH_DESC ")" : "no";
+#else
+        const char *cuda = bp_cuda_built() ? "yes" : "no";
+#endif
+        printf("backprop %s\nBLAS: %s\nCUDA: %s\nMPI: %s\n", BP_VERSION, blas, cuda, mpi);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

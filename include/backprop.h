@@ -92,6 +92,26 @@ bp_status bp_loss_parse(const char *name, bp_loss *out);
 /* The network                                                               */
 /* ------------------------------------------------------------------------ */
 
+/* Where a network's parameters live and its passes run. A CUDA network keeps
+ * the host buffers as a mirror of the device's (see bp_net_params). */
+typedef enum {
+    BP_DEVICE_CPU = 0, /* OpenBLAS on the host                              */
+    BP_DEVICE_CUDA,    /* cuBLAS + kernels on the first CUDA device (docs/cuda.md) */
+    BP_DEVICE_COUNT
+} bp_device;
+
+const char *bp_device_name(bp_device d);                   /* "cpu", "cuda" */
+bp_status bp_device_parse(const char *name, bp_device *out); /* BP_ERR_ARG if unknown */
+/* 1 if this build has the CUDA backend (nvcc was found when it was built). */
+int bp_cuda_built(void);
+/* BP_OK if a CUDA device can be used now; otherwise BP_ERR_ARG and why in err
+ * ("--device cuda: no CUDA device (cudaGetDeviceCount: ...)", or that the
+ * build has no CUDA backend). */
+bp_status bp_cuda_probe(bp_error *err);
+/* The GPU that CUDA networks created afterwards by this thread run on:
+ * index modulo the number of GPUs (one GPU per MPI rank of a machine). */
+bp_status bp_cuda_use_gpu(int index, bp_error *err);
+
 #define BP_MAX_LAYERS 64       /* weight layers */
 #define BP_MAX_WIDTH  (1 << 24) /* neurons in one layer */
 
@@ -102,15 +122,31 @@ typedef struct {
     bp_loss loss;
     double temperature;   /* T of eq. 69, > 0; 1 for plain softmax         */
     double leaky_slope;   /* a of eq. 29; BP_LEAKY_SLOPE_DEFAULT           */
+    bp_device device;     /* last, so that zero (CPU) is the default       */
 } bp_config;
 
 typedef struct bp_net bp_net;
 
 /* Checks cfg (shapes, output/loss pairing, temperature) and allocates the
  * parameters (zeroed), their gradients and every work buffer for batches of
- * up to max_batch examples. On error returns NULL and writes why to err. */
+ * up to max_batch examples — on the device too for BP_DEVICE_CUDA. On error
+ * returns NULL and writes why to err (for CUDA: no device, no backend in
+ * this build, out of device memory). */
 bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err);
 void bp_net_free(bp_net *net);
+
+/* Moves a network to another device (e.g. after bp_model_load, which makes
+ * a CPU network): the parameters go with it, the last forward does not. On
+ * error the network stays where it was. */
+bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err);
+bp_device bp_net_device(const bp_net *net);
+/* CUDA: 1 lets cuBLAS run float32 products on the tensor cores in TF32
+ * (10-bit mantissa inputs, float32 accumulation: ~1e-3 relative error per
+ * product instead of ~1e-6); 0 (the default) keeps full float32. BP_OK and
+ * no effect on a CPU network. */
+bp_status bp_net_set_tf32(bp_net *net, int on);
+/* The message of the last failed device operation ("" if none or CPU). */
+const char *bp_net_device_error(const bp_net *net);
 
 int bp_net_n_layers(const bp_net *net);
 int bp_net_size(const bp_net *net, int l);       /* N(l), 0 <= l <= L */
@@ -121,7 +157,12 @@ double bp_net_leaky_slope(const bp_net *net);
 int bp_net_max_batch(const bp_net *net);
 
 /* All parameters live in one float buffer: for l = 0..L-1, W(l) [N(l+1),N(l)]
- * then b(l) [N(l+1)]. The gradient buffer has the same layout. */
+ * then b(l) [N(l+1)]. The gradient buffer has the same layout.
+ * On a CUDA network these are the host mirror of the device's buffers:
+ * bp_net_params downloads what the device changed and marks the host copy
+ * as modified, so the next device operation uploads it; the const form, the
+ * gradients and bp_net_output only download (a failed download leaves the
+ * old host values and the next device operation reports the error). */
 size_t bp_net_n_params(const bp_net *net);
 float *bp_net_params(bp_net *net);
 const float *bp_net_params_const(const bp_net *net);
@@ -165,7 +206,8 @@ typedef struct {
 
 /* Forward pass of M <= max_batch examples x [M, N(0)] (eq. 51–52 transposed:
  * Z = Y Wᵀ + b). x is used in place as Y(0), so it must stay unchanged until
- * bp_backward. The outputs are then at bp_net_output(). */
+ * bp_backward. The outputs are then at bp_net_output(). On a CUDA network x
+ * and the targets below are host arrays, uploaded by each call. */
 bp_status bp_forward(bp_net *net, const float *x, int M);
 const float *bp_net_output(const bp_net *net); /* [M, N(L)] of the last forward */
 
@@ -190,7 +232,8 @@ bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
 
 /* Gradient of one example x [N(0)] with target t [N(L)] or label (used when
  * t is NULL): eq. 40–46 with sgemv/sger. Overwrites grad [n_params]; uses the
- * network's work buffers, so it invalidates the last batch forward. */
+ * network's work buffers, so it invalidates the last batch forward. Always
+ * on the host (on a CUDA network: on its mirror, downloaded first). */
 bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
                              float *grad, double *loss);
 
@@ -282,6 +325,25 @@ long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far */
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                         double *loss);
 
+/* One pass over the examples idx [n] of ds in that order, in batches of
+ * `batch` <= the network's maximum (the last one may be smaller): gather,
+ * standardise with mean/std [N(0)] (both NULL: none), then bp_train_step.
+ * *loss_sum receives Σ over batches of (batch loss × batch size), so the
+ * mean is *loss_sum / n. BP_ERR_NONFINITE if that sum is not finite,
+ * BP_ERR_SHAPE if ds does not fit the network.
+ * On CUDA the data set is uploaded once and kept (uint8 pixels stay uint8),
+ * batches are gathered on the device, each step is one replay of a CUDA
+ * graph and the loss is read back once, at the end. The device keeps the
+ * optimiser's state; bp_optimizer_sync brings it back to opt. */
+typedef struct bp_dataset bp_dataset; /* see "Data sets" below */
+bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,
+                         int n, int batch, const float *mean, const float *std, double *loss_sum);
+/* Copies the optimiser state (velocity, moments) that a CUDA network's steps
+ * keep on the device back into opt, e.g. before a checkpoint saves it or a
+ * host bp_optimizer_step uses it. BP_OK and nothing done on a CPU network or
+ * when the device holds no newer state of opt. */
+bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt);
+
 /* ------------------------------------------------------------------------ */
 /* Model file: safetensors (SPEC.md §3)                                      */
 /* ------------------------------------------------------------------------ */
@@ -318,6 +380,8 @@ typedef struct {
  * blobs to one file, atomically, with a CRC-32 over all of it. The file is
  * for resuming on the same kind of machine (native byte order), not for
  * exchange: the model file is that. */
+/* On a CUDA network whose optimiser stepped on the device (bp_train_epoch),
+ * call bp_optimizer_sync first. */
 bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optimizer *opt,
                              const bp_blob *blobs, int n_blobs, bp_error *err);
 
@@ -346,8 +410,8 @@ bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, 
 
 /* Examples held in their stored type (IDX pixels stay uint8) and converted
  * per batch by bp_dataset_gather. Either classification (class labels) or
- * regression (n_out float targets per example). */
-typedef struct bp_dataset bp_dataset;
+ * regression (n_out float targets per example). The type bp_dataset is
+ * declared above, beside bp_train_epoch. */
 
 /* IDX, the MNIST family's format, plain or gzip'ed: DIR/PREFIX-images-idx3-ubyte[.gz]
  * and DIR/PREFIX-labels-idx1-ubyte[.gz], prefix "train" or "t10k". Pixels are
@@ -424,6 +488,14 @@ double bp_step_flops(const bp_net *net);
  * same sgemm calls and shapes as bp_forward + bp_backward), `reps` times:
  * the ceiling a step cannot beat. Uses the network's buffers; x [M, N(0)]. */
 void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps);
+
+/* CUDA networks (bench): seconds per step of `reps` training steps through
+ * bp_train_epoch's device path (plain SGD) on batches of M from a synthetic
+ * data set of uint8 inputs and class labels held on the device, and of reps
+ * runs of the same step's cuBLAS products alone (the ceiling). softmax_ce
+ * networks only; BP_ERR_ARG with a message on a CPU network. */
+bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, double *gemm_s,
+                             bp_error *err);
 
 /* Threads the BLAS (and so the engine) uses; <= 0 means one per core. */
 void bp_set_threads(int threads);

@@ -13,6 +13,9 @@
  * T. A phase's sgemm is single-threaded BLAS on that band.
  */
 #include "internal.h"
+#ifdef BP_HAVE_CUDA
+#include "cuda.h"
+#endif
 
 #include <cblas.h>
 #include <math.h>
@@ -97,6 +100,10 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
 {
     if (!x || M < 1 || M > net->max_batch)
         return BP_ERR_ARG;
+#ifdef BP_HAVE_CUDA
+    if (net->device == BP_DEVICE_CUDA)
+        return bp_cuda_forward(net, x, M);
+#endif
     net->x = x;
     net->M = M;
     phase ph = {.net = net};
@@ -107,12 +114,18 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
     return BP_OK;
 }
 
-const float *bp_net_output(const bp_net *net) { return net->y[net->L]; }
+const float *bp_net_output(const bp_net *net)
+{
+    bp_net_sync_host(net, BP_MIRROR_OUTPUT);
+    return net->y[net->L];
+}
 
+/* On a CUDA network: on the host, from the downloaded z(L), y(L). */
 bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss)
 {
     if (net->M < 1 || (!tg.t == !tg.labels))
         return BP_ERR_ARG;
+    bp_net_sync_host(net, BP_MIRROR_OUTPUT);
     return loss_delta(net, net->z[net->L], net->y[net->L], tg, net->M, NULL, loss);
 }
 
@@ -241,6 +254,10 @@ static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double 
 
 bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
 {
+#ifdef BP_HAVE_CUDA
+    if (net->device == BP_DEVICE_CUDA)
+        return net->M < 1 || (!tg.t == !tg.labels) ? BP_ERR_ARG : bp_cuda_backward(net, tg, loss);
+#endif
     return backward(net, tg, NULL, loss);
 }
 
@@ -267,6 +284,7 @@ static int first_bad(const float *v, int rows, int cols, int *row, int *col)
 
 bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
 {
+    bp_net_sync_host(net, BP_MIRROR_WORK | BP_MIRROR_GRADS | BP_MIRROR_PARAMS);
     int L = net->L, M = net->M, r, c;
     for (int l = 1; l <= L && M > 0; l++) {
         if (!first_bad(net->z[l], M, net->sizes[l], &r, &c)) {

@@ -159,7 +159,7 @@ bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optim
     put(&w, MAGIC, sizeof MAGIC);
     put_section(&w, "net", small, net_section(net, small));
     put_section(&w, "optim", settings, opt_settings(opt, settings));
-    put_section(&w, "params", net->params, P * sizeof(float));
+    put_section(&w, "params", bp_net_params_const(net), P * sizeof(float)); /* CUDA: current */
     put_head(&w, "standardize", 2 * nm * sizeof(float));
     if (nm) {
         put(&w, net->mean, nm * sizeof(float));
@@ -340,7 +340,7 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
         goto done;
     }
     /* every check passed: only now is anything changed */
-    memcpy(net->params, params, P * sizeof(float));
+    memcpy(bp_net_params(net), params, P * sizeof(float)); /* CUDA: uploaded before next use */
     if (nm) {
         memcpy(net->mean, stdz, nm * sizeof(float));
         memcpy(net->std, stdz + nm * sizeof(float), nm * sizeof(float));

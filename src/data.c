@@ -65,6 +65,11 @@ void bp_dataset_free(bp_dataset *ds)
     free(ds);
 }
 
+bp_dataset_arrays bp_dataset_raw(const bp_dataset *ds)
+{
+    return (bp_dataset_arrays){ds->x_u8, ds->x_f32, ds->labels, ds->targets};
+}
+
 int bp_dataset_n(const bp_dataset *ds) { return ds ? ds->n : 0; }
 int bp_dataset_n_in(const bp_dataset *ds) { return ds ? ds->n_in : 0; }
 int bp_dataset_n_out(const bp_dataset *ds) { return ds ? ds->n_out : 0; }

@@ -37,8 +37,9 @@ bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int
         double l;
         s = bp_loss_value(net, (bp_targets){t, lab}, &l);
         total += l * M;
+        const float *out = bp_net_output(net);
         for (int m = 0; labelled && s == BP_OK && m < M; m++) {
-            const float *y = net->y[net->L] + (size_t)m * k;
+            const float *y = out + (size_t)m * k;
             int best = 0;
             for (int j = 1; j < k; j++)
                 if (y[j] > y[best])

@@ -10,6 +10,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" { /* cuda.cu includes this too */
+#endif
+
 #define BP_MAX_THREADS 256
 
 /* Dimension letters used in every shape comment:
@@ -46,7 +50,26 @@ struct bp_net {
     float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
     float *y[BP_MAX_LAYERS + 1];        /* Y(l), l >= 1; = z[l] for identity   */
     float *delta[BP_MAX_LAYERS + 1];    /* Δ(l), l >= 1; δ(0) is never computed */
+    size_t work_size;                   /* floats in work                      */
+
+    bp_device device;                   /* where the passes run                */
+    int tf32;                           /* CUDA: cuBLAS may use TF32           */
+    struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
+    unsigned device_newer;              /* BP_MIRROR_* the device changed last */
+    int host_newer;                     /* the host params changed since upload */
+    bp_dataset *bench_ds;               /* CUDA bench: its synthetic data set   */
+    bp_optimizer *bench_opt;            /* CUDA bench: its plain SGD            */
 };
+
+/* The host buffers a CUDA network mirrors (bits of device_newer). */
+#define BP_MIRROR_PARAMS 1u /* params                               */
+#define BP_MIRROR_GRADS  2u /* grads                                */
+#define BP_MIRROR_WORK   4u /* z, y, delta of every layer           */
+#define BP_MIRROR_OUTPUT 8u /* z(L), y(L) of the last M examples    */
+
+/* Makes the host copies in `what` current (downloads from the device where
+ * it is newer); nothing for a CPU network. Logically const: the mirror. */
+void bp_net_sync_host(const bp_net *net, unsigned what);
 
 /* Y(l) of the last forward: the input for l = 0. */
 static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
@@ -104,7 +127,8 @@ void pool_run(bp_pool *p, pool_fn fn, void *arg);
 /* Share k of T of [0, n): [*lo, *hi), boundaries on multiples of align. */
 void pool_share(int n, int align, int k, int T, int *lo, int *hi);
 
-/* optim.c: the optimiser's state, shared with the checkpoint (checkpoint.c). */
+/* optim.c: the optimiser, shared with cuda.cu, which runs the same rules,
+ * and with checkpoint.c, which saves its state. */
 struct bp_optimizer {
     bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
     size_t n;          /* P, the parameters it was made for                    */
@@ -112,6 +136,18 @@ struct bp_optimizer {
     float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
     float *v;          /* [P] Adam's second moment v; else NULL                */
 };
+
+/* The scalars of step t (from 0) that change from step to step: the
+ * schedule's rate and Adam's bias corrections, computed once in double and
+ * used by the host loops and the device kernel alike. */
+typedef struct {
+    float lr;    /* α_t: schedule and warm-up applied                       */
+    float a, r;  /* Adam: α_t / (1 − β1^(t+1)), 1 / √(1 − β2^(t+1))         */
+    float decay; /* AdamW: 1 − α_t λ (decoupled decay); otherwise 1          */
+} optim_coef;
+optim_coef optim_step_coef(const bp_optimizer *opt, long t);
+/* 1 if plain descent without clipping or weight decay (the fused path). */
+int optim_is_plain_sgd(const bp_optimizer *opt);
 
 /* optim.c: plain descent (no clipping, no weight decay) can be fused into
  * the backward pass: returns the rate of this step and counts the step. */
@@ -134,8 +170,22 @@ bp_status bp_parse_number(const char *b, const char *e, float *out, const char *
  * bytes as \xHH); returns out. */
 const char *bp_quote(char *out, size_t cap, const char *s, size_t n);
 
+/* data.c: the stored arrays of a data set, for a device to copy: exactly
+ * one of x_u8 [n, n_in] (x = byte/255) and x_f32 [n, n_in] is set, and
+ * labels [n] or targets [n, n_out] as has_labels says. */
+typedef struct {
+    const uint8_t *x_u8;
+    const float *x_f32;
+    const int32_t *labels;
+    const float *targets;
+} bp_dataset_arrays;
+bp_dataset_arrays bp_dataset_raw(const bp_dataset *ds);
+
 /* data.c: a labelled data set over x [n, n_in] bytes and labels [n], taking
  * ownership of both; NULL if out of memory. */
 bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t *labels);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

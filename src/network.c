@@ -10,6 +10,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
+#ifdef BP_HAVE_CUDA
+#include "cuda.h"
+#endif
 
 #include <math.h>
 #include <stdlib.h>
@@ -68,6 +71,8 @@ static bp_status check_config(const bp_config *cfg, int max_batch, bp_error *err
                        cfg->leaky_slope);
     if (max_batch < 1)
         return bp_fail(err, BP_ERR_ARG, "maximum batch %d is not positive", max_batch);
+    if ((unsigned)cfg->device >= BP_DEVICE_COUNT)
+        return bp_fail(err, BP_ERR_ARG, "unknown device %d", (int)cfg->device);
     return BP_OK;
 }
 
@@ -112,7 +117,8 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
     net->n_params = n_params;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
-    net->work = calloc(units * 3 * (size_t)max_batch, sizeof(float));
+    net->work_size = units * 3 * (size_t)max_batch;
+    net->work = calloc(net->work_size, sizeof(float));
     if (!net->params || !net->grads || !net->work) {
         bp_net_free(net);
         bp_fail(err, BP_ERR_NOMEM, "out of memory for %zu parameters and a batch of %d",
@@ -140,6 +146,10 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
         net->delta[l + 1] = w + 2 * rows;
         w += 3 * rows;
     }
+    if (cfg->device != BP_DEVICE_CPU && bp_net_set_device(net, cfg->device, err) != BP_OK) {
+        bp_net_free(net);
+        return NULL;
+    }
     return net;
 }
 
@@ -147,6 +157,11 @@ void bp_net_free(bp_net *net)
 {
     if (!net)
         return;
+#ifdef BP_HAVE_CUDA
+    bp_cuda_free(net);
+#endif
+    bp_dataset_free(net->bench_ds);
+    bp_optimizer_free(net->bench_opt);
     free(net->params);
     free(net->grads);
     pool_free(net->pool);
@@ -210,9 +225,26 @@ double bp_net_temperature(const bp_net *net) { return net->T; }
 double bp_net_leaky_slope(const bp_net *net) { return net->slope; }
 int bp_net_max_batch(const bp_net *net) { return net->max_batch; }
 size_t bp_net_n_params(const bp_net *net) { return net->n_params; }
-float *bp_net_params(bp_net *net) { return net->params; }
-const float *bp_net_params_const(const bp_net *net) { return net->params; }
-float *bp_net_grads(bp_net *net) { return net->grads; }
+/* On a CUDA network: the host mirror, current (see backprop.h). */
+float *bp_net_params(bp_net *net)
+{
+    bp_net_sync_host(net, BP_MIRROR_PARAMS);
+    if (net->device != BP_DEVICE_CPU)
+        net->host_newer = 1; /* the caller may write: upload before the next device use */
+    return net->params;
+}
+
+const float *bp_net_params_const(const bp_net *net)
+{
+    bp_net_sync_host(net, BP_MIRROR_PARAMS);
+    return net->params;
+}
+
+float *bp_net_grads(bp_net *net)
+{
+    bp_net_sync_host(net, BP_MIRROR_GRADS);
+    return net->grads;
+}
 
 size_t bp_net_weight_offset(const bp_net *net, int l)
 {
@@ -228,6 +260,7 @@ size_t bp_net_bias_offset(const bp_net *net, int l)
  * Xavier/Glorot (uniform, variance 2/(in+out)) through the saturating ones. */
 void bp_net_init(bp_net *net, uint64_t seed)
 {
+    (void)bp_net_params(net); /* the host writes the parameters (a CUDA net: its mirror) */
     bp_rng rng;
     bp_rng_seed(&rng, seed);
     for (int l = 0; l < net->L; l++) {

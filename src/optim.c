@@ -13,6 +13,9 @@
  * per-layer rates, skipping non-finite steps (the caller sees the norm).
  */
 #include "internal.h"
+#ifdef BP_HAVE_CUDA
+#include "cuda.h"
+#endif
 
 #include <math.h>
 #include <stdint.h>
@@ -62,6 +65,9 @@ bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 /* ------------------------------------------------------------------------ */
 /* Creation                                                                  */
 /* ------------------------------------------------------------------------ */
+
+/* struct bp_optimizer is in internal.h: cuda.cu runs the same rules
+ * and checkpoint.c saves the state. */
 
 /* Every field checked once the defaults are in: BP_OK or BP_ERR_ARG with a
  * one-line message naming the field. */
@@ -179,6 +185,23 @@ static double sched_rate(const bp_opt_config *c, long t)
 
 double bp_optimizer_lr(const bp_optimizer *opt) { return sched_rate(&opt->cfg, opt->t); }
 
+optim_coef optim_step_coef(const bp_optimizer *opt, long t)
+{
+    const bp_opt_config *c = &opt->cfg;
+    double lr = sched_rate(c, t), t1 = (double)(t + 1); /* Adam counts from 1 */
+    return (optim_coef){
+        .lr = (float)lr,
+        .a = (float)(lr / (1 - pow(c->beta1, t1))),
+        .r = (float)(1 / sqrt(1 - pow(c->beta2, t1))),
+        .decay = c->kind == BP_OPT_ADAMW ? (float)(1 - lr * c->weight_decay) : 1.0f,
+    };
+}
+
+int optim_is_plain_sgd(const bp_optimizer *opt)
+{
+    return opt->cfg.kind == BP_OPT_SGD && opt->cfg.clip_norm == 0 && opt->cfg.weight_decay == 0;
+}
+
 long bp_optimizer_steps(const bp_optimizer *opt) { return opt->t; }
 
 /* ------------------------------------------------------------------------ */
@@ -287,25 +310,24 @@ double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *g
     if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
         c = (float)(scale * (cfg->clip_norm / norm));
 
-    double lr = sched_rate(cfg, opt->t);
+    optim_coef k = optim_step_coef(opt, opt->t);
     opt->t++;
     float wd = (float)cfg->weight_decay;
 
     switch (cfg->kind) {
-    case BP_OPT_SGD: sgd_update(params, grads, n, (float)lr, c, wd); break;
+    case BP_OPT_SGD: sgd_update(params, grads, n, k.lr, c, wd); break;
     case BP_OPT_MOMENTUM:
-        momentum_update(params, opt->m, grads, n, (float)lr, c, wd, (float)cfg->momentum);
+        momentum_update(params, opt->m, grads, n, k.lr, c, wd, (float)cfg->momentum);
         break;
     case BP_OPT_NESTEROV:
-        nesterov_update(params, opt->m, grads, n, (float)lr, c, wd, (float)cfg->momentum);
+        nesterov_update(params, opt->m, grads, n, k.lr, c, wd, (float)cfg->momentum);
         break;
     case BP_OPT_ADAM:
     case BP_OPT_ADAMW: {
         int decoupled = cfg->kind == BP_OPT_ADAMW;
-        double t = (double)opt->t; /* from 1 */
         adam_coef q = {
-            .a = (float)(lr / (1 - pow(cfg->beta1, t))),
-            .r = (float)(1 / sqrt(1 - pow(cfg->beta2, t))),
+            .a = k.a,
+            .r = k.r,
             .eps = (float)cfg->eps,
             .b1 = (float)cfg->beta1,
             .b2 = (float)cfg->beta2,
@@ -313,7 +335,7 @@ double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *g
             .c2 = (float)(1 - cfg->beta2),
             .c = c,
             .wd = decoupled ? 0.0f : wd,
-            .decay = decoupled ? (float)(1 - lr * cfg->weight_decay) : 1.0f,
+            .decay = k.decay,
         };
         adam_update(params, opt->m, opt->v, grads, n, q);
         break;
@@ -340,15 +362,30 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
 {
     if (opt->n != net->n_params)
         return BP_ERR_ARG;
+#ifdef BP_HAVE_CUDA
+    if (net->device == BP_DEVICE_CUDA)
+        return bp_cuda_train_step(net, opt, x, tg, M, loss);
+#endif
     bp_status s = bp_forward(net, x, M);
     if (s != BP_OK)
         return s;
     /* plain descent goes into the backward pass itself: no gradient buffer
      * written and read back, no separate pass over the parameters */
-    if (opt->cfg.kind == BP_OPT_SGD && opt->cfg.clip_norm == 0 && opt->cfg.weight_decay == 0)
+    if (optim_is_plain_sgd(opt))
         return backward_fused_sgd(net, tg, opt, loss);
     s = bp_backward(net, tg, loss);
     if (s == BP_OK) /* the norm is not needed here: a diverging loss shows the same */
         (void)bp_optimizer_step(opt, net->params, net->grads, net->n_params);
     return s;
+}
+
+bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
+{
+    if (opt->n != net->n_params)
+        return BP_ERR_ARG;
+#ifdef BP_HAVE_CUDA
+    if (net->device == BP_DEVICE_CUDA)
+        return bp_cuda_sync_optimizer(net, opt);
+#endif
+    return BP_OK;
 }

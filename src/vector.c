@@ -19,6 +19,9 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
     float slope = (float)net->slope;
     bp_targets tg = {t, t ? NULL : &label};
 
+    /* a CUDA network: on its host mirror, whose work rows now hold this */
+    bp_net_sync_host(net, BP_MIRROR_PARAMS);
+    net->device_newer &= ~(BP_MIRROR_WORK | BP_MIRROR_OUTPUT);
     net->x = x;
     net->M = 1;
     for (int l = 0; l < L; l++) {

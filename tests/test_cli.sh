@@ -142,5 +142,27 @@ expect_fail "temperature 1e-39" "$o" "$bp" init --layers 2,3,2 --temperature 1e-
 expect_fail "explain wide" "" "$bp" explain --layers 2,100,2
 expect_fail "explain lr" "" "$bp" explain --lr -1
 
+# --device: an unknown name is a usage error; cuda without a usable GPU (CI,
+# a CPU-only build) is one clear line and exit 1, for every command that
+# takes it. With a GPU, predict on it must match the CPU's outputs.
+expect_fail "unknown device" "$d/p4.csv" "$bp" predict --model "$m" --input "$x" --device gpu --out "$d/p4.csv"
+grep -q "unknown device 'gpu'" "$d/stderr" || bad "unknown device: $(cat "$d/stderr")"
+if "$bp" predict --model "$m" --input "$x" --device cuda --out "$d/p5.csv" 2>"$d/stderr"; then
+    "$bp" predict --model "$m" --input "$x" --out "$d/p6.csv"
+    awk -F, 'NR == FNR { for (i = 1; i <= NF; i++) a[FNR, i] = $i; next }
+             { for (i = 1; i <= NF; i++) { e = a[FNR, i] - $i; if (e < -1e-5 || e > 1e-5) exit 1 } }' \
+        "$d/p5.csv" "$d/p6.csv" && ok || bad "predict --device cuda differs from the cpu"
+else
+    grep -q -- '--device cuda: ' "$d/stderr" || bad "predict --device cuda: $(cat "$d/stderr")"
+    expect_fail "predict cuda" "$d/p5.csv" "$bp" predict --model "$m" --input "$x" --device cuda --out "$d/p5.csv"
+    expect_fail "grad cuda" "$o" "$bp" grad --model "$m" --input "$x" --target "$t" --device cuda --out "$o"
+    expect_fail "eval cuda" "" "$bp" eval --model "$d/b1.safetensors" --data "$d/blobs.csv" --device cuda
+    expect_fail "bench cuda" "" "$bp" bench --layers 4,3,2 --batch 2 --seconds 0.01 --device cuda --tf32
+fi
+if "$bp" --version | grep -q '^CUDA: no$'; then
+    expect_fail "cuda not built" "" "$bp" bench --device cuda
+    grep -q 'no CUDA backend' "$d/stderr" || bad "cuda not built: $(cat "$d/stderr")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -13,7 +13,7 @@ static bp_net *identity_net(int n, bp_act out, bp_loss loss, double T, int M)
 {
     int sizes[2] = {n, n};
     bp_act acts[1] = {out};
-    bp_config cfg = {1, sizes, acts, loss, T, BP_LEAKY_SLOPE_DEFAULT};
+    bp_config cfg = {1, sizes, acts, loss, T, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_net *net = bp_net_create(&cfg, M, NULL);
     float *W = bp_net_params(net);
     for (int j = 0; j < n; j++)

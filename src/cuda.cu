@@ -1,0 +1,1174 @@
+/*
+ * cuda.cu — the batch form of section 7 on an NVIDIA GPU: the same maths,
+ * the same buffer layout and the same conventions as batch.c (rows are
+ * examples, Z = Y Wᵀ + b is eq. 51 transposed), with cuBLAS for every matrix
+ * product and one small kernel per remaining concern.
+ *
+ * Device buffers mirror the host's one for one: params and grads [P] in the
+ * layout of network.c, and one work allocation in which z, y, delta of each
+ * layer sit at the same offsets as on the host, so a download is one copy.
+ * A training epoch (bp_cuda_train_epoch) keeps the data set on the device,
+ * gathers each batch there and replays one CUDA graph per step: gather,
+ * forward, fused output error, backward, optimiser update, loss sum. The
+ * values that change from step to step (the batch's place in idx, the
+ * schedule's rate) are read by the kernels from device memory indexed by a
+ * device step counter, so one captured graph serves every step.
+ *
+ * Deliberately not here: cuBLASLt epilogues (bias + activation are one
+ * kernel after each product), multiple GPUs, streams other than one per
+ * network, float16/bfloat16. Every CUDA and cuBLAS call is checked; a
+ * failure becomes a status and a one-line message in the context.
+ *
+ * Shapes: M examples, in = N(l), out = N(l+1), P parameters, n = N(L).
+ */
+#include "cuda.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREADS 256       /* threads per block of the element-wise kernels   */
+#define MAX_BLOCKS 4096   /* grid-stride loops cover the rest                */
+#define NORM_BLOCKS 256   /* partial sums of ‖g‖² (a fixed order: deterministic) */
+#define GRAPHS 4          /* captured steps kept: full batch, remainder, ... */
+#define WORKSPACE (32u << 20) /* cuBLAS workspace: fixed, so graph capture never allocates */
+
+typedef struct {
+    int M, stride;          /* batch size; distance between batches in idx  */
+    cudaGraphExec_t exec;   /* NULL: free slot                               */
+} graph_slot;
+
+struct bp_cuda {
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    void *workspace;             /* [WORKSPACE bytes] cuBLAS's                    */
+    float *params, *grads;       /* [P] the host's layout                         */
+    float *work;                 /* [work_size] z, y, delta at the host's offsets */
+    float *x;                    /* [max_batch, N(0)] Y(0)                        */
+    float *t;                    /* [max_batch, N(L)] dense targets               */
+    int32_t *labels;             /* [max_batch] class labels                      */
+    double *row_loss;            /* [max_batch] per-example loss                  */
+    double *acc;                 /* [2] loss sums: [0] the epoch's, [1] one call's */
+    double *norm_part, *norm;    /* [NORM_BLOCKS], [1] ‖g‖ for clipping           */
+    int *step;                   /* [1] steps of this epoch so far                */
+    float *mean, *std;           /* [N(0)] standardisation (0 and 1: none)        */
+    int32_t *idx;                /* [idx_cap] the epoch's example order           */
+    long idx_cap;
+    optim_coef *coef;            /* [coef_cap] per-step scalars of the epoch      */
+    long coef_cap;
+
+    const bp_optimizer *opt_of;  /* whose state m, v hold                         */
+    long opt_t;                  /* its step count when the device last stepped   */
+    float *opt_m, *opt_v;        /* [P] or NULL                                   */
+    int opt_newer;               /* m, v changed since they came from the host    */
+
+    const bp_dataset *ds_of;     /* which data set ds_* hold                       */
+    int ds_n, ds_n_in, ds_n_out;
+    uint8_t *ds_u8;              /* [n, n_in] or NULL                              */
+    float *ds_f32;               /* [n, n_in] or NULL                              */
+    int32_t *ds_labels;          /* [n] or NULL                                    */
+    float *ds_t;                 /* [n, n_out] or NULL                             */
+
+    graph_slot graph[GRAPHS];
+    int graph_next;              /* the slot the next capture replaces             */
+    char msg[256];               /* the last failure                               */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static bp_status fail(bp_net *net, bp_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(net->cuda->msg, sizeof net->cuda->msg, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static bp_status cuda_status(bp_net *net, cudaError_t e, const char *call)
+{
+    return fail(net, e == cudaErrorMemoryAllocation ? BP_ERR_NOMEM : BP_ERR_IO, "CUDA: %s: %s",
+                call, cudaGetErrorString(e));
+}
+
+static bp_status blas_status(bp_net *net, cublasStatus_t e, const char *call)
+{
+    return fail(net, e == CUBLAS_STATUS_ALLOC_FAILED ? BP_ERR_NOMEM : BP_ERR_IO,
+                "cuBLAS: %s: %s", call, cublasGetStatusString(e));
+}
+
+/* Each returns from the enclosing function (which has `net`) on failure. */
+#define CU(call)                                                                    \
+    do {                                                                            \
+        cudaError_t e_ = (call);                                                    \
+        if (e_ != cudaSuccess)                                                      \
+            return cuda_status(net, e_, #call);                                     \
+    } while (0)
+#define CB(call)                                                                    \
+    do {                                                                            \
+        cublasStatus_t e_ = (call);                                                 \
+        if (e_ != CUBLAS_STATUS_SUCCESS)                                            \
+            return blas_status(net, e_, #call);                                     \
+    } while (0)
+#define TRY(expr)                                                                   \
+    do {                                                                            \
+        bp_status s_ = (expr);                                                      \
+        if (s_ != BP_OK)                                                            \
+            return s_;                                                              \
+    } while (0)
+
+static int blocks(size_t n)
+{
+    size_t b = (n + THREADS - 1) / THREADS;
+    return (int)(b < 1 ? 1 : b > MAX_BLOCKS ? MAX_BLOCKS : b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kernels: one per concern, each the twin of a host function                */
+/* ------------------------------------------------------------------------ */
+
+#define GRID_STRIDE(k, n)                                                           \
+    for (size_t k = (size_t)blockIdx.x * blockDim.x + threadIdx.x; k < (n);          \
+         k += (size_t)gridDim.x * blockDim.x)
+
+__device__ static float sigmoid_f(float z)
+{
+    if (z >= 0)
+        return 1.0f / (1.0f + expf(-z));
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+/* f(z): eq. 2–4, 29, tanh (activations.c's act_forward) */
+__device__ static float act_f(int a, float z, float slope)
+{
+    switch (a) {
+    case BP_ACT_SIGMOID: return sigmoid_f(z);
+    case BP_ACT_RELU: return z > 0 ? z : 0.0f;
+    case BP_ACT_LEAKY_RELU: return z > 0 ? z : slope * z;
+    case BP_ACT_TANH: return tanhf(z);
+    default: return z; /* identity */
+    }
+}
+
+/* δ ⊙ f'(z): eq. 27–29 and tanh's 1 − y² (activations.c's act_backward) */
+__device__ static float act_times_df(int a, float d, float z, float y, float slope)
+{
+    switch (a) {
+    case BP_ACT_SIGMOID: return d * (y * (1.0f - y));
+    case BP_ACT_RELU: return z > 0 ? d : 0.0f;
+    case BP_ACT_LEAKY_RELU: return z > 0 ? d : slope * d;
+    case BP_ACT_TANH: return d * (1.0f - y * y);
+    default: return d; /* identity */
+    }
+}
+
+/* x [M,n_in] = (stored x of example idx[s·stride + m] − mean)/std, and its
+ * label or targets t [M,n_out]: data.c's bp_dataset_gather, with
+ * byte/255 as there. s is the device step counter (0 when step is NULL). */
+__global__ static void gather(float *x, int32_t *labels, float *t, const uint8_t *x_u8,
+                              const float *x_f32, const int32_t *ds_labels, const float *ds_t,
+                              const int32_t *idx, const int *step, int stride, int M, int n_in,
+                              int n_out, const float *mean, const float *std)
+{
+    const int32_t *rows = idx + (size_t)(step ? *step : 0) * stride;
+    GRID_STRIDE(k, (size_t)M * n_in) {
+        size_t m = k / n_in, j = k % n_in, at = (size_t)rows[m] * n_in + j;
+        float v = x_u8 ? (float)x_u8[at] / 255.0f : x_f32[at];
+        x[k] = (v - mean[j]) / std[j];
+    }
+    if (ds_labels)
+        GRID_STRIDE(m, (size_t)M) labels[m] = ds_labels[rows[m]];
+    else
+        GRID_STRIDE(k, (size_t)M * n_out) t[k] = ds_t[(size_t)rows[k / n_out] * n_out + k % n_out];
+}
+
+/* z [M,n] += b [n]; y = f(z)   eq. 51 (bias) + eq. 2, one pass (y may alias z) */
+__global__ static void bias_act_forward(float *z, float *y, const float *b, int M, int n, int act,
+                                        float slope)
+{
+    GRID_STRIDE(k, (size_t)M * n) {
+        float v = z[k] + b[k % n];
+        z[k] = v;
+        y[k] = act_f(act, v, slope);
+    }
+}
+
+/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 56, the δ product's output pass */
+__global__ static void act_backward(float *delta, const float *z, const float *y, int M, int n,
+                                    int act, float slope)
+{
+    GRID_STRIDE(k, (size_t)M * n) delta[k] = act_times_df(act, delta[k], z[k], y[k], slope);
+}
+
+__device__ static float warp_max(float v)
+{
+    for (int o = 16; o > 0; o /= 2)
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+template <typename T> __device__ static T warp_sum(T v)
+{
+    for (int o = 16; o > 0; o /= 2)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+/* One warp per example row of [M,n]: (z += b if b); y = softmax(z/T) via
+ * max subtraction (eq. 57, 61, 69); then, if asked, the cross-entropy of
+ * eq. 62 in log-sum-exp form (double, as losses.c) into row_loss [M] and
+ * the fused error δ = (y Σt − t)/T of eq. 68/69 into delta [M,n], from
+ * labels [M] (a one-hot t) or t [M,n]. Forward only: delta = row_loss = NULL. */
+__global__ static void softmax_ce(float *z, float *y, float *delta, double *row_loss,
+                                  const float *b, const int32_t *labels, const float *t, int M,
+                                  int n, double T)
+{
+    int lane = threadIdx.x;
+    float inv_T = 1.0f / (float)T;
+    for (int m = blockIdx.x; m < M; m += gridDim.x) {
+        float *zr = z + (size_t)m * n, *yr = y + (size_t)m * n;
+        float zmax = -INFINITY;
+        for (int j = lane; j < n; j += 32) {
+            if (b)
+                zr[j] += b[j];
+            zmax = fmaxf(zmax, zr[j]);
+        }
+        __syncwarp(); /* z += b of every lane is seen by all: lane 0 reads z[c] below */
+        zmax = warp_max(zmax);
+        float sum = 0.0f;
+        for (int j = lane; j < n; j += 32) {
+            yr[j] = expf((zr[j] - zmax) * inv_T);
+            sum += yr[j];
+        }
+        float inv_sum = 1.0f / warp_sum(sum);
+        for (int j = lane; j < n; j += 32)
+            yr[j] *= inv_sum;
+        if (!delta && !row_loss)
+            continue;
+        double s = 0.0;
+        for (int j = lane; j < n; j += 32)
+            s += exp(((double)zr[j] - zmax) / T);
+        double lse = (double)zmax / T + log(warp_sum(s));
+        if (labels) {
+            int c = labels[m];
+            if (row_loss && lane == 0)
+                row_loss[m] = lse - zr[c] / T;
+            if (delta)
+                for (int j = lane; j < n; j += 32)
+                    delta[(size_t)m * n + j] = (float)((yr[j] - (j == c ? 1.0 : 0.0)) / T);
+        } else {
+            const float *tr = t + (size_t)m * n;
+            double sum_t = 0.0, tz = 0.0;
+            for (int j = lane; j < n; j += 32) {
+                sum_t += tr[j];
+                tz += tr[j] * (zr[j] / T);
+            }
+            sum_t = warp_sum(sum_t);
+            tz = warp_sum(tz);
+            if (row_loss && lane == 0)
+                row_loss[m] = sum_t * lse - tz;
+            if (delta)
+                for (int j = lane; j < n; j += 32)
+                    delta[(size_t)m * n + j] = (float)((yr[j] * sum_t - tr[j]) / T);
+        }
+    }
+}
+
+/* One warp per row of [M,n], element-wise outputs: the error and the loss
+ * of mse, δ = −(t − y) ⊙ f'(z) (eq. 13/32), loss ½ Σ (t − y)² (eq. 6); or
+ * of sigmoid_bce, δ = y − t, loss in softplus form (losses.c). */
+__global__ static void output_delta(float *delta, double *row_loss, const float *z,
+                                    const float *y, const float *t, int M, int n, int loss,
+                                    int act, float slope)
+{
+    int lane = threadIdx.x;
+    for (int m = blockIdx.x; m < M; m += gridDim.x) {
+        double row = 0.0;
+        for (int j = lane; j < n; j += 32) {
+            size_t k = (size_t)m * n + j;
+            if (loss == BP_LOSS_MSE) {
+                double e = (double)t[k] - y[k];
+                row += 0.5 * e * e;
+                delta[k] = act_times_df(act, y[k] - t[k], z[k], y[k], slope);
+            } else {
+                double zk = z[k];
+                row += (zk > 0 ? zk : 0.0) - t[k] * zk + log1p(exp(-fabs(zk)));
+                delta[k] = y[k] - t[k];
+            }
+        }
+        row = warp_sum(row);
+        if (lane == 0)
+            row_loss[m] = row;
+    }
+}
+
+/* ∇b [n] = scale Σ_m δ [M,n]   eq. 53 with eq. 52's 1/M; overwrites; one
+ * thread per column, rows in order: deterministic, as batch.c sums */
+__global__ static void bias_grad(float *gb, const float *delta, int M, int n, float scale)
+{
+    GRID_STRIDE(j, (size_t)n) {
+        float s = 0.0f;
+        for (int m = 0; m < M; m++)
+            s += scale * delta[(size_t)m * n + j];
+        gb[j] = s;
+    }
+}
+
+/* Block sums in shared memory, in a fixed order. */
+__device__ static double block_sum(double v)
+{
+    __shared__ double part[32];
+    v = warp_sum(v);
+    if (threadIdx.x % 32 == 0)
+        part[threadIdx.x / 32] = v;
+    __syncthreads();
+    v = threadIdx.x < blockDim.x / 32 ? part[threadIdx.x] : 0.0;
+    if (threadIdx.x < 32)
+        v = warp_sum(v);
+    __syncthreads();
+    return v; /* in thread 0 */
+}
+
+/* part [NORM_BLOCKS] = block sums of g² over g [P]   (the clipping norm, first pass) */
+__global__ static void norm_partial(double *part, const float *g, size_t P)
+{
+    double s = 0.0;
+    GRID_STRIDE(k, P) s += (double)g[k] * g[k];
+    s = block_sum(s);
+    if (threadIdx.x == 0)
+        part[blockIdx.x] = s;
+}
+
+/* norm = √Σ part   (second pass, one block of NORM_BLOCKS threads) */
+__global__ static void norm_final(double *norm, const double *part)
+{
+    double s = block_sum(part[threadIdx.x]);
+    if (threadIdx.x == 0)
+        *norm = sqrt(s);
+}
+
+/* What an optimiser keeps from step to step (optim.c's configuration). */
+typedef struct {
+    int kind;
+    float wd, mu;              /* λ (L2; 0 for AdamW), μ                 */
+    float b1, b2, c1, c2, eps; /* Adam's β1, β2, 1 − β1, 1 − β2, ε         */
+    double clip;               /* clip_norm, 0 = off                      */
+} opt_const;
+
+/* Every parameter of p [P] in one pass, with velocity/moments m, v [P]:
+ * eq. 49–50 and optim.c's momentum, Nesterov, Adam and AdamW rules, on
+ * ĝ = c g + λ θ. The step's rate comes from coef[s], s the device step
+ * counter (0 when step is NULL); c from the norm when clipping. */
+__global__ static void optimizer_update(float *p, float *m, float *v, const float *g, size_t P,
+                                        opt_const k, const optim_coef *coef, const int *step,
+                                        const double *norm)
+{
+    optim_coef q = coef[step ? *step : 0];
+    float c = 1.0f;
+    if (k.clip > 0 && isfinite(*norm) && *norm > k.clip)
+        c = (float)(k.clip / *norm);
+    GRID_STRIDE(i, P) {
+        switch (k.kind) {
+        case BP_OPT_SGD: p[i] -= q.lr * (c * g[i] + k.wd * p[i]); break;
+        case BP_OPT_MOMENTUM: {
+            float gi = c * g[i] + k.wd * p[i];
+            m[i] = k.mu * m[i] + gi;
+            p[i] -= q.lr * m[i];
+            break;
+        }
+        case BP_OPT_NESTEROV: {
+            float gi = c * g[i] + k.wd * p[i];
+            m[i] = k.mu * m[i] + gi;
+            p[i] -= q.lr * (gi + k.mu * m[i]);
+            break;
+        }
+        default: { /* Adam, AdamW (decay = 1 − α λ, wd = 0) */
+            float th = q.decay * p[i];
+            float gi = c * g[i] + k.wd * th;
+            m[i] = k.b1 * m[i] + k.c1 * gi;
+            v[i] = k.b2 * v[i] + k.c2 * gi * gi;
+            p[i] = th - q.a * m[i] / (q.r * sqrtf(v[i]) + k.eps);
+        }
+        }
+    }
+}
+
+/* *acc += Σ row_loss [M] (one block, fixed order); then the step counter
+ * moves on: the end of a training step */
+__global__ static void loss_sum(double *acc, int *step, const double *row_loss, int M)
+{
+    double s = 0.0;
+    for (int m = threadIdx.x; m < M; m += blockDim.x)
+        s += row_loss[m];
+    s = block_sum(s);
+    if (threadIdx.x == 0) {
+        *acc += s;
+        if (step)
+            ++*step;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Device context                                                            */
+/* ------------------------------------------------------------------------ */
+
+extern "C" bp_status bp_cuda_probe_device(bp_error *err)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess)
+        return bp_fail(err, BP_ERR_ARG, "--device cuda: no CUDA device (cudaGetDeviceCount: %s)",
+                       cudaGetErrorString(e));
+    if (n < 1)
+        return bp_fail(err, BP_ERR_ARG,
+                       "--device cuda: no CUDA device (cudaGetDeviceCount: 0 devices)");
+    return BP_OK;
+}
+
+extern "C" bp_status bp_cuda_select_device(int index, bp_error *err)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e == cudaSuccess && n > 0)
+        e = cudaSetDevice(index % n);
+    if (e != cudaSuccess || n < 1)
+        return bp_fail(err, BP_ERR_ARG, "--device cuda: cannot select GPU %d of %d: %s", index, n,
+                       e != cudaSuccess ? cudaGetErrorString(e) : "no device");
+    return BP_OK;
+}
+
+static void drop_graphs(bp_cuda *c)
+{
+    cudaStreamSynchronize(c->stream); /* no replay of them still running */
+    for (int i = 0; i < GRAPHS; i++)
+        if (c->graph[i].exec) {
+            cudaGraphExecDestroy(c->graph[i].exec);
+            c->graph[i].exec = NULL;
+        }
+}
+
+static void free_dataset(bp_cuda *c)
+{
+    cudaFree(c->ds_u8), cudaFree(c->ds_f32), cudaFree(c->ds_labels), cudaFree(c->ds_t);
+    c->ds_u8 = NULL, c->ds_f32 = NULL, c->ds_labels = NULL, c->ds_t = NULL;
+    c->ds_of = NULL;
+}
+
+extern "C" void bp_cuda_free(bp_net *net)
+{
+    bp_cuda *c = net->cuda;
+    if (!c)
+        return;
+    if (c->stream)
+        cudaStreamSynchronize(c->stream);
+    drop_graphs(c);
+    free_dataset(c);
+    if (c->blas)
+        cublasDestroy(c->blas);
+    void *bufs[] = {c->workspace, c->params, c->grads, c->work, c->x, c->t, c->labels,
+                    c->row_loss, c->acc, c->norm_part, c->norm, c->step, c->mean, c->std,
+                    c->idx, c->coef, c->opt_m, c->opt_v};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        cudaFree(bufs[i]);
+    if (c->stream)
+        cudaStreamDestroy(c->stream);
+    free(c);
+    net->cuda = NULL;
+}
+
+static bp_status create(bp_net *net)
+{
+    bp_cuda *c = net->cuda;
+    size_t B = (size_t)net->max_batch, P = net->n_params;
+    CU(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
+    CB(cublasCreate(&c->blas));
+    CB(cublasSetStream(c->blas, c->stream));
+    /* after SetStream, which resets it: a fixed workspace lets the step be
+     * captured into a graph (cuBLAS must not allocate while capturing) */
+    CU(cudaMalloc(&c->workspace, WORKSPACE));
+    CB(cublasSetWorkspace(c->blas, c->workspace, WORKSPACE));
+    CB(cublasSetMathMode(c->blas, net->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    CU(cudaMalloc(&c->params, P * sizeof(float)));
+    CU(cudaMalloc(&c->grads, P * sizeof(float)));
+    CU(cudaMalloc(&c->work, net->work_size * sizeof(float)));
+    CU(cudaMemset(c->work, 0, net->work_size * sizeof(float)));
+    CU(cudaMalloc(&c->x, B * net->sizes[0] * sizeof(float)));
+    CU(cudaMalloc(&c->t, B * net->sizes[net->L] * sizeof(float)));
+    CU(cudaMalloc(&c->labels, B * sizeof(int32_t)));
+    CU(cudaMalloc(&c->row_loss, B * sizeof(double)));
+    CU(cudaMalloc(&c->acc, 2 * sizeof(double)));
+    CU(cudaMalloc(&c->norm_part, NORM_BLOCKS * sizeof(double)));
+    CU(cudaMalloc(&c->norm, sizeof(double)));
+    CU(cudaMemset(c->norm, 0, sizeof(double)));
+    CU(cudaMalloc(&c->step, sizeof(int)));
+    CU(cudaMalloc(&c->mean, net->sizes[0] * sizeof(float)));
+    CU(cudaMalloc(&c->std, net->sizes[0] * sizeof(float)));
+    CU(cudaMalloc(&c->coef, sizeof(optim_coef)));
+    c->coef_cap = 1;
+    return BP_OK;
+}
+
+extern "C" bp_status bp_cuda_create(bp_net *net, bp_error *err)
+{
+    TRY(bp_cuda_probe_device(err));
+    net->cuda = (bp_cuda *)calloc(1, sizeof(bp_cuda));
+    if (!net->cuda)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
+    bp_status s = create(net);
+    if (s != BP_OK) {
+        bp_fail(err, s, "--device cuda: %s", net->cuda->msg);
+        bp_cuda_free(net);
+    }
+    return s;
+}
+
+extern "C" const char *bp_cuda_last_error(const bp_net *net)
+{
+    return net->cuda ? net->cuda->msg : "";
+}
+
+extern "C" bp_status bp_cuda_set_tf32(bp_net *net, int on)
+{
+    bp_cuda *c = net->cuda;
+    CB(cublasSetMathMode(c->blas, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    drop_graphs(c); /* captured products were chosen for the old mode */
+    return BP_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The mirror                                                                */
+/* ------------------------------------------------------------------------ */
+
+static bp_status upload_params(bp_net *net)
+{
+    if (!net->host_newer)
+        return BP_OK;
+    CU(cudaMemcpyAsync(net->cuda->params, net->params, net->n_params * sizeof(float),
+                       cudaMemcpyHostToDevice, net->cuda->stream));
+    net->host_newer = 0;
+    return BP_OK;
+}
+
+/* Offset of a host work pointer: the same place on the device. */
+static float *dev(const bp_net *net, const float *host_work)
+{
+    return net->cuda->work + (host_work - net->work);
+}
+
+extern "C" bp_status bp_cuda_download(bp_net *net, unsigned what)
+{
+    bp_cuda *c = net->cuda;
+    what &= net->device_newer;
+    if (what & BP_MIRROR_WORK)
+        what |= BP_MIRROR_OUTPUT; /* the whole work buffer holds the output too */
+    if (what & BP_MIRROR_PARAMS)
+        CU(cudaMemcpyAsync(net->params, c->params, net->n_params * sizeof(float),
+                           cudaMemcpyDeviceToHost, c->stream));
+    if (what & BP_MIRROR_GRADS)
+        CU(cudaMemcpyAsync(net->grads, c->grads, net->n_params * sizeof(float),
+                           cudaMemcpyDeviceToHost, c->stream));
+    if (what & BP_MIRROR_WORK) {
+        CU(cudaMemcpyAsync(net->work, c->work, net->work_size * sizeof(float),
+                           cudaMemcpyDeviceToHost, c->stream));
+    } else if (what & BP_MIRROR_OUTPUT) {
+        int L = net->L;
+        size_t rows = (size_t)net->M * net->sizes[L] * sizeof(float);
+        CU(cudaMemcpyAsync(net->z[L], dev(net, net->z[L]), rows, cudaMemcpyDeviceToHost,
+                           c->stream));
+        if (net->y[L] != net->z[L])
+            CU(cudaMemcpyAsync(net->y[L], dev(net, net->y[L]), rows, cudaMemcpyDeviceToHost,
+                               c->stream));
+    }
+    CU(cudaStreamSynchronize(c->stream));
+    net->device_newer &= ~what;
+    return BP_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The step, enqueued on the network's stream                                */
+/* ------------------------------------------------------------------------ */
+
+/* Z(l+1) = Y(l) W(l)ᵀ   [M,in]·[in,out] -> [M,out]   eq. 51, rows = examples.
+ * cuBLAS is column-major: a row-major [r,c] matrix is its transpose there,
+ * so this is Zᵀ = W Yᵀ, i.e. gemm(T, N) on W [in,out]ᶜᵐ and Yᵀ [in,M]ᶜᵐ. */
+static bp_status gemm_forward(bp_net *net, int l, const float *Y, int M)
+{
+    const bp_layer *ly = &net->layer[l];
+    const float one = 1.0f, zero = 0.0f;
+    const float *W = net->cuda->params + (ly->W - net->params);
+    CB(cublasSgemm(net->cuda->blas, CUBLAS_OP_T, CUBLAS_OP_N, ly->out, M, ly->in, &one, W, ly->in,
+                   Y, ly->in, &zero, dev(net, net->z[l + 1]), ly->out));
+    return BP_OK;
+}
+
+/* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55,
+ * overwrites (beta = 0); column-major: ∇Wᵀ = Yᵀ Δ, gemm(N, T) */
+static bp_status gemm_grad_w(bp_net *net, int l, const float *Y, int M)
+{
+    const bp_layer *ly = &net->layer[l];
+    const float scale = 1.0f / (float)M, zero = 0.0f;
+    float *gW = net->cuda->grads + (ly->gW - net->grads);
+    CB(cublasSgemm(net->cuda->blas, CUBLAS_OP_N, CUBLAS_OP_T, ly->in, ly->out, M, &scale, Y,
+                   ly->in, dev(net, net->delta[l + 1]), ly->out, &zero, gW, ly->in));
+    return BP_OK;
+}
+
+/* Δ(l) = Δ(l+1) W(l)   [M,out]·[out,in] -> [M,in]   eq. 56 before ⊙ f';
+ * overwrites; column-major: Δ(l)ᵀ = Wᵀ Δ(l+1)ᵀ, gemm(N, N) */
+static bp_status gemm_delta(bp_net *net, int l, int M)
+{
+    const bp_layer *ly = &net->layer[l];
+    const float one = 1.0f, zero = 0.0f;
+    const float *W = net->cuda->params + (ly->W - net->params);
+    CB(cublasSgemm(net->cuda->blas, CUBLAS_OP_N, CUBLAS_OP_N, ly->in, M, ly->out, &one, W, ly->in,
+                   dev(net, net->delta[l + 1]), ly->out, &zero, dev(net, net->delta[l]), ly->in));
+    return BP_OK;
+}
+
+/* Targets on the device for the output error; NULL, NULL for a forward only. */
+typedef struct {
+    const int32_t *labels;
+    const float *t;
+} dev_targets;
+
+/* The forward pass of M examples in c->x (eq. 51–52, 57/61/69); with
+ * targets, the output error Δ(L) and the per-example loss too: fused into
+ * the softmax kernel (eq. 68/69) or one pass after an element-wise output. */
+static bp_status enqueue_forward(bp_net *net, int M, dev_targets tg, int with_loss)
+{
+    bp_cuda *c = net->cuda;
+    int L = net->L;
+    for (int l = 0; l < L; l++) {
+        const bp_layer *ly = &net->layer[l];
+        const float *b = c->params + (ly->b - net->params);
+        TRY(gemm_forward(net, l, l ? dev(net, net->y[l]) : c->x, M));
+        float *z = dev(net, net->z[l + 1]), *y = dev(net, net->y[l + 1]);
+        if (net->acts[l + 1] == BP_ACT_SOFTMAX) {
+            softmax_ce<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
+                z, y, with_loss ? dev(net, net->delta[L]) : NULL, with_loss ? c->row_loss : NULL,
+                b, tg.labels, tg.t, M, ly->out, net->T);
+        } else {
+            bias_act_forward<<<blocks((size_t)M * ly->out), THREADS, 0, c->stream>>>(
+                z, y, b, M, ly->out, net->acts[l + 1], (float)net->slope);
+        }
+        CU(cudaGetLastError());
+    }
+    if (with_loss && net->acts[L] != BP_ACT_SOFTMAX) {
+        output_delta<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
+            dev(net, net->delta[L]), c->row_loss, dev(net, net->z[L]), dev(net, net->y[L]), tg.t,
+            M, net->sizes[L], net->loss, net->acts[L], (float)net->slope);
+        CU(cudaGetLastError());
+    }
+    return BP_OK;
+}
+
+/* The backward pass from Δ(L) (eq. 52–56): ∇W, ∇b of every layer into the
+ * gradient buffer (overwritten), Δ(l) of every layer above the input. */
+static bp_status enqueue_backward(bp_net *net, int M)
+{
+    bp_cuda *c = net->cuda;
+    for (int l = net->L - 1; l >= 0; l--) {
+        const bp_layer *ly = &net->layer[l];
+        TRY(gemm_grad_w(net, l, l ? dev(net, net->y[l]) : c->x, M));
+        bias_grad<<<blocks(ly->out), THREADS, 0, c->stream>>>(
+            c->grads + (ly->gb - net->grads), dev(net, net->delta[l + 1]), M, ly->out,
+            1.0f / (float)M);
+        CU(cudaGetLastError());
+        if (l == 0)
+            break; /* the input layer gets no error term */
+        TRY(gemm_delta(net, l, M));
+        act_backward<<<blocks((size_t)M * ly->in), THREADS, 0, c->stream>>>(
+            dev(net, net->delta[l]), dev(net, net->z[l]), dev(net, net->y[l]), M, ly->in,
+            net->acts[l], (float)net->slope);
+        CU(cudaGetLastError());
+    }
+    return BP_OK;
+}
+
+/* The optimiser's update of every parameter, one kernel (after the norm's
+ * two when clipping); step NULL: coef[0]. */
+static bp_status enqueue_update(bp_net *net, const bp_optimizer *opt, const int *step)
+{
+    bp_cuda *c = net->cuda;
+    const bp_opt_config *cfg = &opt->cfg;
+    size_t P = net->n_params;
+    opt_const k = {cfg->kind,
+                   cfg->kind == BP_OPT_ADAMW ? 0.0f : (float)cfg->weight_decay,
+                   (float)cfg->momentum,
+                   (float)cfg->beta1,
+                   (float)cfg->beta2,
+                   (float)(1 - cfg->beta1),
+                   (float)(1 - cfg->beta2),
+                   (float)cfg->eps,
+                   cfg->clip_norm};
+    if (cfg->clip_norm > 0) {
+        norm_partial<<<NORM_BLOCKS, THREADS, 0, c->stream>>>(c->norm_part, c->grads, P);
+        CU(cudaGetLastError());
+        norm_final<<<1, NORM_BLOCKS, 0, c->stream>>>(c->norm, c->norm_part);
+        CU(cudaGetLastError());
+    }
+    optimizer_update<<<blocks(P), THREADS, 0, c->stream>>>(c->params, c->opt_m, c->opt_v, c->grads,
+                                                           P, k, c->coef, step, c->norm);
+    CU(cudaGetLastError());
+    return BP_OK;
+}
+
+static bp_status enqueue_loss_sum(bp_net *net, double *acc, int *step, int M)
+{
+    loss_sum<<<1, THREADS, 0, net->cuda->stream>>>(acc, step, net->cuda->row_loss, M);
+    CU(cudaGetLastError());
+    return BP_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* State that steps share: the optimiser's, the data set                     */
+/* ------------------------------------------------------------------------ */
+
+/* The device holds the state of one optimiser: a new one brings its host
+ * state (zeros, or what earlier host steps left). "New" includes another
+ * optimiser at a freed one's address and one that stepped on the host
+ * since: both show as a step count other than the device left. */
+static bp_status attach_optimizer(bp_net *net, const bp_optimizer *opt)
+{
+    bp_cuda *c = net->cuda;
+    if (c->opt_of == opt && c->opt_t == opt->t)
+        return BP_OK;
+    drop_graphs(c);
+    cudaFree(c->opt_m), cudaFree(c->opt_v);
+    c->opt_m = c->opt_v = NULL;
+    c->opt_of = NULL;
+    size_t bytes = net->n_params * sizeof(float);
+    if (opt->m) {
+        CU(cudaMalloc(&c->opt_m, bytes));
+        CU(cudaMemcpyAsync(c->opt_m, opt->m, bytes, cudaMemcpyHostToDevice, c->stream));
+    }
+    if (opt->v) {
+        CU(cudaMalloc(&c->opt_v, bytes));
+        CU(cudaMemcpyAsync(c->opt_v, opt->v, bytes, cudaMemcpyHostToDevice, c->stream));
+    }
+    c->opt_of = opt;
+    c->opt_t = opt->t;
+    c->opt_newer = 0;
+    return BP_OK;
+}
+
+/* After `steps` device steps of opt: its count, and what is newer where. */
+static void stepped(bp_net *net, bp_optimizer *opt, long steps)
+{
+    opt->t += steps;
+    net->cuda->opt_t = opt->t;
+    net->cuda->opt_newer = 1;
+    net->device_newer |= BP_MIRROR_PARAMS | BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
+}
+
+extern "C" bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
+{
+    bp_cuda *c = net->cuda;
+    if (c->opt_of != opt || c->opt_t != opt->t || !c->opt_newer)
+        return BP_OK;
+    size_t bytes = net->n_params * sizeof(float);
+    if (opt->m)
+        CU(cudaMemcpyAsync(opt->m, c->opt_m, bytes, cudaMemcpyDeviceToHost, c->stream));
+    if (opt->v)
+        CU(cudaMemcpyAsync(opt->v, c->opt_v, bytes, cudaMemcpyDeviceToHost, c->stream));
+    CU(cudaStreamSynchronize(c->stream));
+    c->opt_newer = 0;
+    return BP_OK;
+}
+
+/* The data set on the device, copied once in its stored types. Known by
+ * its address and shape: a data set freed and another loaded at the same
+ * address with the same shape would not be noticed (the CLI never does). */
+static bp_status attach_dataset(bp_net *net, const bp_dataset *ds)
+{
+    bp_cuda *c = net->cuda;
+    int n = bp_dataset_n(ds), n_in = bp_dataset_n_in(ds), n_out = bp_dataset_n_out(ds);
+    if (c->ds_of == ds && c->ds_n == n && c->ds_n_in == n_in && c->ds_n_out == n_out)
+        return BP_OK;
+    CU(cudaStreamSynchronize(c->stream));
+    drop_graphs(c);
+    free_dataset(c);
+    bp_dataset_arrays a = bp_dataset_raw(ds);
+    size_t xs = (size_t)n * n_in;
+    if (a.x_u8) {
+        CU(cudaMalloc(&c->ds_u8, xs));
+        CU(cudaMemcpy(c->ds_u8, a.x_u8, xs, cudaMemcpyHostToDevice));
+    } else {
+        CU(cudaMalloc(&c->ds_f32, xs * sizeof(float)));
+        CU(cudaMemcpy(c->ds_f32, a.x_f32, xs * sizeof(float), cudaMemcpyHostToDevice));
+    }
+    if (bp_dataset_has_labels(ds)) {
+        CU(cudaMalloc(&c->ds_labels, (size_t)n * sizeof(int32_t)));
+        CU(cudaMemcpy(c->ds_labels, a.labels, (size_t)n * sizeof(int32_t),
+                      cudaMemcpyHostToDevice));
+    } else {
+        CU(cudaMalloc(&c->ds_t, (size_t)n * n_out * sizeof(float)));
+        CU(cudaMemcpy(c->ds_t, a.targets, (size_t)n * n_out * sizeof(float),
+                      cudaMemcpyHostToDevice));
+    }
+    c->ds_of = ds, c->ds_n = n, c->ds_n_in = n_in, c->ds_n_out = n_out;
+    return BP_OK;
+}
+
+/* Room for n entries of a per-epoch array; a new allocation drops the
+ * graphs, which hold the old address. */
+static bp_status reserve(bp_net *net, void **buf, long *cap, long n, size_t size)
+{
+    if (n <= *cap)
+        return BP_OK;
+    CU(cudaStreamSynchronize(net->cuda->stream));
+    drop_graphs(net->cuda);
+    cudaFree(*buf);
+    *buf = NULL;
+    *cap = 0;
+    CU(cudaMalloc(buf, (size_t)n * size));
+    *cap = n;
+    return BP_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per call: the public batch functions                                      */
+/* ------------------------------------------------------------------------ */
+
+extern "C" bp_status bp_cuda_forward(bp_net *net, const float *x, int M)
+{
+    bp_cuda *c = net->cuda;
+    TRY(upload_params(net));
+    CU(cudaMemcpyAsync(c->x, x, (size_t)M * net->sizes[0] * sizeof(float),
+                       cudaMemcpyHostToDevice, c->stream));
+    net->M = M;
+    TRY(enqueue_forward(net, M, dev_targets{NULL, NULL}, 0));
+    net->device_newer |= BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
+    return BP_OK;
+}
+
+/* Host targets to the device, checked as losses.c checks them. */
+static bp_status upload_targets(bp_net *net, bp_targets tg, int M, dev_targets *out)
+{
+    bp_cuda *c = net->cuda;
+    int n = net->sizes[net->L];
+    if (tg.labels) {
+        if (net->loss != BP_LOSS_SOFTMAX_CE)
+            return BP_ERR_ARG;
+        for (int m = 0; m < M; m++)
+            if (tg.labels[m] < 0 || tg.labels[m] >= n)
+                return BP_ERR_ARG;
+        CU(cudaMemcpyAsync(c->labels, tg.labels, (size_t)M * sizeof(int32_t),
+                           cudaMemcpyHostToDevice, c->stream));
+        *out = dev_targets{c->labels, NULL};
+    } else {
+        CU(cudaMemcpyAsync(c->t, tg.t, (size_t)M * n * sizeof(float), cudaMemcpyHostToDevice,
+                           c->stream));
+        *out = dev_targets{NULL, c->t};
+    }
+    return BP_OK;
+}
+
+/* Σ row_loss of the last M examples, read back: their mean loss. */
+static bp_status read_loss(bp_net *net, int M, double *loss)
+{
+    bp_cuda *c = net->cuda;
+    double sum;
+    CU(cudaMemsetAsync(c->acc + 1, 0, sizeof(double), c->stream));
+    TRY(enqueue_loss_sum(net, c->acc + 1, NULL, M));
+    CU(cudaMemcpyAsync(&sum, c->acc + 1, sizeof(double), cudaMemcpyDeviceToHost, c->stream));
+    CU(cudaStreamSynchronize(c->stream));
+    *loss = sum / M;
+    return BP_OK;
+}
+
+extern "C" bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss)
+{
+    bp_cuda *c = net->cuda;
+    int M = net->M, L = net->L;
+    dev_targets dt;
+    TRY(upload_params(net)); /* as on the host: δ uses W as it is now */
+    TRY(upload_targets(net, tg, M, &dt));
+    if (net->acts[L] == BP_ACT_SOFTMAX) {
+        /* z(L) already has its bias: softmax again (the same y), with the loss */
+        softmax_ce<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
+            dev(net, net->z[L]), dev(net, net->y[L]), dev(net, net->delta[L]), c->row_loss, NULL,
+            dt.labels, dt.t, M, net->sizes[L], net->T);
+    } else {
+        output_delta<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
+            dev(net, net->delta[L]), c->row_loss, dev(net, net->z[L]), dev(net, net->y[L]), dt.t,
+            M, net->sizes[L], net->loss, net->acts[L], (float)net->slope);
+    }
+    CU(cudaGetLastError());
+    TRY(enqueue_backward(net, M));
+    net->device_newer |= BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
+    if (loss)
+        TRY(read_loss(net, M, loss));
+    return BP_OK;
+}
+
+extern "C" bp_status bp_cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x,
+                                        bp_targets tg, int M, double *loss)
+{
+    bp_cuda *c = net->cuda;
+    if (!x || M < 1 || M > net->max_batch || (!tg.t == !tg.labels))
+        return BP_ERR_ARG;
+    TRY(upload_params(net));
+    TRY(attach_optimizer(net, opt));
+    dev_targets dt;
+    TRY(upload_targets(net, tg, M, &dt));
+    CU(cudaMemcpyAsync(c->x, x, (size_t)M * net->sizes[0] * sizeof(float),
+                       cudaMemcpyHostToDevice, c->stream));
+    optim_coef q = optim_step_coef(opt, opt->t);
+    CU(cudaMemcpyAsync(c->coef, &q, sizeof q, cudaMemcpyHostToDevice, c->stream));
+    net->M = M;
+    TRY(enqueue_forward(net, M, dt, 1));
+    TRY(enqueue_backward(net, M));
+    TRY(enqueue_update(net, opt, NULL));
+    stepped(net, opt, 1);
+    /* q may go: a copy from pageable memory has left it when the call returns */
+    if (loss)
+        TRY(read_loss(net, M, loss));
+    return BP_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The epoch: one graph per batch size, replayed                             */
+/* ------------------------------------------------------------------------ */
+
+/* One training step of an epoch: batch *step of idx gathered on the device,
+ * forward, fused output error, backward, update with coef[*step], the loss
+ * added to acc[0], the counter moved on. */
+static bp_status enqueue_epoch_step(bp_net *net, const bp_optimizer *opt, int M, int stride)
+{
+    bp_cuda *c = net->cuda;
+    int n_in = net->sizes[0];
+    gather<<<blocks((size_t)M * n_in), THREADS, 0, c->stream>>>(
+        c->x, c->labels, c->t, c->ds_u8, c->ds_f32, c->ds_labels, c->ds_t, c->idx, c->step, stride,
+        M, n_in, c->ds_n_out, c->mean, c->std);
+    CU(cudaGetLastError());
+    dev_targets dt = c->ds_labels ? dev_targets{c->labels, NULL} : dev_targets{NULL, c->t};
+    TRY(enqueue_forward(net, M, dt, 1));
+    TRY(enqueue_backward(net, M));
+    TRY(enqueue_update(net, opt, c->step));
+    return enqueue_loss_sum(net, c->acc, c->step, M);
+}
+
+/* The captured step for batches of M taken stride apart, captured on first use. */
+static bp_status graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
+                           cudaGraphExec_t *exec)
+{
+    bp_cuda *c = net->cuda;
+    for (int i = 0; i < GRAPHS; i++)
+        if (c->graph[i].exec && c->graph[i].M == M && c->graph[i].stride == stride) {
+            *exec = c->graph[i].exec;
+            return BP_OK;
+        }
+    graph_slot *g = &c->graph[c->graph_next];
+    c->graph_next = (c->graph_next + 1) % GRAPHS;
+    if (g->exec) {
+        CU(cudaStreamSynchronize(c->stream));
+        CU(cudaGraphExecDestroy(g->exec));
+        g->exec = NULL;
+    }
+    cudaGraph_t graph;
+    CU(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+    bp_status s = enqueue_epoch_step(net, opt, M, stride);
+    cudaError_t e = cudaStreamEndCapture(c->stream, &graph);
+    if (s != BP_OK) {
+        if (e == cudaSuccess)
+            cudaGraphDestroy(graph);
+        return s;
+    }
+    CU(e);
+    e = cudaGraphInstantiate(&g->exec, graph, 0);
+    cudaGraphDestroy(graph);
+    if (e != cudaSuccess) {
+        g->exec = NULL;
+        return cuda_status(net, e, "cudaGraphInstantiate");
+    }
+    g->M = M, g->stride = stride;
+    *exec = g->exec;
+    return BP_OK;
+}
+
+/* Everything an epoch's replays read, in place: parameters, optimiser
+ * state, data set, idx [n], the rates of its steps, mean and std. */
+static bp_status prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_dataset *ds,
+                               const int32_t *idx, int n, int batch, const float *mean,
+                               const float *std)
+{
+    bp_cuda *c = net->cuda;
+    long steps = (n + batch - 1) / batch;
+    int n_in = net->sizes[0];
+    TRY(upload_params(net));
+    TRY(attach_optimizer(net, opt));
+    TRY(attach_dataset(net, ds));
+    TRY(reserve(net, (void **)&c->idx, &c->idx_cap, n, sizeof(int32_t)));
+    TRY(reserve(net, (void **)&c->coef, &c->coef_cap, steps, sizeof(optim_coef)));
+    /* per call, never per batch: the host side of the copies */
+    optim_coef *q = (optim_coef *)malloc((size_t)steps * sizeof *q);
+    float *ms = (float *)malloc(2 * (size_t)n_in * sizeof(float));
+    if (!q || !ms) {
+        free(q), free(ms);
+        return fail(net, BP_ERR_NOMEM, "out of memory");
+    }
+    for (long s = 0; s < steps; s++)
+        q[s] = optim_step_coef(opt, opt->t + s);
+    for (int j = 0; j < n_in; j++) {
+        ms[j] = mean ? mean[j] : 0.0f; /* (x − 0)/1 = x exactly: no standardisation */
+        ms[n_in + j] = mean ? std[j] : 1.0f;
+    }
+    cudaError_t e = cudaMemcpyAsync(c->idx, idx, (size_t)n * sizeof(int32_t),
+                                    cudaMemcpyHostToDevice, c->stream);
+    if (e == cudaSuccess)
+        e = cudaMemcpyAsync(c->coef, q, (size_t)steps * sizeof *q, cudaMemcpyHostToDevice,
+                            c->stream);
+    if (e == cudaSuccess)
+        e = cudaMemcpyAsync(c->mean, ms, (size_t)n_in * sizeof(float), cudaMemcpyHostToDevice,
+                            c->stream);
+    if (e == cudaSuccess)
+        e = cudaMemcpyAsync(c->std, ms + n_in, (size_t)n_in * sizeof(float),
+                            cudaMemcpyHostToDevice, c->stream);
+    if (e == cudaSuccess) /* q and ms must outlive the copies */
+        e = cudaStreamSynchronize(c->stream);
+    free(q), free(ms);
+    if (e != cudaSuccess)
+        return cuda_status(net, e, "copying the epoch's index and rates");
+    CU(cudaMemsetAsync(c->step, 0, sizeof(int), c->stream));
+    CU(cudaMemsetAsync(c->acc, 0, sizeof(double), c->stream));
+    return BP_OK;
+}
+
+/* Replays the step graph over n examples in batches of `batch`. */
+static bp_status replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch)
+{
+    bp_cuda *c = net->cuda;
+    int full = n / batch, rest = n % batch;
+    cudaGraphExec_t exec;
+    if (full) {
+        TRY(graph_for(net, opt, batch, batch, &exec));
+        for (int i = 0; i < full; i++)
+            CU(cudaGraphLaunch(exec, c->stream));
+    }
+    if (rest) {
+        TRY(graph_for(net, opt, rest, batch, &exec));
+        CU(cudaGraphLaunch(exec, c->stream));
+    }
+    net->M = rest ? rest : batch;
+    return BP_OK;
+}
+
+extern "C" bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                                         const int32_t *idx, int n, int batch, const float *mean,
+                                         const float *std, double *loss_sum)
+{
+    bp_cuda *c = net->cuda;
+    TRY(prepare_epoch(net, opt, ds, idx, n, batch, mean, std));
+    TRY(replay_epoch(net, opt, n, batch));
+    stepped(net, opt, (n + batch - 1) / batch);
+    double sum;
+    CU(cudaMemcpyAsync(&sum, c->acc, sizeof(double), cudaMemcpyDeviceToHost, c->stream));
+    CU(cudaStreamSynchronize(c->stream)); /* the one wait of the epoch */
+    *loss_sum = sum;
+    return isfinite(sum) ? BP_OK : BP_ERR_NONFINITE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bench                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* The step's products alone, as enqueue_forward/backward issue them. */
+static bp_status enqueue_gemms(bp_net *net, int M)
+{
+    for (int l = 0; l < net->L; l++)
+        TRY(gemm_forward(net, l, l ? dev(net, net->y[l]) : net->cuda->x, M));
+    for (int l = net->L - 1; l >= 0; l--) {
+        TRY(gemm_grad_w(net, l, l ? dev(net, net->y[l]) : net->cuda->x, M));
+        if (l > 0)
+            TRY(gemm_delta(net, l, M));
+    }
+    return BP_OK;
+}
+
+static bp_status timed(bp_net *net, cudaEvent_t t0, cudaEvent_t t1, double *seconds)
+{
+    float ms;
+    CU(cudaEventSynchronize(t1));
+    CU(cudaEventElapsedTime(&ms, t0, t1));
+    *seconds = ms * 1e-3;
+    return BP_OK;
+}
+
+static bp_status bench(bp_net *net, int M, int reps, cudaEvent_t t0, cudaEvent_t t1,
+                       double *step_s, double *gemm_s)
+{
+    bp_cuda *c = net->cuda;
+    bp_optimizer *opt = net->bench_opt;
+    const bp_dataset *ds = net->bench_ds;
+    int n_ds = bp_dataset_n(ds);
+    long n = (long)reps * M;
+    if (n > (1L << 30))
+        return fail(net, BP_ERR_ARG, "bench: %d steps of %d examples are too many", reps, M);
+    int32_t *idx = (int32_t *)malloc((size_t)n * sizeof *idx);
+    if (!idx)
+        return fail(net, BP_ERR_NOMEM, "out of memory");
+    for (long i = 0; i < n; i++)
+        idx[i] = (int32_t)(i % n_ds);
+    bp_status s = prepare_epoch(net, opt, ds, idx, (int)n, M, NULL, NULL);
+    free(idx);
+    TRY(s);
+    cudaGraphExec_t exec;
+    TRY(graph_for(net, opt, M, M, &exec)); /* captured before the clock starts */
+    CU(cudaEventRecord(t0, c->stream));
+    TRY(replay_epoch(net, opt, (int)n, M));
+    CU(cudaEventRecord(t1, c->stream));
+    stepped(net, opt, reps);
+    TRY(timed(net, t0, t1, step_s));
+
+    /* the ceiling: the same products, captured alike */
+    cudaGraph_t graph;
+    CU(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+    s = enqueue_gemms(net, M);
+    cudaError_t e = cudaStreamEndCapture(c->stream, &graph);
+    if (s != BP_OK) {
+        if (e == cudaSuccess)
+            cudaGraphDestroy(graph);
+        return s;
+    }
+    CU(e);
+    e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    CU(e);
+    e = cudaEventRecord(t0, c->stream);
+    for (int r = 0; r < reps && e == cudaSuccess; r++)
+        e = cudaGraphLaunch(exec, c->stream);
+    if (e == cudaSuccess)
+        e = cudaEventRecord(t1, c->stream);
+    if (e == cudaSuccess)
+        e = cudaEventSynchronize(t1);
+    cudaGraphExecDestroy(exec);
+    CU(e);
+    TRY(timed(net, t0, t1, gemm_s));
+    *step_s /= reps;
+    *gemm_s /= reps;
+    return BP_OK;
+}
+
+extern "C" bp_status bp_cuda_bench(bp_net *net, int M, int reps, double *step_s, double *gemm_s)
+{
+    cudaEvent_t t0, t1;
+    CU(cudaEventCreate(&t0));
+    cudaError_t e = cudaEventCreate(&t1);
+    if (e != cudaSuccess) {
+        cudaEventDestroy(t0);
+        return cuda_status(net, e, "cudaEventCreate");
+    }
+    bp_status s = bench(net, M, reps, t0, t1, step_s, gemm_s);
+    cudaEventDestroy(t0);
+    cudaEventDestroy(t1);
+    return s;
+}

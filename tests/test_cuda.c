@@ -1,0 +1,351 @@
+/*
+ * test_cuda.c — the CUDA backend against the CPU engine, which test_forms
+ * ties to the scalar oracle: gradients and losses of the same network and
+ * batch for every activation × loss (temperatures other than 1, labels and
+ * dense targets, M = 1, 7, 64) within 1e-5 relative per tensor, TF32 off;
+ * bp_train_epoch on both devices for every optimiser (clipping, weight
+ * decay, a schedule, standardisation, a last short batch, labels and
+ * regression targets) within 1e-4; and the host mirror's contract.
+ *
+ * Exits 77 (ctest: skipped) with the reason printed when the build has no
+ * CUDA backend or no device can be used, as on CI.
+ */
+#include "check.h"
+#include "testnet.h"
+#include "tmpdir.h"
+
+static double worst_grad = 0, worst_loss = 0, worst_epoch = 0;
+
+/* ‖got − want‖∞/‖want‖∞ over n floats, both zero counting as equal */
+static double rel_err(const float *got, const float *want, size_t n)
+{
+    double *w = malloc(n * sizeof *w);
+    int all_zero = 1;
+    for (size_t k = 0; k < n; k++) {
+        w[k] = want[k];
+        all_zero &= want[k] == 0.0f && got[k] == 0.0f;
+    }
+    double e = all_zero ? 0 : test_rel_err_f(got, w, n);
+    free(w);
+    return e;
+}
+
+/* per tensor (W(l), b(l)) of two buffers in the network's layout */
+static void compare_tensors(const bp_net *net, const float *got, const float *want, double tol,
+                            const char *what)
+{
+    for (int l = 0; l < bp_net_n_layers(net); l++) {
+        size_t w = bp_net_weight_offset(net, l), b = bp_net_bias_offset(net, l);
+        const size_t off[2] = {w, b}, len[2] = {b - w, (size_t)bp_net_size(net, l + 1)};
+        for (int k = 0; k < 2; k++) {
+            double e = rel_err(got + off[k], want + off[k], len[k]);
+            if (e > worst_grad)
+                worst_grad = e;
+            CHECK(e <= tol, "%s: layer %d %s: relative error %.3g", what, l,
+                  k ? "bias" : "weight", e);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Gradients of one batch                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void grad_case(bp_rng *r, int L, bp_act hidden, bp_loss loss, bp_act out, double T, int M,
+                      int labels)
+{
+    bp_net *net = test_net(r, L, 40, hidden, loss, out, T, M);
+    int n0 = bp_net_size(net, 0), nL = bp_net_size(net, L);
+    size_t P = bp_net_n_params(net);
+    float *x = malloc(sizeof(float) * M * n0), *t = malloc(sizeof(float) * M * nL);
+    float *g_cpu = malloc(sizeof(float) * P), *y_cpu = malloc(sizeof(float) * M * nL);
+    int32_t *lab = malloc(sizeof(int32_t) * M);
+    test_fill(r, x, (size_t)M * n0, -2.0, 2.0);
+    test_targets(r, net, t, M, M % 2);
+    for (int m = 0; m < M; m++)
+        lab[m] = (int32_t)(bp_rng_next(r) % (uint64_t)nL);
+    bp_targets tg = labels ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
+    char what[160];
+    snprintf(what, sizeof what, "L=%d %s/%s/%s T=%g M=%d%s", L, bp_act_name(hidden),
+             bp_act_name(out), bp_loss_name(loss), T, M, labels ? " labels" : "");
+
+    double l_cpu, l_gpu;
+    CHECK(bp_forward(net, x, M) == BP_OK, "%s: cpu forward", what);
+    memcpy(y_cpu, bp_net_output(net), sizeof(float) * M * nL);
+    CHECK(bp_backward(net, tg, &l_cpu) == BP_OK, "%s: cpu backward", what);
+    memcpy(g_cpu, bp_net_grads(net), sizeof(float) * P);
+
+    bp_error err;
+    CHECK(bp_net_set_device(net, BP_DEVICE_CUDA, &err) == BP_OK, "%s: to cuda: %s", what, err.msg);
+    CHECK(bp_forward(net, x, M) == BP_OK, "%s: gpu forward: %s", what, bp_net_device_error(net));
+    double ey = rel_err(bp_net_output(net), y_cpu, (size_t)M * nL);
+    CHECK(ey <= 1e-5, "%s: outputs: relative error %.3g", what, ey);
+    CHECK(bp_backward(net, tg, &l_gpu) == BP_OK, "%s: gpu backward: %s", what,
+          bp_net_device_error(net));
+    compare_tensors(net, bp_net_grads(net), g_cpu, 1e-5, what);
+    double le = fabs(l_gpu - l_cpu) / fmax(fabs(l_cpu), 1e-30);
+    if (le > worst_loss)
+        worst_loss = le;
+    CHECK(le <= 1e-5, "%s: loss %.9g vs cpu %.9g", what, l_gpu, l_cpu);
+
+    free(x), free(t), free(g_cpu), free(y_cpu), free(lab);
+    bp_net_free(net);
+}
+
+static int gradients(bp_rng *r)
+{
+    static const int batches[] = {1, 7, 64};
+    int cases = 0;
+    for (int h = 0; h < TEST_N_ACTS; h++)
+        for (int L = 1; L <= 3; L++)
+            for (int b = 0; b < 3; b++, cases += TEST_N_ACTS + 4) {
+                int M = batches[b];
+                for (int o = 0; o < TEST_N_ACTS; o++)
+                    grad_case(r, L, test_hidden[h], BP_LOSS_MSE, test_mse_out[o], 1.0, M, 0);
+                grad_case(r, L, test_hidden[h], BP_LOSS_SIGMOID_BCE, 0, 1.0, M, 0);
+                grad_case(r, L, test_hidden[h], BP_LOSS_SOFTMAX_CE, 0, 1.0, M, 1);
+                grad_case(r, L, test_hidden[h], BP_LOSS_SOFTMAX_CE, 0, 0.5, M, 1);
+                grad_case(r, L, test_hidden[h], BP_LOSS_SOFTMAX_CE, 0, 2.5, M, 0);
+            }
+    return cases;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Epochs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The same network on both devices: CPU with test_net's parameters, and a
+ * CUDA one created from the same configuration that takes them through
+ * bp_net_params (host written → uploaded by the first device step). */
+static void make_pair(bp_rng *r, const int *sizes, int L, bp_act hidden, bp_loss loss, int B,
+                      bp_net **cpu, bp_net **gpu)
+{
+    bp_act acts[BP_MAX_LAYERS];
+    for (int l = 0; l < L - 1; l++)
+        acts[l] = hidden;
+    acts[L - 1] = loss == BP_LOSS_SOFTMAX_CE ? BP_ACT_SOFTMAX : BP_ACT_IDENTITY;
+    bp_config cfg = {L, sizes, acts, loss, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+    bp_error err;
+    *cpu = bp_net_create(&cfg, B, &err);
+    cfg.device = BP_DEVICE_CUDA;
+    *gpu = bp_net_create(&cfg, B, &err);
+    if (!*cpu || !*gpu) {
+        fprintf(stderr, "make_pair: %s\n", err.msg);
+        exit(1);
+    }
+    bp_net_init(*cpu, bp_rng_next(r));
+    memcpy(bp_net_params(*gpu), bp_net_params_const(*cpu), bp_net_n_params(*cpu) * sizeof(float));
+}
+
+/* Three epochs of shuffled idx on both devices, then parameters, loss
+ * sums and the optimiser state compared. */
+static void epoch_case(bp_rng *r, const bp_dataset *ds, bp_loss loss, bp_opt_config oc,
+                       int standardise, const char *what)
+{
+    int n = bp_dataset_n(ds), B = 32, L = 2;
+    int sizes[3] = {bp_dataset_n_in(ds), 16, loss == BP_LOSS_SOFTMAX_CE ? 5 : bp_dataset_n_out(ds)};
+    bp_net *cpu, *gpu;
+    make_pair(r, sizes, L, BP_ACT_TANH, loss, B, &cpu, &gpu);
+    size_t P = bp_net_n_params(cpu);
+    bp_error err;
+    bp_optimizer *oa = bp_optimizer_create(&oc, P, &err), *ob = bp_optimizer_create(&oc, P, &err);
+    int32_t *idx = malloc(sizeof(int32_t) * n);
+    float *mean = malloc(sizeof(float) * sizes[0]), *std = malloc(sizeof(float) * sizes[0]);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    bp_dataset_moments(ds, idx, n, mean, std);
+    for (int e = 0; e < 3; e++) {
+        double la, lb;
+        bp_shuffle(r, idx, n);
+        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n, B, standardise ? mean : NULL,
+                                      standardise ? std : NULL, &la);
+        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n, B, standardise ? mean : NULL,
+                                      standardise ? std : NULL, &lb);
+        CHECK(sa == BP_OK && sb == BP_OK, "%s: epoch %d: %s / %s (%s)", what, e,
+              bp_status_string(sa), bp_status_string(sb), bp_net_device_error(gpu));
+        CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "%s: epoch %d: loss sum %.9g vs cpu %.9g", what,
+              e, lb, la);
+    }
+    CHECK(bp_optimizer_steps(oa) == bp_optimizer_steps(ob), "%s: step counts", what);
+    double ep = rel_err(bp_net_params_const(gpu), bp_net_params_const(cpu), P);
+    if (ep > worst_epoch)
+        worst_epoch = ep;
+    CHECK(ep <= 1e-4, "%s: parameters: relative error %.3g", what, ep);
+    CHECK(bp_optimizer_sync(gpu, ob) == BP_OK, "%s: sync", what);
+    if (oa->m)
+        CHECK(rel_err(ob->m, oa->m, P) <= 1e-4, "%s: optimiser m: %.3g", what,
+              rel_err(ob->m, oa->m, P));
+    if (oa->v)
+        CHECK(rel_err(ob->v, oa->v, P) <= 1e-4, "%s: optimiser v: %.3g", what,
+              rel_err(ob->v, oa->v, P));
+
+    /* a per-call step after the epochs: the same state carries on */
+    float *x = malloc(sizeof(float) * B * sizes[0]), *t = malloc(sizeof(float) * B * sizes[L]);
+    int32_t lab[32];
+    bp_dataset_gather(ds, idx, B, NULL, NULL, x, t, lab);
+    bp_targets tg = bp_dataset_has_labels(ds) ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
+    double la, lb;
+    CHECK(bp_train_step(cpu, oa, x, tg, B, &la) == BP_OK, "%s: cpu step", what);
+    CHECK(bp_train_step(gpu, ob, x, tg, B, &lb) == BP_OK, "%s: gpu step", what);
+    CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "%s: step loss %.9g vs %.9g", what, lb, la);
+    ep = rel_err(bp_net_params_const(gpu), bp_net_params_const(cpu), P);
+    CHECK(ep <= 1e-4, "%s: parameters after a step: relative error %.3g", what, ep);
+
+    free(x), free(t), free(idx), free(mean), free(std);
+    bp_optimizer_free(oa), bp_optimizer_free(ob);
+    bp_net_free(cpu), bp_net_free(gpu);
+}
+
+/* 300 examples of 20 pixels and 5 classes (uint8, as IDX holds them) */
+static bp_dataset *pixels(bp_rng *r)
+{
+    int n = 300, n_in = 20;
+    uint8_t *x = malloc((size_t)n * n_in);
+    int32_t *lab = malloc(sizeof(int32_t) * n);
+    for (int i = 0; i < n; i++) {
+        lab[i] = (int32_t)(bp_rng_next(r) % 5);
+        for (int j = 0; j < n_in; j++) /* a class-dependent pattern plus noise */
+            x[i * n_in + j] = (uint8_t)((j % 5 == lab[i] ? 150 : 40) + bp_rng_next(r) % 100);
+    }
+    return bp_dataset_adopt_u8(n, n_in, 5, x, lab);
+}
+
+/* 250 rows of 6 features and 2 regression targets, through the CSV loader */
+static bp_dataset *regression(bp_rng *r)
+{
+    char *csv = malloc(250 * 8 * 16), *p = csv;
+    for (int i = 0; i < 250; i++) {
+        double f[6], s = 0;
+        for (int j = 0; j < 6; j++)
+            s += f[j] = 4 * bp_rng_uniform(r) - 2;
+        for (int j = 0; j < 6; j++)
+            p += sprintf(p, "%.4f,", f[j]);
+        p += sprintf(p, "%.4f,%.4f\n", 0.3 * s, f[0] * f[1]);
+    }
+    bp_dataset *ds = NULL;
+    bp_error err;
+    if (bp_dataset_load_csv(tmp_put("reg.csv", csv, (size_t)(p - csv)), 2, &ds, &err) != BP_OK) {
+        fprintf(stderr, "regression: %s\n", err.msg);
+        exit(1);
+    }
+    free(csv);
+    return ds;
+}
+
+static void epochs(bp_rng *r)
+{
+    bp_dataset *img = pixels(r), *reg = regression(r);
+    for (int k = 0; k < BP_OPT_COUNT; k++) {
+        bp_opt_config oc = {.kind = (bp_opt_kind)k, .lr = k >= BP_OPT_ADAM ? 3e-3 : 0.05};
+        char what[96];
+        snprintf(what, sizeof what, "%s, pixels", bp_opt_name(oc.kind));
+        epoch_case(r, img, BP_LOSS_SOFTMAX_CE, oc, k % 2, what);
+        /* the rest of optim.c: decay, clipping (norm on the device), a schedule */
+        oc.weight_decay = 1e-3;
+        oc.clip_norm = 0.5;
+        oc.schedule = BP_SCHED_COSINE;
+        oc.total_steps = 20;
+        oc.warmup_steps = 3;
+        snprintf(what, sizeof what, "%s + decay, clip, cosine, regression", bp_opt_name(oc.kind));
+        epoch_case(r, reg, BP_LOSS_MSE, oc, 1, what);
+    }
+
+    /* divergence: a non-finite loss sum on both devices */
+    int sizes[3] = {20, 16, 5};
+    bp_net *cpu, *gpu;
+    make_pair(r, sizes, 2, BP_ACT_RELU, BP_LOSS_SOFTMAX_CE, 64, &cpu, &gpu);
+    bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e30};
+    bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(cpu), NULL);
+    int32_t idx[300];
+    for (int i = 0; i < 300; i++)
+        idx[i] = i;
+    double l;
+    CHECK(bp_train_epoch(cpu, opt, img, idx, 300, 64, NULL, NULL, &l) == BP_ERR_NONFINITE,
+          "cpu divergence");
+    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, NULL, &l) == BP_ERR_NONFINITE,
+          "gpu divergence");
+    idx[5] = 300;
+    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, NULL, &l) == BP_ERR_ARG,
+          "an index outside the data set");
+    bp_optimizer_free(opt);
+    bp_net_free(cpu), bp_net_free(gpu);
+    bp_dataset_free(img), bp_dataset_free(reg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The mirror                                                                */
+/* ------------------------------------------------------------------------ */
+
+static void mirror(bp_rng *r)
+{
+    int sizes[4] = {12, 9, 7, 3}, M = 5;
+    bp_net *cpu, *gpu;
+    make_pair(r, sizes, 3, BP_ACT_RELU, BP_LOSS_SOFTMAX_CE, M, &cpu, &gpu);
+    size_t P = bp_net_n_params(cpu);
+    float x[5 * 12];
+    test_fill(r, x, sizeof x / sizeof x[0], -1, 1);
+
+    /* initialised on the host → used on the device */
+    bp_net_init(cpu, 99);
+    bp_net_init(gpu, 99);
+    bp_forward(cpu, x, M);
+    bp_forward(gpu, x, M);
+    CHECK(rel_err(bp_net_output(gpu), bp_net_output(cpu), (size_t)M * 3) <= 1e-5, "init on host");
+    /* written on the host → used on the device */
+    bp_net_params(cpu)[bp_net_bias_offset(cpu, 0)] += 0.5f;
+    bp_net_params(gpu)[bp_net_bias_offset(gpu, 0)] += 0.5f;
+    bp_forward(cpu, x, M);
+    bp_forward(gpu, x, M);
+    CHECK(rel_err(bp_net_output(gpu), bp_net_output(cpu), (size_t)M * 3) <= 1e-5,
+          "host write then device");
+    /* trained on the device → the host sees it, the file holds it */
+    bp_opt_config oc = {.kind = BP_OPT_ADAM, .lr = 1e-2};
+    bp_optimizer *opt = bp_optimizer_create(&oc, P, NULL);
+    int32_t lab[5] = {0, 1, 2, 1, 0};
+    float *before = malloc(P * sizeof *before);
+    memcpy(before, bp_net_params_const(gpu), P * sizeof *before);
+    CHECK(bp_train_step(gpu, opt, x, (bp_targets){NULL, lab}, M, NULL) == BP_OK, "device step");
+    CHECK(memcmp(bp_net_params_const(gpu), before, P * sizeof *before) != 0,
+          "the host sees the device's step");
+    free(before);
+    bp_error err;
+    const char *path = tmp_path("gpu.safetensors");
+    CHECK(bp_model_save(gpu, path, &err) == BP_OK, "save: %s", err.msg);
+    bp_net *back = NULL;
+    CHECK(bp_model_load(path, M, &back, &err) == BP_OK, "load: %s", err.msg);
+    CHECK(back && memcmp(bp_net_params_const(back), bp_net_params_const(gpu), P * sizeof(float)) == 0,
+          "saved from the device, loaded on the host");
+    /* and back to the host device: the same numbers */
+    float *copy = malloc(P * sizeof *copy);
+    memcpy(copy, bp_net_params_const(gpu), P * sizeof *copy);
+    CHECK(bp_net_set_device(gpu, BP_DEVICE_CPU, &err) == BP_OK, "to cpu: %s", err.msg);
+    CHECK(memcmp(copy, bp_net_params_const(gpu), P * sizeof *copy) == 0, "moved to the cpu");
+    CHECK(bp_net_device(gpu) == BP_DEVICE_CPU, "device after the move");
+    free(copy);
+    bp_optimizer_free(opt);
+    bp_net_free(back), bp_net_free(cpu), bp_net_free(gpu);
+}
+
+int main(void)
+{
+    bp_error err;
+    if (!bp_cuda_built()) {
+        printf("SKIP: this build has no CUDA backend (nvcc was not found)\n");
+        return 77;
+    }
+    if (bp_cuda_probe(&err) != BP_OK) {
+        printf("SKIP: %s\n", err.msg);
+        return 77;
+    }
+    tmp_make("cuda");
+    bp_rng r;
+    bp_rng_seed(&r, 20261201);
+    int cases = gradients(&r);
+    epochs(&r);
+    mirror(&r);
+    tmp_remove();
+    printf("%d gradient cases: largest relative disagreement with the CPU: gradients %.3g, "
+           "loss %.3g; after epochs: parameters %.3g\n", cases, worst_grad, worst_loss,
+           worst_epoch);
+    CHECK_DONE();
+}
