@@ -621,6 +621,10 @@ int cmd_train(int argc, char **argv)
         }
     }
     int ran = (int)st->ran;
+    /* again at the end: a resumed run that had nothing left to train
+     * still writes the table it was asked for */
+    if (rank0 && cli_get(&cmd, "metrics") && write_metrics(cli_get(&cmd, "metrics"), tr.rows, ran))
+        goto done;
 
     double test_loss = NAN, test_acc = NAN;
     if (test) {

@@ -162,7 +162,11 @@ int bp_net_max_batch(const bp_net *net);
  * bp_net_params downloads what the device changed and marks the host copy
  * as modified, so the next device operation uploads it; the const form, the
  * gradients and bp_net_output only download (a failed download leaves the
- * old host values and the next device operation reports the error). */
+ * old host values and the next device operation reports the error).
+ * On the CPU too, read the parameters through these calls again after a
+ * training step rather than through a pointer kept from before it: a
+ * per-example (M = 1) descent step leaves W(0)'s update to the next forward
+ * pass (one pass over W(0) instead of two), and these calls complete it. */
 size_t bp_net_n_params(const bp_net *net);
 float *bp_net_params(bp_net *net);
 const float *bp_net_params_const(const bp_net *net);

@@ -69,6 +69,7 @@ bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
 {
     if ((unsigned)device >= BP_DEVICE_COUNT)
         return bp_fail(err, BP_ERR_ARG, "unknown device %d", (int)device);
+    bp_net_apply_pending(net); /* the parameters a device takes over are whole */
     if (device == net->device)
         return BP_OK;
 #ifdef BP_HAVE_CUDA
@@ -117,6 +118,10 @@ const char *bp_net_device_error(const bp_net *net)
 
 void bp_net_sync_host(const bp_net *net, unsigned what)
 {
+    /* completing a deferred step does not change what the network is (the
+     * step was taken), hence the cast */
+    if (what & BP_MIRROR_PARAMS)
+        bp_net_apply_pending((bp_net *)net);
 #ifdef BP_HAVE_CUDA
     if (net->device == BP_DEVICE_CUDA && (net->device_newer & what))
         /* the host buffers are a cache of the device's: filling them does

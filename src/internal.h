@@ -50,6 +50,9 @@ struct bp_net {
     float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
     float *y[BP_MAX_LAYERS + 1];        /* Y(l), l >= 1; = z[l] for identity   */
     float *delta[BP_MAX_LAYERS + 1];    /* Δ(l), l >= 1; δ(0) is never computed */
+    int pending;                        /* W(0) lags one per-example step (batch.c) */
+    float pending_scale;                /* its −α                                */
+    float *pending_y;                   /* [N(0)] its y(0); its δ(1) is delta[1]  */
     size_t work_size;                   /* floats in work                      */
 
     bp_device device;                   /* where the passes run                */
@@ -70,6 +73,10 @@ struct bp_net {
 /* Makes the host copies in `what` current (downloads from the device where
  * it is newer); nothing for a CPU network. Logically const: the mirror. */
 void bp_net_sync_host(const bp_net *net, unsigned what);
+
+/* batch.c: applies the per-example descent step that W(0) still lags, if
+ * any; every reader of the parameters goes through this (bp_net_sync_host). */
+void bp_net_apply_pending(bp_net *net);
 
 /* Y(l) of the last forward: the input for l = 0. */
 static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }

@@ -117,7 +117,8 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
     net->n_params = n_params;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
-    net->work_size = units * 3 * (size_t)max_batch;
+    /* + y(0) of a pending per-example step */
+    net->work_size = units * 3 * (size_t)max_batch + (size_t)cfg->sizes[0];
     net->work = calloc(net->work_size, sizeof(float));
     if (!net->params || !net->grads || !net->work) {
         bp_net_free(net);
@@ -146,6 +147,7 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
         net->delta[l + 1] = w + 2 * rows;
         w += 3 * rows;
     }
+    net->pending_y = w;
     if (cfg->device != BP_DEVICE_CPU && bp_net_set_device(net, cfg->device, err) != BP_OK) {
         bp_net_free(net);
         return NULL;

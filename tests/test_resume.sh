@@ -1,7 +1,7 @@
 #!/bin/sh
 # Checkpoint and resume: a run killed with SIGKILL and resumed from its last
 # checkpoint ends with a model bit-identical to the uninterrupted run (same
-# seed and threads), for the fused SGD step, momentum with early stopping and
+# seed and threads), for the fused SGD step (also per example), momentum with early stopping and
 # Adam with a cosine schedule; a checkpoint of other options, a damaged or a
 # missing one is refused with one line and exit 1; a diverging run leaves its
 # last checkpoint intact.
@@ -22,7 +22,7 @@ resume_case() {
     name=$1
     shift
     run="train --data $d/blobs.csv --layers 2,64,64,3 --act tanh --batch 8 --epochs 30 --seed 5 --threads 2 --checkpoint-every 37 $*"
-    rm -rf "$d/full" "$d/part" "$d/full.st" "$d/part.st"
+    rm -rf "$d/full" "$d/part" "$d/full.st" "$d/part.st" "$d/full.csv" "$d/part.csv"
     "$bp" $run --out "$d/full.st" --checkpoint "$d/full" --metrics "$d/full.csv" >/dev/null 2>&1 ||
         { bad "$name: the uninterrupted run failed"; return; }
     "$bp" $run --out "$d/part.st" --checkpoint "$d/part" >/dev/null 2>&1 &
@@ -46,6 +46,7 @@ resume_case() {
     else bad "$name: the resumed metrics differ"; fi
 }
 resume_case "sgd (fused step)" --opt sgd --lr 0.05
+resume_case "per-example sgd (W(0)'s step deferred)" --opt sgd --lr 0.01 --batch 1 --epochs 30 --checkpoint-every 500
 resume_case "momentum, step schedule, patience" --opt momentum --lr 0.01 --schedule step --step-epochs 3 --gamma 0.5 --patience 4 --standardize
 resume_case "adamw, cosine, warm-up, clipping" --opt adamw --lr 0.003 --weight-decay 0.01 --schedule cosine --warmup 0.5 --clip-norm 1
 
