@@ -6,10 +6,8 @@
 # everything it allocated (backprop_oom: tests/oom_cli.c).
 #   usage: tests/oom_cli.sh BACKPROP_OOM_BINARY
 bp="$1"
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0 runs=0
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
+runs=0
 
 # inputs, made with nothing failing
 awk 'BEGIN { srand(5); print "a,b,c,label";

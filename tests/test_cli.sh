@@ -2,11 +2,7 @@
 # The command line end to end: the commands work, and every kind of bad input
 # gets exit code 1, exactly one line on stderr and no output file.
 bp="$1"
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # expect_fail NAME OUTFILE CMD...: exit 1, one stderr line, OUTFILE absent
 expect_fail() {
@@ -164,5 +160,4 @@ if "$bp" --version | grep -q '^CUDA: no$'; then
     grep -q 'no CUDA backend' "$d/stderr" || bad "cuda not built: $(cat "$d/stderr")"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

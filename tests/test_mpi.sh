@@ -9,12 +9,10 @@ here=$(dirname "$0")
 "$bp" --version | grep -q '^MPI: yes' || { echo "skipped: this build has no MPI"; exit 77; }
 command -v mpirun >/dev/null || { echo "skipped: no mpirun on PATH"; exit 77; }
 command -v python3 >/dev/null || { echo "skipped: no python3 for the comparison"; exit 77; }
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# Open MPI refuses root without the flag; MPICH ignores neither flag exists there
+. "$(dirname "$0")/lib.sh"
+# Open MPI refuses to run as root without --allow-run-as-root, and
+# --oversubscribe lets two ranks start where it counts fewer slots; MPICH's
+# mpirun needs neither
 mpi="mpirun -np 2"
 mpirun --version 2>/dev/null | grep -q 'Open MPI' && mpi="mpirun --allow-run-as-root --oversubscribe -np 2"
 
@@ -59,5 +57,4 @@ rc=$?
 if [ $rc -eq 2 ] && [ "$(grep -c 'diverged' "$d/stderr")" -eq 1 ] && [ ! -e "$d/f.st" ]; then ok
 else bad "divergence under mpirun: exit $rc: $(cat "$d/stderr")"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

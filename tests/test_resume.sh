@@ -6,11 +6,7 @@
 # missing one is refused with one line and exit 1; a diverging run leaves its
 # last checkpoint intact.
 bp="$1"
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 awk 'BEGIN { srand(7); print "x1,x2,label";
              for (i = 0; i < 3000; i++) { c = i % 3; printf "%.5f,%.5f,%d\n", c + rand(), rand() - c, c } }' \
@@ -93,5 +89,4 @@ else bad "divergence with a checkpoint: exit $rc: $(cat "$d/stderr")"; fi
 stale=$(find "$d/div" "$d/part" "$d/full" -name '*.tmp*')
 if [ -n "$stale" ]; then bad "temporary files left behind: $stale"; else ok; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary
