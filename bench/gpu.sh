@@ -34,7 +34,7 @@ fi
 
 say "parity tests (tests/test_cuda)"
 set +e
-"$BUILD/tests/test_cuda" 2>&1 | tail -n 30
+OPENBLAS_NUM_THREADS=1 "$BUILD/tests/test_cuda" 2>&1 | tail -n 30  # as ctest runs it
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" -eq 77 ]; then echo "gpu.sh: no usable GPU: nothing to measure"; exit 1; fi
@@ -45,31 +45,41 @@ say "Fashion-MNIST, 3 epochs, CPU and GPU"
 fm=/usr/share/datasets/fashion-mnist
 if [ ! -d "$fm" ]; then
     echo "skipped: $fm is absent on this machine (the parity tests above use synthetic data)"
-elif ! "$BUILD/backprop" train --help | grep -q -- '--device'; then
+elif ! "$BUILD/backprop" train --help 2>&1 | grep -c -- '--device' >/dev/null; then
+    # (grep -c reads to the end: grep -q could exit first and, with pipefail,
+    # the writer's SIGPIPE would read as "no --device")
     echo "skipped: this build's train has no --device yet"
 else
     for d in cpu cuda; do
-        "$BUILD/backprop" train --data fashion-mnist --layers 784,256,128,10 --act relu \
+        if ! "$BUILD/backprop" train --data fashion-mnist --layers 784,256,128,10 --act relu \
             --loss softmax_ce --opt sgd --lr 0.1 --batch 64 --epochs 3 --seed 1 --device "$d" \
-            --json --out "$out/fm-$d.safetensors" >"$out/fm-$d.json"
+            --json --out "$out/fm-$d.safetensors" >"$out/fm-$d.json"; then
+            echo "gpu.sh: train --device $d FAILED"
+            exit 1
+        fi
         "$BUILD/backprop" eval --model "$out/fm-$d.safetensors" --data fashion-mnist --json \
             | python3 -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])' >"$out/fm-$d.acc"
         echo "$d: test accuracy $(cat "$out/fm-$d.acc")"
     done
     python3 - "$out/fm-cpu.acc" "$out/fm-cuda.acc" <<'PY'
 import sys
+# Same seed, same maths, different rounding (cuBLAS vs OpenBLAS summation
+# order): 2,500 SGD steps decorrelate the runs the way two seeds would, so
+# this is a sanity check (±1 point); the parity tests above are the exact one.
 c, g = (float(open(p).read()) for p in sys.argv[1:3])
-ok = abs(c - g) <= 0.005
-print(f"GPU {g:.4f} vs CPU {c:.4f}: {'within' if ok else 'OUTSIDE'} ±0.5%")
+ok = abs(c - g) <= 0.01
+print(f"GPU {g:.4f} vs CPU {c:.4f}: {'within' if ok else 'OUTSIDE'} ±1%")
 sys.exit(0 if ok else 1)
 PY
 fi
 
 say "backprop bench --device cuda (TF32 off)"
 "$BUILD/backprop" bench --device cuda --layers 784,256,128,10 --batch 64,128,1024 \
-    --seconds "$SECONDS_PER" --json >"$out/ours-small.json"
+    --seconds "$SECONDS_PER" --json >"$out/ours-small.json" ||
+    { echo "gpu.sh: bench --device cuda FAILED (small network)"; exit 1; }
 "$BUILD/backprop" bench --device cuda --layers 784,4096,4096,4096,10 --batch 4096 \
-    --seconds "$SECONDS_PER" --json >"$out/ours-large.json"
+    --seconds "$SECONDS_PER" --json >"$out/ours-large.json" ||
+    { echo "gpu.sh: bench --device cuda FAILED (large network)"; exit 1; }
 cat "$out/ours-small.json" "$out/ours-large.json"
 
 say "PyTorch (bench/torch_gpu.py)"

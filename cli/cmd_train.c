@@ -297,7 +297,7 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
     int lo, hi;
     dist_share(M, &lo, &hi);
     size_t P = bp_net_n_params(net);
-    float *g = bp_net_grads(net);
+    float *g; /* taken after the backward pass: on a GPU, the mirror is then current */
     double l = 0, sums[2] = {0, 0}; /* Σ loss·M_r, ranks failing */
     bp_status s = BP_OK;
     /* The global mean gradient (eq. 52–53 over all M rows) is Σ_r (M_r/M)
@@ -310,11 +310,13 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
         s = bp_forward(net, tr->x, hi - lo);
         if (s == BP_OK)
             s = bp_backward(net, tg, &l);
+        g = bp_net_grads(net);
         float w = (float)(hi - lo) / (float)M;
         for (size_t k = 0; !equal && k < P; k++)
             g[k] *= w;
         sums[0] = l * (hi - lo);
     } else {
+        g = bp_net_grads(net);
         memset(g, 0, P * sizeof *g);
     }
     sums[1] = s != BP_OK;

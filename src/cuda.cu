@@ -201,9 +201,10 @@ __global__ static void bias_act_forward(float *z, float *y, const float *b, int 
     }
 }
 
-/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 56, the δ product's output pass */
-__global__ static void act_backward(float *delta, const float *z, const float *y, int M, int n,
-                                    int act, float slope)
+/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 56, the δ product's output pass (the host
+ * twin is activations.c's act_backward, hence the _k) */
+__global__ static void act_backward_k(float *delta, const float *z, const float *y, int M, int n,
+                                      int act, float slope)
 {
     GRID_STRIDE(k, (size_t)M * n) delta[k] = act_times_df(act, delta[k], z[k], y[k], slope);
 }
@@ -484,6 +485,24 @@ extern "C" void bp_cuda_free(bp_net *net)
     net->cuda = NULL;
 }
 
+/* Loads every kernel of this file now. With lazy loading (the default since
+ * CUDA 12.2) a kernel's module is loaded at its first launch, which must not
+ * happen for the first time inside a stream capture; cudaFuncGetAttributes
+ * loads the function. */
+static bp_status preload_kernels(bp_net *net)
+{
+    const void *k[] = {(const void *)gather,        (const void *)bias_act_forward,
+                       (const void *)act_backward_k, (const void *)softmax_ce,
+                       (const void *)output_delta,  (const void *)bias_grad,
+                       (const void *)norm_partial,  (const void *)norm_final,
+                       (const void *)optimizer_update, (const void *)loss_sum};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        cudaFuncAttributes a;
+        CU(cudaFuncGetAttributes(&a, k[i]));
+    }
+    return BP_OK;
+}
+
 static bp_status create(bp_net *net)
 {
     bp_cuda *c = net->cuda;
@@ -499,7 +518,9 @@ static bp_status create(bp_net *net)
     CU(cudaMalloc(&c->params, P * sizeof(float)));
     CU(cudaMalloc(&c->grads, P * sizeof(float)));
     CU(cudaMalloc(&c->work, net->work_size * sizeof(float)));
-    CU(cudaMemset(c->work, 0, net->work_size * sizeof(float)));
+    /* on the stream, not cudaMemset: that one runs on the legacy default
+     * stream, which a non-blocking stream does not wait for */
+    CU(cudaMemsetAsync(c->work, 0, net->work_size * sizeof(float), c->stream));
     CU(cudaMalloc(&c->x, B * net->sizes[0] * sizeof(float)));
     CU(cudaMalloc(&c->t, B * net->sizes[net->L] * sizeof(float)));
     CU(cudaMalloc(&c->labels, B * sizeof(int32_t)));
@@ -507,12 +528,14 @@ static bp_status create(bp_net *net)
     CU(cudaMalloc(&c->acc, 2 * sizeof(double)));
     CU(cudaMalloc(&c->norm_part, NORM_BLOCKS * sizeof(double)));
     CU(cudaMalloc(&c->norm, sizeof(double)));
-    CU(cudaMemset(c->norm, 0, sizeof(double)));
+    CU(cudaMemsetAsync(c->norm, 0, sizeof(double), c->stream));
     CU(cudaMalloc(&c->step, sizeof(int)));
     CU(cudaMalloc(&c->mean, net->sizes[0] * sizeof(float)));
     CU(cudaMalloc(&c->std, net->sizes[0] * sizeof(float)));
     CU(cudaMalloc(&c->coef, sizeof(optim_coef)));
     c->coef_cap = 1;
+    TRY(preload_kernels(net));
+    CU(cudaStreamSynchronize(c->stream));
     return BP_OK;
 }
 
@@ -685,7 +708,7 @@ static bp_status enqueue_backward(bp_net *net, int M)
         if (l == 0)
             break; /* the input layer gets no error term */
         TRY(gemm_delta(net, l, M));
-        act_backward<<<blocks((size_t)M * ly->in), THREADS, 0, c->stream>>>(
+        act_backward_k<<<blocks((size_t)M * ly->in), THREADS, 0, c->stream>>>(
             dev(net, net->delta[l]), dev(net, net->z[l]), dev(net, net->y[l]), M, ly->in,
             net->acts[l], (float)net->slope);
         CU(cudaGetLastError());
@@ -798,22 +821,27 @@ static bp_status attach_dataset(bp_net *net, const bp_dataset *ds)
     free_dataset(c);
     bp_dataset_arrays a = bp_dataset_raw(ds);
     size_t xs = (size_t)n * n_in;
+    /* on the network's stream: a plain cudaMemcpy from pageable memory may
+     * return before its DMA ends, and it is ordered on the legacy default
+     * stream, which the non-blocking stream's kernels do not wait for */
     if (a.x_u8) {
         CU(cudaMalloc(&c->ds_u8, xs));
-        CU(cudaMemcpy(c->ds_u8, a.x_u8, xs, cudaMemcpyHostToDevice));
+        CU(cudaMemcpyAsync(c->ds_u8, a.x_u8, xs, cudaMemcpyHostToDevice, c->stream));
     } else {
         CU(cudaMalloc(&c->ds_f32, xs * sizeof(float)));
-        CU(cudaMemcpy(c->ds_f32, a.x_f32, xs * sizeof(float), cudaMemcpyHostToDevice));
+        CU(cudaMemcpyAsync(c->ds_f32, a.x_f32, xs * sizeof(float), cudaMemcpyHostToDevice,
+                           c->stream));
     }
     if (bp_dataset_has_labels(ds)) {
         CU(cudaMalloc(&c->ds_labels, (size_t)n * sizeof(int32_t)));
-        CU(cudaMemcpy(c->ds_labels, a.labels, (size_t)n * sizeof(int32_t),
-                      cudaMemcpyHostToDevice));
+        CU(cudaMemcpyAsync(c->ds_labels, a.labels, (size_t)n * sizeof(int32_t),
+                           cudaMemcpyHostToDevice, c->stream));
     } else {
         CU(cudaMalloc(&c->ds_t, (size_t)n * n_out * sizeof(float)));
-        CU(cudaMemcpy(c->ds_t, a.targets, (size_t)n * n_out * sizeof(float),
-                      cudaMemcpyHostToDevice));
+        CU(cudaMemcpyAsync(c->ds_t, a.targets, (size_t)n * n_out * sizeof(float),
+                           cudaMemcpyHostToDevice, c->stream));
     }
+    CU(cudaStreamSynchronize(c->stream)); /* a failed copy is reported here */
     c->ds_of = ds, c->ds_n = n, c->ds_n_in = n_in, c->ds_n_out = n_out;
     return BP_OK;
 }
@@ -857,10 +885,11 @@ static bp_status upload_targets(bp_net *net, bp_targets tg, int M, dev_targets *
     int n = net->sizes[net->L];
     if (tg.labels) {
         if (net->loss != BP_LOSS_SOFTMAX_CE)
-            return BP_ERR_ARG;
+            return fail(net, BP_ERR_ARG, "class labels need the softmax_ce loss");
         for (int m = 0; m < M; m++)
             if (tg.labels[m] < 0 || tg.labels[m] >= n)
-                return BP_ERR_ARG;
+                return fail(net, BP_ERR_ARG, "example %d: label %d is not in 0..%d", m + 1,
+                            (int)tg.labels[m], n - 1);
         CU(cudaMemcpyAsync(c->labels, tg.labels, (size_t)M * sizeof(int32_t),
                            cudaMemcpyHostToDevice, c->stream));
         *out = dev_targets{c->labels, NULL};
@@ -957,6 +986,26 @@ static bp_status enqueue_epoch_step(bp_net *net, const bp_optimizer *opt, int M,
     return enqueue_loss_sum(net, c->acc, c->step, M);
 }
 
+/* The step's side-effect-free part, run once eagerly before it is captured:
+ * gather, forward, output error, backward write only scratch buffers (x,
+ * targets, work, grads, row losses), never the parameters, the optimiser
+ * state, the loss sum or the step counter. Its batch is the one the next
+ * replay will take (the counter is where the stream will have it). cuBLAS
+ * chooses, loads and sets up the kernels of these shapes here, outside the
+ * capture, where nothing it does on a first call can break the capture. */
+static bp_status enqueue_warmup(bp_net *net, int M, int stride)
+{
+    bp_cuda *c = net->cuda;
+    int n_in = net->sizes[0];
+    gather<<<blocks((size_t)M * n_in), THREADS, 0, c->stream>>>(
+        c->x, c->labels, c->t, c->ds_u8, c->ds_f32, c->ds_labels, c->ds_t, c->idx, c->step, stride,
+        M, n_in, c->ds_n_out, c->mean, c->std);
+    CU(cudaGetLastError());
+    dev_targets dt = c->ds_labels ? dev_targets{c->labels, NULL} : dev_targets{NULL, c->t};
+    TRY(enqueue_forward(net, M, dt, 1));
+    return enqueue_backward(net, M);
+}
+
 /* The captured step for batches of M taken stride apart, captured on first use. */
 static bp_status graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
                            cudaGraphExec_t *exec)
@@ -974,6 +1023,7 @@ static bp_status graph_for(bp_net *net, const bp_optimizer *opt, int M, int stri
         CU(cudaGraphExecDestroy(g->exec));
         g->exec = NULL;
     }
+    TRY(enqueue_warmup(net, M, stride));
     cudaGraph_t graph;
     CU(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
     bp_status s = enqueue_epoch_step(net, opt, M, stride);
@@ -1043,22 +1093,30 @@ static bp_status prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_da
     return BP_OK;
 }
 
-/* Replays the step graph over n examples in batches of `batch`. */
-static bp_status replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch)
+/* Replays the step graph over n examples in batches of `batch`; *launched:
+ * the steps enqueued, also when it fails midway (the last batch's capture
+ * can fail after the full batches went): they change the device state. */
+static bp_status replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch,
+                              long *launched)
 {
     bp_cuda *c = net->cuda;
     int full = n / batch, rest = n % batch;
     cudaGraphExec_t exec;
+    *launched = 0;
     if (full) {
         TRY(graph_for(net, opt, batch, batch, &exec));
-        for (int i = 0; i < full; i++)
+        net->M = batch;
+        for (int i = 0; i < full; i++) {
             CU(cudaGraphLaunch(exec, c->stream));
+            ++*launched;
+        }
     }
     if (rest) {
         TRY(graph_for(net, opt, rest, batch, &exec));
+        net->M = rest;
         CU(cudaGraphLaunch(exec, c->stream));
+        ++*launched;
     }
-    net->M = rest ? rest : batch;
     return BP_OK;
 }
 
@@ -1067,9 +1125,12 @@ extern "C" bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const b
                                          const float *std, double *loss_sum)
 {
     bp_cuda *c = net->cuda;
+    long launched;
     TRY(prepare_epoch(net, opt, ds, idx, n, batch, mean, std));
-    TRY(replay_epoch(net, opt, n, batch));
-    stepped(net, opt, (n + batch - 1) / batch);
+    bp_status s = replay_epoch(net, opt, n, batch, &launched);
+    if (launched)
+        stepped(net, opt, launched);
+    TRY(s);
     double sum;
     CU(cudaMemcpyAsync(&sum, c->acc, sizeof(double), cudaMemcpyDeviceToHost, c->stream));
     CU(cudaStreamSynchronize(c->stream)); /* the one wait of the epoch */
@@ -1124,9 +1185,12 @@ static bp_status bench(bp_net *net, int M, int reps, cudaEvent_t t0, cudaEvent_t
     cudaGraphExec_t exec;
     TRY(graph_for(net, opt, M, M, &exec)); /* captured before the clock starts */
     CU(cudaEventRecord(t0, c->stream));
-    TRY(replay_epoch(net, opt, (int)n, M));
+    long launched;
+    s = replay_epoch(net, opt, (int)n, M, &launched);
+    if (launched)
+        stepped(net, opt, launched);
+    TRY(s);
     CU(cudaEventRecord(t1, c->stream));
-    stepped(net, opt, reps);
     TRY(timed(net, t0, t1, step_s));
 
     /* the ceiling: the same products, captured alike */

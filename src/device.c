@@ -80,6 +80,7 @@ bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
         net->device = BP_DEVICE_CUDA;
         net->host_newer = 1; /* the next device operation uploads the parameters */
         net->device_newer = 0;
+        net->M = 0; /* the last forward stays behind: bp_backward needs a new one */
         return BP_OK;
     }
     /* back to the host: the parameters and gradients come along */
@@ -90,6 +91,11 @@ bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
     net->device = BP_DEVICE_CPU;
     net->device_newer = 0;
     net->host_newer = 0;
+    /* the last forward stays behind: its z, y, δ are on the device, and the
+     * host's x pointer (Y(0)) is not that forward's, so a bp_backward now
+     * must be BP_ERR_ARG, not a pass over stale buffers */
+    net->M = 0;
+    net->x = NULL;
     return BP_OK;
 #else
     return bp_fail(err, BP_ERR_ARG, NO_BACKEND);

@@ -33,9 +33,10 @@ bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int
     for (int m0 = 0; m0 < n && s == BP_OK; m0 += B) {
         int M = n - m0 < B ? n - m0 : B;
         bp_dataset_gather(ds, idx + m0, M, mean, std, x, t, lab);
-        bp_forward(net, x, M);
-        double l;
-        s = bp_loss_value(net, (bp_targets){t, lab}, &l);
+        double l = 0;
+        s = bp_forward(net, x, M); /* a GPU's failure is reported, not evaluated */
+        if (s == BP_OK)
+            s = bp_loss_value(net, (bp_targets){t, lab}, &l);
         total += l * M;
         const float *out = bp_net_output(net);
         for (int m = 0; labelled && s == BP_OK && m < M; m++) {

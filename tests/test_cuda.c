@@ -298,6 +298,27 @@ static void mirror(bp_rng *r)
     bp_forward(gpu, x, M);
     CHECK(rel_err(bp_net_output(gpu), bp_net_output(cpu), (size_t)M * 3) <= 1e-5,
           "host write then device");
+    /* bp_evaluate: host batches through bp_forward on the device, the loss on
+     * the host from the downloaded outputs; 23 examples in batches of 5 */
+    {
+        int n = 23;
+        uint8_t *px = malloc((size_t)n * 12);
+        int32_t *pl = malloc(sizeof(int32_t) * n), idx[23];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+            pl[i] = (int32_t)(bp_rng_next(r) % 3);
+            for (int j = 0; j < 12; j++)
+                px[i * 12 + j] = (uint8_t)(bp_rng_next(r) >> 56);
+        }
+        bp_dataset *ds = bp_dataset_adopt_u8(n, 12, 3, px, pl);
+        double lc, lg, ac, ag;
+        CHECK(bp_evaluate(cpu, ds, idx, n, NULL, NULL, &lc, &ac, NULL) == BP_OK, "cpu evaluate");
+        CHECK(bp_evaluate(gpu, ds, idx, n, NULL, NULL, &lg, &ag, NULL) == BP_OK,
+              "gpu evaluate: %s", bp_net_device_error(gpu));
+        CHECK(fabs(lg - lc) <= 1e-5 * fabs(lc), "evaluate: loss %.9g vs cpu %.9g", lg, lc);
+        CHECK(fabs(ag - ac) <= 1.5 / n, "evaluate: accuracy %g vs cpu %g", ag, ac);
+        bp_dataset_free(ds);
+    }
     /* trained on the device → the host sees it, the file holds it */
     bp_opt_config oc = {.kind = BP_OPT_ADAM, .lr = 1e-2};
     bp_optimizer *opt = bp_optimizer_create(&oc, P, NULL);
@@ -321,6 +342,10 @@ static void mirror(bp_rng *r)
     CHECK(bp_net_set_device(gpu, BP_DEVICE_CPU, &err) == BP_OK, "to cpu: %s", err.msg);
     CHECK(memcmp(copy, bp_net_params_const(gpu), P * sizeof *copy) == 0, "moved to the cpu");
     CHECK(bp_net_device(gpu) == BP_DEVICE_CPU, "device after the move");
+    CHECK(bp_backward(gpu, (bp_targets){NULL, lab}, NULL) == BP_ERR_ARG,
+          "the last forward stays on the device: no backward without a new one");
+    CHECK(bp_forward(gpu, x, M) == BP_OK && bp_backward(gpu, (bp_targets){NULL, lab}, NULL) == BP_OK,
+          "forward and backward on the host after the move");
     free(copy);
     bp_optimizer_free(opt);
     bp_net_free(back), bp_net_free(cpu), bp_net_free(gpu);
