@@ -60,11 +60,7 @@ static void grad_case(bp_rng *r, int L, bp_act hidden, bp_loss loss, bp_act out,
     float *x = malloc(sizeof(float) * M * n0), *t = malloc(sizeof(float) * M * nL);
     float *g_cpu = malloc(sizeof(float) * P), *y_cpu = malloc(sizeof(float) * M * nL);
     int32_t *lab = malloc(sizeof(int32_t) * M);
-    test_fill(r, x, (size_t)M * n0, -2.0, 2.0);
-    test_targets(r, net, t, M, M % 2);
-    for (int m = 0; m < M; m++)
-        lab[m] = (int32_t)(bp_rng_next(r) % (uint64_t)nL);
-    bp_targets tg = labels ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
+    bp_targets tg = test_batch(r, net, M, labels, x, t, lab);
     char what[160];
     snprintf(what, sizeof what, "L=%d %s/%s/%s T=%g M=%d%s", L, bp_act_name(hidden),
              bp_act_name(out), bp_loss_name(loss), T, M, labels ? " labels" : "");

@@ -48,11 +48,7 @@ static void one_case(bp_rng *r, int L, bp_act hidden, bp_loss loss, bp_act out, 
     int32_t *lab = malloc(sizeof(int32_t) * M);
     float *gv = malloc(sizeof(float) * P);
     double *gs = malloc(sizeof(double) * P), *p = test_params_d(net);
-    test_fill(r, x, (size_t)M * n0, -2.0, 2.0);
-    test_targets(r, net, t, M, M % 2);
-    for (int m = 0; m < M; m++)
-        lab[m] = (int32_t)(bp_rng_next(r) % (uint64_t)nL);
-    bp_targets tg = labels ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
+    bp_targets tg = test_batch(r, net, M, labels, x, t, lab);
 
     char what[160];
     snprintf(what, sizeof what, "L=%d %s/%s/%s T=%g M=%d%s threads=%d", L, bp_act_name(hidden),

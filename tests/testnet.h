@@ -72,6 +72,20 @@ static inline void test_targets(bp_rng *r, const bp_net *net, float *t, int M, i
         }
 }
 
+/* A random batch of M examples for net: x [M, N(0)] in [-2, 2], dense
+ * targets t [M, N(L)] (rows summing to 1 for odd M) and labels [M]; the
+ * targets of the kind `labels` asks for. */
+static inline bp_targets test_batch(bp_rng *r, const bp_net *net, int M, int labels, float *x,
+                                    float *t, int32_t *lab)
+{
+    int nL = bp_net_size(net, bp_net_n_layers(net));
+    test_fill(r, x, (size_t)M * bp_net_size(net, 0), -2.0, 2.0);
+    test_targets(r, net, t, M, M % 2);
+    for (int m = 0; m < M; m++)
+        lab[m] = (int32_t)(bp_rng_next(r) % (uint64_t)nL);
+    return labels ? (bp_targets){NULL, lab} : (bp_targets){t, NULL};
+}
+
 static inline double *test_params_d(const bp_net *net)
 {
     size_t P = bp_net_n_params(net);
