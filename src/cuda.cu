@@ -25,11 +25,65 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* cuBLAS is opened (dlopen) when the first CUDA network is made, not linked:
+ * linked, its 600 MB of libraries cost every run of the program, GPU or
+ * not, ~200 MB of resident memory and ~80 ms of start-up (the CUDA runtime
+ * itself is linked statically and costs nothing until first used). */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define CUBLAS_SONAME "libcublas.so." STR(CUBLAS_VER_MAJOR)
+static struct {
+    void *lib;
+    decltype(&cublasCreate_v2) create;
+    decltype(&cublasDestroy_v2) destroy;
+    decltype(&cublasSetStream_v2) set_stream;
+    decltype(&cublasSetWorkspace_v2) set_workspace;
+    decltype(&cublasSetMathMode) set_math_mode;
+    decltype(&cublasSgemm_v2) sgemm;
+    decltype(&cublasGetStatusString) status_string;
+} blas;
+
+/* The library by its soname (the loader's paths), then in the toolkit's
+ * folder of the build; BP_OK or why not. Called from bp_cuda_create only. */
+static bp_status open_cublas(bp_error *err)
+{
+    if (blas.lib)
+        return BP_OK;
+    void *lib = dlopen(CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+#ifdef BP_CUBLAS_DIR
+    if (!lib)
+        lib = dlopen(BP_CUBLAS_DIR "/" CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+#endif
+    if (!lib)
+        return bp_fail(err, BP_ERR_ARG, "--device cuda: cannot open cuBLAS (%s): %s",
+                       CUBLAS_SONAME, dlerror());
+    const char *names[] = {"cublasCreate_v2",       "cublasDestroy_v2",  "cublasSetStream_v2",
+                           "cublasSetWorkspace_v2", "cublasSetMathMode", "cublasSgemm_v2",
+                           "cublasGetStatusString"};
+    void *fn[7];
+    for (int i = 0; i < 7; i++)
+        if (!(fn[i] = dlsym(lib, names[i]))) {
+            dlclose(lib);
+            return bp_fail(err, BP_ERR_ARG, "--device cuda: %s has no %s", CUBLAS_SONAME,
+                           names[i]);
+        }
+    blas.create = (decltype(blas.create))fn[0];
+    blas.destroy = (decltype(blas.destroy))fn[1];
+    blas.set_stream = (decltype(blas.set_stream))fn[2];
+    blas.set_workspace = (decltype(blas.set_workspace))fn[3];
+    blas.set_math_mode = (decltype(blas.set_math_mode))fn[4];
+    blas.sgemm = (decltype(blas.sgemm))fn[5];
+    blas.status_string = (decltype(blas.status_string))fn[6];
+    blas.lib = lib;
+    return BP_OK;
+}
 #include <string.h>
 
 #define THREADS 256       /* threads per block of the element-wise kernels   */
@@ -101,7 +155,7 @@ static bp_status cuda_status(bp_net *net, cudaError_t e, const char *call)
 static bp_status blas_status(bp_net *net, cublasStatus_t e, const char *call)
 {
     return fail(net, e == CUBLAS_STATUS_ALLOC_FAILED ? BP_ERR_NOMEM : BP_ERR_IO,
-                "cuBLAS: %s: %s", call, cublasGetStatusString(e));
+                "cuBLAS: %s: %s", call, blas.status_string(e));
 }
 
 /* Each returns from the enclosing function (which has `net`) on failure. */
@@ -473,7 +527,7 @@ extern "C" void bp_cuda_free(bp_net *net)
     drop_graphs(c);
     free_dataset(c);
     if (c->blas)
-        cublasDestroy(c->blas);
+        blas.destroy(c->blas);
     void *bufs[] = {c->workspace, c->params, c->grads, c->work, c->x, c->t, c->labels,
                     c->row_loss, c->acc, c->norm_part, c->norm, c->step, c->mean, c->std,
                     c->idx, c->coef, c->opt_m, c->opt_v};
@@ -508,13 +562,13 @@ static bp_status create(bp_net *net)
     bp_cuda *c = net->cuda;
     size_t B = (size_t)net->max_batch, P = net->n_params;
     CU(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
-    CB(cublasCreate(&c->blas));
-    CB(cublasSetStream(c->blas, c->stream));
+    CB(blas.create(&c->blas));
+    CB(blas.set_stream(c->blas, c->stream));
     /* after SetStream, which resets it: a fixed workspace lets the step be
      * captured into a graph (cuBLAS must not allocate while capturing) */
     CU(cudaMalloc(&c->workspace, WORKSPACE));
-    CB(cublasSetWorkspace(c->blas, c->workspace, WORKSPACE));
-    CB(cublasSetMathMode(c->blas, net->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    CB(blas.set_workspace(c->blas, c->workspace, WORKSPACE));
+    CB(blas.set_math_mode(c->blas, net->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     CU(cudaMalloc(&c->params, P * sizeof(float)));
     CU(cudaMalloc(&c->grads, P * sizeof(float)));
     CU(cudaMalloc(&c->work, net->work_size * sizeof(float)));
@@ -542,6 +596,7 @@ static bp_status create(bp_net *net)
 extern "C" bp_status bp_cuda_create(bp_net *net, bp_error *err)
 {
     TRY(bp_cuda_probe_device(err));
+    TRY(open_cublas(err));
     net->cuda = (bp_cuda *)calloc(1, sizeof(bp_cuda));
     if (!net->cuda)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory");
@@ -561,7 +616,7 @@ extern "C" const char *bp_cuda_last_error(const bp_net *net)
 extern "C" bp_status bp_cuda_set_tf32(bp_net *net, int on)
 {
     bp_cuda *c = net->cuda;
-    CB(cublasSetMathMode(c->blas, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    CB(blas.set_math_mode(c->blas, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     drop_graphs(c); /* captured products were chosen for the old mode */
     return BP_OK;
 }
@@ -627,7 +682,7 @@ static bp_status gemm_forward(bp_net *net, int l, const float *Y, int M)
     const bp_layer *ly = &net->layer[l];
     const float one = 1.0f, zero = 0.0f;
     const float *W = net->cuda->params + (ly->W - net->params);
-    CB(cublasSgemm(net->cuda->blas, CUBLAS_OP_T, CUBLAS_OP_N, ly->out, M, ly->in, &one, W, ly->in,
+    CB(blas.sgemm(net->cuda->blas, CUBLAS_OP_T, CUBLAS_OP_N, ly->out, M, ly->in, &one, W, ly->in,
                    Y, ly->in, &zero, dev(net, net->z[l + 1]), ly->out));
     return BP_OK;
 }
@@ -639,7 +694,7 @@ static bp_status gemm_grad_w(bp_net *net, int l, const float *Y, int M)
     const bp_layer *ly = &net->layer[l];
     const float scale = 1.0f / (float)M, zero = 0.0f;
     float *gW = net->cuda->grads + (ly->gW - net->grads);
-    CB(cublasSgemm(net->cuda->blas, CUBLAS_OP_N, CUBLAS_OP_T, ly->in, ly->out, M, &scale, Y,
+    CB(blas.sgemm(net->cuda->blas, CUBLAS_OP_N, CUBLAS_OP_T, ly->in, ly->out, M, &scale, Y,
                    ly->in, dev(net, net->delta[l + 1]), ly->out, &zero, gW, ly->in));
     return BP_OK;
 }
@@ -651,7 +706,7 @@ static bp_status gemm_delta(bp_net *net, int l, int M)
     const bp_layer *ly = &net->layer[l];
     const float one = 1.0f, zero = 0.0f;
     const float *W = net->cuda->params + (ly->W - net->params);
-    CB(cublasSgemm(net->cuda->blas, CUBLAS_OP_N, CUBLAS_OP_N, ly->in, M, ly->out, &one, W, ly->in,
+    CB(blas.sgemm(net->cuda->blas, CUBLAS_OP_N, CUBLAS_OP_N, ly->in, M, ly->out, &one, W, ly->in,
                    dev(net, net->delta[l + 1]), ly->out, &zero, dev(net, net->delta[l]), ly->in));
     return BP_OK;
 }
