@@ -53,7 +53,7 @@ clean:
 # (build-fuzz/corpus-NAME, kept between runs; fuzz/corpus is never written).
 # Fails on the first harness that finds a crash, a leak or a sanitizer report;
 # the reproducer is left as build-fuzz/crash-NAME-*.
-FUZZ_HARNESSES = safetensors idx csv fann
+FUZZ_HARNESSES = safetensors idx csv fann checkpoint
 .PHONY: fuzz
 fuzz:
 	bash fuzz/build.sh $(FUZZ_HARNESSES)

@@ -15,7 +15,7 @@ CC=${CC:-clang}
 OUT=${OUT:-build-fuzz}
 case "$CC" in *clang*) ;; *) CC=clang ;; esac # make's default CC=cc cannot build libFuzzer
 
-HARNESSES=(safetensors idx csv fann)
+HARNESSES=(safetensors idx csv fann checkpoint)
 if [ $# -gt 0 ]; then HARNESSES=("$@"); fi
 
 PKGS="openblas libcjson zlib"

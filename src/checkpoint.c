@@ -256,10 +256,12 @@ static bp_status check_settings(reader *r, const bp_optimizer *opt, const unsign
     memcpy(have, data, sizeof have);
     for (int i = 0; i < OPT_FIELDS; i++)
         if (memcmp(&want[i], &have[i], sizeof want[i]) != 0) {
+            /* the file's number may be anything: named only when it is a kind */
+            int kind = have[0] >= 0 && have[0] < BP_OPT_COUNT ? (int)have[0] : BP_OPT_COUNT;
             if (i == 0)
                 return bp_fail(r->err, BP_ERR_SHAPE, "%s: a checkpoint of optimiser %s; this run "
-                               "uses %s", r->path, bp_opt_name((bp_opt_kind)have[0]),
-                               bp_opt_name((bp_opt_kind)want[0]));
+                               "uses %s", r->path, bp_opt_name((bp_opt_kind)kind),
+                               bp_opt_name(opt->cfg.kind));
             return bp_fail(r->err, BP_ERR_SHAPE, "%s: a checkpoint with %s = %.17g; this run has "
                            "%.17g", r->path, opt_field_names[i], have[i], want[i]);
         }
