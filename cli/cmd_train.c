@@ -13,15 +13,12 @@
  * gradients are summed (dist.c); rank 0 alone prints and writes.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cli.h"
+#include "train.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,9 +68,6 @@ static cli_command cmd = {"train", "Trains a network on a data set and writes th
                           "--loss softmax_ce --opt sgd --lr 0.1 --batch 64 --epochs 10 --out M",
                           opts};
 
-typedef struct {
-    double train_loss, val_loss, val_acc, ex_per_s, seconds, lr;
-} epoch_row;
 
 static double now(void)
 {
@@ -165,122 +159,6 @@ static int opt_config(bp_opt_config *oc, long steps_per_epoch, int epochs)
     return 0;
 }
 
-/* The run's position and shape, saved in every checkpoint. The shape must
- * match on resume: a checkpoint of other options would not continue it. */
-typedef struct {
-    uint64_t seed;
-    int64_t batch, n, n_val, epochs, patience, ranks; /* the shape                  */
-    int64_t threads;                       /* differs: allowed, with a warning     */
-    int64_t epoch, step;                   /* epochs done; steps done in the next  */
-    int64_t ran, stopped, best_epoch;      /* rows filled; early-stopped; its best */
-    double loss_sum, best_val;             /* Σ loss·M of the epoch's steps so far */
-    bp_rng rng;                            /* after the current epoch's shuffle    */
-} run_state;
-
-typedef struct {
-    bp_net *net;
-    bp_optimizer *opt;
-    const bp_dataset *ds;
-    int n, n_val, n_train, B, labelled, anomaly;
-    int on_gpu;           /* a CUDA network in one process: bp_train_epoch */
-    int32_t *perm;        /* [n] validation first, then this epoch's order */
-    float *x, *t, *mean, *std, *best;
-    int32_t *lab;
-    epoch_row *rows;      /* [epochs] */
-    run_state st;
-    const char *dir;      /* checkpoint folder or NULL */
-} trainer;
-
-static void blobs_of(trainer *tr, bp_blob b[4])
-{
-    size_t P = bp_net_n_params(tr->net);
-    b[0] = (bp_blob){"run", &tr->st, sizeof tr->st};
-    b[1] = (bp_blob){"order", tr->perm, (size_t)tr->n * sizeof *tr->perm};
-    b[2] = (bp_blob){"rows", tr->rows, (size_t)tr->st.epochs * sizeof *tr->rows};
-    b[3] = (bp_blob){"best", tr->best, tr->st.patience ? P * sizeof *tr->best : 0};
-}
-
-static void dir_file(char *buf, size_t cap, const char *dir, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", dir, name);
-}
-
-/* A save killed midway leaves its temporary file (NAME.tmpXXXXXX); one
- * run owns the folder, so at its start any such file is stale. */
-static void remove_stale(const char *dir)
-{
-    DIR *f = opendir(dir);
-    if (!f)
-        return;
-    char path[4096];
-    for (struct dirent *e; (e = readdir(f));) {
-        const char *tmp = strstr(e->d_name, ".tmp");
-        if (tmp && strlen(tmp) == 10 && (strncmp(e->d_name, "checkpoint.bin.", 15) == 0 ||
-                                         strncmp(e->d_name, "model.safetensors.", 18) == 0)) {
-            dir_file(path, sizeof path, dir, e->d_name);
-            unlink(path);
-        }
-    }
-    closedir(f);
-}
-
-/* Rank 0 writes DIR/checkpoint.bin, then DIR/model.safetensors; each
- * atomically, so a kill leaves the previous or the new one of each. rc is
- * what rank 0 has to report already (its metrics file); every rank learns
- * the outcome. */
-static int checkpoint(trainer *tr, int rc)
-{
-    if (!rc && tr->dir && dist_rank() == 0) {
-        bp_optimizer_sync(tr->net, tr->opt); /* a GPU's steps keep the state there */
-        char path[4096];
-        bp_blob b[4];
-        bp_error err;
-        blobs_of(tr, b);
-        if (mkdir(tr->dir, 0755) != 0 && errno != EEXIST)
-            rc = cli_error(&cmd, "%s: cannot create the checkpoint folder: %s", tr->dir,
-                           strerror(errno));
-        dir_file(path, sizeof path, tr->dir, "checkpoint.bin");
-        if (!rc && bp_checkpoint_save(path, tr->net, tr->opt, b, 4, &err) != BP_OK)
-            rc = cli_error(&cmd, "%s", err.msg);
-        dir_file(path, sizeof path, tr->dir, "model.safetensors");
-        if (!rc && bp_model_save(tr->net, path, &err) != BP_OK)
-            rc = cli_error(&cmd, "%s", err.msg);
-    }
-    return dist_agree(rc);
-}
-
-/* Loads DIR/checkpoint.bin over the freshly set-up run, after checking
- * that it is a checkpoint of this run's options. */
-static int resume(trainer *tr, const char *dir, FILE *log)
-{
-    char path[4096];
-    bp_blob b[4];
-    bp_error err;
-    run_state want = tr->st;
-    blobs_of(tr, b);
-    dir_file(path, sizeof path, dir, "checkpoint.bin");
-    if (bp_checkpoint_load(path, tr->net, tr->opt, b, 4, &err) != BP_OK)
-        return cli_error(&cmd, "--resume: %s", err.msg);
-    run_state *st = &tr->st;
-    const char *what = st->seed != want.seed ? "--seed" : st->batch != want.batch ? "--batch"
-                       : st->n != want.n ? "the data set's size" : st->n_val != want.n_val ? "--val"
-                       : st->epochs != want.epochs ? "--epochs"
-                       : st->patience != want.patience ? "--patience"
-                       : st->ranks != want.ranks ? "the number of MPI ranks" : NULL;
-    if (what)
-        return cli_error(&cmd, "--resume: %s was made with another %s; resume with the options "
-                               "of the run it belongs to", path, what);
-    if (st->threads != want.threads && dist_rank() == 0)
-        fprintf(stderr, "backprop train: warning: the checkpoint ran %lld threads, this run %lld: "
-                        "the result will differ from an uninterrupted run in the last bits\n",
-                (long long)st->threads, (long long)want.threads);
-    st->threads = want.threads;
-    if (dist_rank() == 0)
-        fprintf(log, "resuming from %s: %lld epochs and %lld steps done\n", path,
-                (long long)st->epoch, (long long)st->step);
-    return 0;
-}
-
 /* One step on the examples order[0..M): the fused step in one process;
  * under MPI this rank's share, the summed gradient, the same update on
  * every rank. *loss is the global batch's mean loss. */
@@ -351,7 +229,7 @@ int cmd_train(int argc, char **argv)
     if (r <= 0)
         return dist_agree(r < 0);
     int rc = 1, agreed = 0; /* agreed: the ranks already know rc (dist_agree) */
-    trainer tr = {0};
+    trainer tr = {.cmd = &cmd};
     bp_dataset *ds = NULL, *test = NULL;
     int32_t *test_idx = NULL;
     double *curves = NULL;
@@ -504,12 +382,12 @@ int cmd_train(int argc, char **argv)
     }
     /* the first collective call: a rank that failed before it is at the
      * dist_agree under done:, and the ranks meet here */
-    if ((r = dist_agree(resume_dir ? resume(&tr, resume_dir, log) : 0)) != 0) {
+    if ((r = dist_agree(resume_dir ? train_resume(&tr, resume_dir, log) : 0)) != 0) {
         rc = r, agreed = 1;
         goto done;
     }
     if (tr.dir && rank0)
-        remove_stale(tr.dir);
+        train_remove_stale(tr.dir);
     if (tr.mean) { /* the checkpoint's standardisation, bit for bit */
         memcpy(tr.mean, bp_net_mean(tr.net), (size_t)n_in * sizeof *tr.mean);
         memcpy(tr.std, bp_net_std(tr.net), (size_t)n_in * sizeof *tr.std);
@@ -578,7 +456,7 @@ int cmd_train(int argc, char **argv)
             if (bar && (st->step % 50 == 0 || k > 1 || m0 == n_train))
                 progress(e + 1, (int)epochs, m0, n_train, st->loss_sum / m0, t0);
             if (every && bp_optimizer_steps(tr.opt) % every == 0 && m0 < n_train &&
-                (r = checkpoint(&tr, 0)) != 0) {
+                (r = train_checkpoint(&tr, 0)) != 0) {
                 rc = r, agreed = 1;
                 goto done;
             }
@@ -617,7 +495,7 @@ int cmd_train(int argc, char **argv)
                 st->stopped = 1;
             }
         }
-        if ((r = checkpoint(&tr, bad)) != 0) {
+        if ((r = train_checkpoint(&tr, bad)) != 0) {
             rc = r, agreed = 1;
             goto done;
         }
