@@ -13,6 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An option is required when the usage line names it outside [optional]
+ * and (alternative) groups: the usage line is the one place that says so. */
+static int required(const cli_command *cmd, const char *name)
+{
+    size_t len = strlen(name);
+    int depth = 0;
+    for (const char *p = cmd->usage; *p; p++) {
+        if (*p == '[' || *p == '(')
+            depth++;
+        else if ((*p == ']' || *p == ')') && depth > 0)
+            depth--;
+        else if (depth == 0 && strncmp(p, "--", 2) == 0 && strncmp(p + 2, name, len) == 0 &&
+                 (p[2 + len] == ' ' || p[2 + len] == '\0' || p[2 + len] == '='))
+            return 1;
+    }
+    return 0;
+}
+
 void cli_help(const cli_command *cmd)
 {
     printf("usage: backprop %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->usage, cmd->summary);
@@ -23,7 +41,7 @@ void cli_help(const cli_command *cmd)
         printf("  %-26s %s", left, o->help);
         if (o->def)
             printf(" (default: %s)", o->def);
-        else if (o->meta)
+        else if (o->meta && required(cmd, o->name))
             printf(" (required)");
         printf("\n");
     }
