@@ -153,6 +153,11 @@ typedef struct {
     float decay; /* AdamW: 1 − α_t λ (decoupled decay); otherwise 1          */
 } optim_coef;
 optim_coef optim_step_coef(const bp_optimizer *opt, long t);
+/* bp_optimizer_step_scaled with its passes split over pool's threads (NULL
+ * or one thread: the caller's); the norm's partial sums are added in thread
+ * order, so the result depends on the thread count only. */
+double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                          double scale, struct bp_pool *pool);
 /* 1 if plain descent without clipping or weight decay (the fused path). */
 int optim_is_plain_sgd(const bp_optimizer *opt);
 

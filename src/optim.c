@@ -294,34 +294,20 @@ double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, s
     return bp_optimizer_step_scaled(opt, params, grads, n, 1);
 }
 
-double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                                double scale)
+/* The rule of opt's kind on elements [lo, hi) of the buffers, with the
+ * step's coefficients k and the gradient's factor c (scale and clipping). */
+static void apply_rule(bp_optimizer *opt, float *params, const float *grads, size_t lo,
+                       size_t hi, optim_coef k, float c)
 {
-    if (n != opt->n)
-        return NAN;
     const bp_opt_config *cfg = &opt->cfg;
-
-    /* ‖g‖ in double, g = scale·grads; above clip_norm the gradient is scaled
-     * by clip_norm/‖g‖ inside the loops (grads is const), where scale goes
-     * too, so that it costs no pass of its own. A NaN/Inf norm is not
-     * clipped and is returned for the caller to see. */
-    double norm = fabs(scale) * sqrt(sum_squares(grads, n));
-    float c = (float)scale;
-    if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
-        c = (float)(scale * (cfg->clip_norm / norm));
-
-    optim_coef k = optim_step_coef(opt, opt->t);
-    opt->t++;
+    float *p = params + lo, *m = opt->m ? opt->m + lo : NULL, *v = opt->v ? opt->v + lo : NULL;
+    const float *g = grads + lo;
+    size_t n = hi - lo;
     float wd = (float)cfg->weight_decay;
-
     switch (cfg->kind) {
-    case BP_OPT_SGD: sgd_update(params, grads, n, k.lr, c, wd); break;
-    case BP_OPT_MOMENTUM:
-        momentum_update(params, opt->m, grads, n, k.lr, c, wd, (float)cfg->momentum);
-        break;
-    case BP_OPT_NESTEROV:
-        nesterov_update(params, opt->m, grads, n, k.lr, c, wd, (float)cfg->momentum);
-        break;
+    case BP_OPT_SGD: sgd_update(p, g, n, k.lr, c, wd); break;
+    case BP_OPT_MOMENTUM: momentum_update(p, m, g, n, k.lr, c, wd, (float)cfg->momentum); break;
+    case BP_OPT_NESTEROV: nesterov_update(p, m, g, n, k.lr, c, wd, (float)cfg->momentum); break;
     case BP_OPT_ADAM:
     case BP_OPT_ADAMW: {
         int decoupled = cfg->kind == BP_OPT_ADAMW;
@@ -337,12 +323,87 @@ double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *g
             .wd = decoupled ? 0.0f : wd,
             .decay = k.decay,
         };
-        adam_update(params, opt->m, opt->v, grads, n, q);
+        adam_update(p, m, v, g, n, q);
         break;
     }
     case BP_OPT_COUNT: break;
     }
+}
+
+/* One step split over a pool's threads: the norm as one partial sum per
+ * thread, added in thread order; then each thread's band of the rule. */
+typedef struct {
+    bp_optimizer *opt;
+    float *params;
+    const float *grads;
+    size_t n;
+    optim_coef k;
+    float c;
+    double part[BP_MAX_THREADS];
+} step_job;
+
+/* Band k of T of [0, n), on 16-float (cache line) boundaries. */
+static void band(size_t n, int k, int T, size_t *lo, size_t *hi)
+{
+    size_t per = (n / (size_t)T + 15) & ~(size_t)15;
+    *lo = per * (size_t)k < n ? per * (size_t)k : n;
+    *hi = per * (size_t)(k + 1) < n && k < T - 1 ? per * (size_t)(k + 1) : n;
+}
+
+static void norm_band(void *arg, int k, int T)
+{
+    step_job *j = arg;
+    size_t lo, hi;
+    band(j->n, k, T, &lo, &hi);
+    j->part[k] = sum_squares(j->grads + lo, hi - lo);
+}
+
+static void rule_band(void *arg, int k, int T)
+{
+    step_job *j = arg;
+    size_t lo, hi;
+    band(j->n, k, T, &lo, &hi);
+    apply_rule(j->opt, j->params, j->grads, lo, hi, j->k, j->c);
+}
+
+double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                          double scale, bp_pool *pool)
+{
+    if (n != opt->n)
+        return NAN;
+    const bp_opt_config *cfg = &opt->cfg;
+    int T = pool_threads(pool);
+    step_job j = {.opt = opt, .params = params, .grads = grads, .n = n};
+
+    /* ‖g‖ in double, g = scale·grads; above clip_norm the gradient is scaled
+     * by clip_norm/‖g‖ inside the loops (grads is const), where scale goes
+     * too, so that it costs no pass of its own. A NaN/Inf norm is not
+     * clipped and is returned for the caller to see. */
+    if (T > 1)
+        pool_run(pool, norm_band, &j);
+    else
+        j.part[0] = sum_squares(grads, n);
+    double sum = 0;
+    for (int k = 0; k < T; k++)
+        sum += j.part[k];
+    double norm = fabs(scale) * sqrt(sum);
+    j.c = (float)scale;
+    if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
+        j.c = (float)(scale * (cfg->clip_norm / norm));
+
+    j.k = optim_step_coef(opt, opt->t);
+    opt->t++;
+    if (T > 1)
+        pool_run(pool, rule_band, &j);
+    else
+        apply_rule(opt, params, grads, 0, n, j.k, j.c);
     return norm;
+}
+
+double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                                double scale)
+{
+    return optim_step_threads(opt, params, grads, n, scale, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -375,7 +436,7 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
         return backward_fused_sgd(net, tg, opt, loss);
     s = bp_backward(net, tg, loss);
     if (s == BP_OK) /* the norm is not needed here: a diverging loss shows the same */
-        (void)bp_optimizer_step(opt, net->params, net->grads, net->n_params);
+        (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
     return s;
 }
 

@@ -544,6 +544,48 @@ static void test_scaled(void)
             }
 }
 
+/* The step split over 2 and 3 threads (optim_step_threads, what
+ * bp_train_step uses) against one thread: every element the same rule, so
+ * bit-equal without clipping; with it, the norm's partial sums are added in
+ * another order, so within float rounding. P = 1000: bands of 16 floats
+ * that do not divide it. */
+static void test_threads(void)
+{
+    enum { P = 1000 };
+    static float g[P], p1[P], pt[P];
+    bp_rng r;
+    bp_rng_seed(&r, 5);
+    for (int T = 2; T <= 3; T++) {
+        bp_pool *pool = pool_create(T);
+        CHECK(pool != NULL, "pool of %d", T);
+        for (int kind = 0; kind < BP_OPT_COUNT && pool; kind++)
+            for (int clip = 0; clip < 2; clip++) {
+                bp_opt_config c = {.kind = (bp_opt_kind)kind, .lr = 0.01, .weight_decay = 0.01,
+                                   .clip_norm = clip ? 0.5 : 0};
+                bp_optimizer *a = created(c, P), *b = created(c, P);
+                for (int k = 0; k < P; k++)
+                    p1[k] = pt[k] = (float)bp_rng_normal(&r);
+                double na = 0, nb = 0;
+                for (int step = 0; step < 3; step++) {
+                    for (int k = 0; k < P; k++)
+                        g[k] = (float)bp_rng_normal(&r);
+                    na = optim_step_threads(a, p1, g, P, 1.0, NULL);
+                    nb = optim_step_threads(b, pt, g, P, 1.0, pool);
+                }
+                CHECK_CLOSE(nb, na, 1e-12, "%s T=%d: norm", bp_opt_name(c.kind), T);
+                float worst = 0;
+                for (int k = 0; k < P; k++)
+                    worst = fmaxf(worst, fabsf(p1[k] - pt[k]));
+                CHECK(clip ? worst <= 1e-6f : worst == 0, "%s clip %d T=%d: differs by %g",
+                      bp_opt_name(c.kind), clip, T, (double)worst);
+                CHECK(bp_optimizer_steps(b) == 3, "steps counted");
+                bp_optimizer_free(a);
+                bp_optimizer_free(b);
+            }
+        pool_free(pool);
+    }
+}
+
 int main(void)
 {
     /* torch.optim's θ3 (float64) for the same runs: SGD(lr=0.1),
@@ -569,5 +611,6 @@ int main(void)
     test_invalid();
     test_sizes();
     test_scaled();
+    test_threads();
     CHECK_DONE();
 }
