@@ -350,6 +350,7 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
     int64_t t;
     memcpy(&t, state, sizeof t);
     opt->t = (long)t;
+    opt->id = optim_new_id(); /* new state: a GPU's copy of the old is stale */
     if (opt->m)
         memcpy(opt->m, state + sizeof t, P * sizeof(float));
     if (opt->v)

@@ -116,7 +116,7 @@ struct bp_cuda {
     optim_coef *coef;            /* [coef_cap] per-step scalars of the epoch      */
     long coef_cap;
 
-    const bp_optimizer *opt_of;  /* whose state m, v hold                         */
+    uint64_t opt_of;             /* the id of the optimiser m, v hold (0: none)   */
     long opt_t;                  /* its step count when the device last stepped   */
     float *opt_m, *opt_v;        /* [P] or NULL                                   */
     int opt_newer;               /* m, v changed since they came from the host    */
@@ -529,17 +529,28 @@ static bp_status enqueue_loss_sum(bp_net *net, double *acc, int *step, int M)
 /* The device holds the state of one optimiser: a new one brings its host
  * state (zeros, or what earlier host steps left). "New" includes another
  * optimiser at a freed one's address and one that stepped on the host
- * since: both show as a step count other than the device left. */
+ * since: both show as a step count other than the device left. The same
+ * optimiser at the same count keeps the device's state while that is the
+ * newer copy (steps since the last sync); otherwise the host's copy is at
+ * least as new (bp_checkpoint_load may have rewritten m, v at an equal
+ * count) and is copied in again, into the same buffers: the graphs stay. */
 static bp_status attach_optimizer(bp_net *net, const bp_optimizer *opt)
 {
     bp_cuda *c = net->cuda;
-    if (c->opt_of == opt && c->opt_t == opt->t)
+    size_t bytes = net->n_params * sizeof(float);
+    if (c->opt_of == opt->id && c->opt_t == opt->t) {
+        if (c->opt_newer)
+            return BP_OK;
+        if (opt->m)
+            CU(cudaMemcpyAsync(c->opt_m, opt->m, bytes, cudaMemcpyHostToDevice, c->stream));
+        if (opt->v)
+            CU(cudaMemcpyAsync(c->opt_v, opt->v, bytes, cudaMemcpyHostToDevice, c->stream));
         return BP_OK;
+    }
     drop_graphs(c);
     cudaFree(c->opt_m), cudaFree(c->opt_v);
     c->opt_m = c->opt_v = NULL;
-    c->opt_of = NULL;
-    size_t bytes = net->n_params * sizeof(float);
+    c->opt_of = 0;
     if (opt->m) {
         CU(cudaMalloc(&c->opt_m, bytes));
         CU(cudaMemcpyAsync(c->opt_m, opt->m, bytes, cudaMemcpyHostToDevice, c->stream));
@@ -548,7 +559,7 @@ static bp_status attach_optimizer(bp_net *net, const bp_optimizer *opt)
         CU(cudaMalloc(&c->opt_v, bytes));
         CU(cudaMemcpyAsync(c->opt_v, opt->v, bytes, cudaMemcpyHostToDevice, c->stream));
     }
-    c->opt_of = opt;
+    c->opt_of = opt->id;
     c->opt_t = opt->t;
     c->opt_newer = 0;
     return BP_OK;
@@ -566,7 +577,7 @@ static void stepped(bp_net *net, bp_optimizer *opt, long steps)
 extern "C" bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
 {
     bp_cuda *c = net->cuda;
-    if (c->opt_of != opt || c->opt_t != opt->t || !c->opt_newer)
+    if (c->opt_of != opt->id || c->opt_t != opt->t || !c->opt_newer)
         return BP_OK;
     size_t bytes = net->n_params * sizeof(float);
     if (opt->m)

@@ -62,6 +62,11 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
         sum += l * M;
     }
     free(x), free(t), free(lab);
+    /* the last forward's Y(0) was x, freed above: a bp_backward now must be
+     * BP_ERR_ARG (as after a move between devices), not a read of freed
+     * memory. A pending per-example step keeps its own copy of y(0). */
+    net->x = NULL;
+    net->M = 0;
     if (s != BP_OK)
         return s;
     *loss_sum = sum;

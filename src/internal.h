@@ -140,6 +140,7 @@ struct bp_optimizer {
     bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
     size_t n;          /* P, the parameters it was made for                    */
     long t;            /* steps taken; the next step is step t (from 0)        */
+    uint64_t id;       /* never reused: which state a GPU holds a copy of      */
     float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
     float *v;          /* [P] Adam's second moment v; else NULL                */
 };
@@ -153,6 +154,9 @@ typedef struct {
     float decay; /* AdamW: 1 − α_t λ (decoupled decay); otherwise 1          */
 } optim_coef;
 optim_coef optim_step_coef(const bp_optimizer *opt, long t);
+/* optim.c: a fresh optimiser identity (bp_optimizer_create; a checkpoint
+ * load, whose state replaces the old, takes a new one too). */
+uint64_t optim_new_id(void);
 /* bp_optimizer_step_scaled with its passes split over pool's threads (NULL
  * or one thread: the caller's); the norm's partial sums are added in thread
  * order, so the result depends on the thread count only. */

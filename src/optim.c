@@ -110,6 +110,12 @@ static bp_status check_config(const bp_opt_config *c, bp_error *err)
     return BP_OK;
 }
 
+uint64_t optim_new_id(void)
+{
+    static _Atomic uint64_t next = 1;
+    return next++;
+}
+
 bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err)
 {
     if (!cfg) {
@@ -134,6 +140,7 @@ bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_
     }
     opt->cfg = c;
     opt->n = n_params;
+    opt->id = optim_new_id();
     if (buffers && n_params) {
         /* one zeroed allocation behind m and v: v(0) = m(0) = 0 */
         opt->m = calloc(buffers * n_params, sizeof(float));

@@ -5,7 +5,12 @@
  * dense targets, M = 1, 7, 64) within 1e-5 relative per tensor, TF32 off;
  * bp_train_epoch on both devices for every optimiser (clipping, weight
  * decay, a schedule, standardisation, a last short batch, labels and
- * regression targets) within 1e-4; and the host mirror's contract.
+ * regression targets) within 1e-4; the calls a run makes (an epoch cut
+ * into chunks between checkpoints is the whole epoch bit for bit; a host
+ * step, an evaluation and a host write between device epochs; batch sizes
+ * that overflow the graph cache; a checkpoint resumed on a fresh device
+ * network bit for bit, and loaded back into the run's own at an equal step
+ * count); and the host mirror's contract.
  *
  * Exits 77 (ctest: skipped) with the reason printed when the build has no
  * CUDA backend or no device can be used, as on CI.
@@ -269,6 +274,261 @@ static void epochs(bp_rng *r)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Calls that make up a run: chunks, host steps, checkpoints, batch sizes     */
+/* ------------------------------------------------------------------------ */
+
+/* A network 20-16-5 (tanh, softmax_ce) for batches of up to B on device d,
+ * with the parameters p (uploaded by its first device operation). */
+static bp_net *net_on(bp_device d, int B, const float *p)
+{
+    static const int sizes[3] = {20, 16, 5};
+    static const bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
+    bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, d};
+    bp_error err;
+    bp_net *net = bp_net_create(&cfg, B, &err);
+    if (!net) {
+        fprintf(stderr, "net_on: %s\n", err.msg);
+        exit(1);
+    }
+    memcpy(bp_net_params(net), p, bp_net_n_params(net) * sizeof(float));
+    return net;
+}
+
+/* Adam with clipping, decay, warm-up and a cosine: every coefficient of a
+ * step depends on its count */
+static bp_optimizer *adam_for(const bp_net *net)
+{
+    bp_opt_config oc = {.kind = BP_OPT_ADAMW, .lr = 3e-3, .weight_decay = 1e-3, .clip_norm = 0.5,
+                        .schedule = BP_SCHED_COSINE, .total_steps = 40, .warmup_steps = 3};
+    return bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
+}
+
+/* 1 if the two optimisers' states are the same bits (after a sync) */
+static int same_state(const bp_optimizer *a, const bp_optimizer *b)
+{
+    return a->t == b->t && (!a->m || memcmp(a->m, b->m, a->n * sizeof(float)) == 0) &&
+           (!a->v || memcmp(a->v, b->v, a->n * sizeof(float)) == 0);
+}
+
+/* cmd_train on a GPU: every step up to the next checkpoint in one
+ * bp_train_epoch call over idx + m0, with a sync and a read of the
+ * parameters (the checkpoint) between calls. Two epochs so cut, in chunks
+ * of 3 steps (the last call has only the short batch) and of 4 (the last
+ * has a full batch and the short one), are the two whole epochs bit for
+ * bit: the device step counter, the index offset and the step's rates start
+ * afresh at each call, from opt->t. */
+static void chunks(bp_rng *r, const bp_dataset *ds, const float *p0)
+{
+    int n = bp_dataset_n(ds), B = 32, P;
+    bp_net *whole = net_on(BP_DEVICE_CUDA, B, p0), *cut = net_on(BP_DEVICE_CUDA, B, p0);
+    P = (int)bp_net_n_params(whole);
+    bp_optimizer *ow = adam_for(whole), *oc = adam_for(cut);
+    float mean[20], std[20];
+    int32_t *idx = malloc(sizeof(int32_t) * n);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    bp_dataset_moments(ds, idx, n, mean, std);
+    double sum_w = 0, sum_c = 0;
+    for (int e = 0; e < 2; e++) {
+        int k = e ? 4 : 3; /* steps per call */
+        double l;
+        bp_shuffle(r, idx, n);
+        CHECK(bp_train_epoch(whole, ow, ds, idx, n, B, mean, std, &l) == BP_OK, "chunks: whole: %s",
+              bp_net_device_error(whole));
+        sum_w += l;
+        for (int m0 = 0; m0 < n;) {
+            int count = n - m0 < k * B ? n - m0 : k * B;
+            CHECK(bp_train_epoch(cut, oc, ds, idx + m0, count, B, mean, std, &l) == BP_OK,
+                  "chunks: epoch %d at %d: %s", e, m0, bp_net_device_error(cut));
+            sum_c += l;
+            m0 += count;
+            CHECK(bp_optimizer_sync(cut, oc) == BP_OK, "chunks: sync");
+            (void)bp_net_params_const(cut);
+        }
+    }
+    CHECK(bp_optimizer_steps(ow) == 2 * ((n + B - 1) / B) && bp_optimizer_steps(oc) == bp_optimizer_steps(ow),
+          "chunks: steps %ld and %ld", bp_optimizer_steps(oc), bp_optimizer_steps(ow));
+    double ep = rel_err(bp_net_params_const(cut), bp_net_params_const(whole), (size_t)P);
+    CHECK(memcmp(bp_net_params_const(cut), bp_net_params_const(whole), (size_t)P * sizeof(float)) == 0,
+          "chunks: parameters differ from the whole epochs' (relative %.3g)", ep);
+    CHECK(bp_optimizer_sync(whole, ow) == BP_OK && bp_optimizer_sync(cut, oc) == BP_OK &&
+          same_state(ow, oc), "chunks: optimiser state");
+    CHECK(fabs(sum_c - sum_w) <= 1e-12 * fabs(sum_w), "chunks: loss sums %.17g vs %.17g", sum_c,
+          sum_w);
+    free(idx);
+    bp_optimizer_free(ow), bp_optimizer_free(oc);
+    bp_net_free(whole), bp_net_free(cut);
+}
+
+/* Between two device epochs, on the CUDA network as on a CPU twin: a host
+ * optimiser step (sync, forward, backward, bp_optimizer_step on the
+ * mirror: m, v and t go back up), an evaluation (forward passes of the
+ * network's maximum batch from host arrays), a host write of a parameter;
+ * then batch sizes that need more graphs than the cache keeps. */
+static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
+{
+    int n = bp_dataset_n(ds), B = 32;
+    bp_net *cpu = net_on(BP_DEVICE_CPU, B, p0), *gpu = net_on(BP_DEVICE_CUDA, B, p0);
+    size_t P = bp_net_n_params(cpu);
+    bp_optimizer *oa = adam_for(cpu), *ob = adam_for(gpu);
+    int32_t *idx = malloc(sizeof(int32_t) * n), lab[32];
+    float x[32 * 20];
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    /* 40 examples: a short last batch (32 + 8), none (2 × 20), short ones
+     * of 1 taken 13 and 3 apart (different graphs), then 32 again: more
+     * (batch, stride) pairs than the cache keeps */
+    static const int batches[] = {32, 20, 7, 13, 3, 32};
+    int n_ep = 40;
+    double la, lb;
+    for (int e = 0; e < (int)(sizeof batches / sizeof batches[0]); e++) {
+        int b = batches[e];
+        bp_shuffle(r, idx, n);
+        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n_ep, b, NULL, NULL, &la);
+        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n_ep, b, NULL, NULL, &lb);
+        CHECK(sa == BP_OK && sb == BP_OK, "between: epoch %d (batch %d): %s", e, b,
+              bp_net_device_error(gpu));
+        CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "between: epoch %d (batch %d): loss %.9g vs cpu %.9g",
+              e, b, lb, la);
+        if (e != 0)
+            continue;
+        /* the host step */
+        CHECK(bp_optimizer_sync(gpu, ob) == BP_OK, "between: sync");
+        bp_dataset_gather(ds, idx, B, NULL, NULL, x, NULL, lab);
+        bp_targets tg = {NULL, lab};
+        bp_net *nets[2] = {cpu, gpu};
+        bp_optimizer *opts[2] = {oa, ob};
+        for (int d = 0; d < 2; d++) {
+            CHECK(bp_forward(nets[d], x, B) == BP_OK && bp_backward(nets[d], tg, NULL) == BP_OK,
+                  "between: forward, backward (%d)", d);
+            float *p = bp_net_params(nets[d]);
+            bp_optimizer_step(opts[d], p, bp_net_grads(nets[d]), P);
+        }
+        /* the evaluation */
+        double ec, eg, ac, ag;
+        CHECK(bp_evaluate(cpu, ds, idx, n, NULL, NULL, &ec, &ac, NULL) == BP_OK &&
+              bp_evaluate(gpu, ds, idx, n, NULL, NULL, &eg, &ag, NULL) == BP_OK,
+              "between: evaluate: %s", bp_net_device_error(gpu));
+        CHECK(fabs(eg - ec) <= 1e-4 * fabs(ec), "between: evaluate: %.9g vs cpu %.9g", eg, ec);
+        /* the host write */
+        bp_net_params(cpu)[bp_net_bias_offset(cpu, 1) + 2] += 0.25f;
+        bp_net_params(gpu)[bp_net_bias_offset(gpu, 1) + 2] += 0.25f;
+    }
+    CHECK(bp_optimizer_steps(oa) == bp_optimizer_steps(ob), "between: step counts");
+    double ep = rel_err(bp_net_params_const(gpu), bp_net_params_const(cpu), P);
+    if (ep > worst_epoch)
+        worst_epoch = ep;
+    CHECK(ep <= 1e-4, "between: parameters: relative error %.3g", ep);
+    CHECK(bp_optimizer_sync(gpu, ob) == BP_OK, "between: sync at the end");
+    CHECK(rel_err(ob->m, oa->m, P) <= 1e-4 && rel_err(ob->v, oa->v, P) <= 1e-4,
+          "between: optimiser state: m %.3g, v %.3g", rel_err(ob->m, oa->m, P),
+          rel_err(ob->v, oa->v, P));
+    free(idx);
+    bp_optimizer_free(oa), bp_optimizer_free(ob);
+    bp_net_free(cpu), bp_net_free(gpu);
+}
+
+/* A checkpoint of a device run (sync, then save), resumed by a fresh CUDA
+ * network and optimiser: their first epoch uploads the loaded parameters
+ * and m, v, t, and continues the run bit for bit; a CPU network resumed
+ * from the same file follows within rounding. Then the same file loaded
+ * into the run's own network and optimiser at an equal step count. */
+static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
+{
+    int n = bp_dataset_n(ds), B = 32;
+    bp_net *run = net_on(BP_DEVICE_CUDA, B, p0);
+    size_t P = bp_net_n_params(run);
+    bp_optimizer *opt = adam_for(run);
+    int32_t *idx = malloc(sizeof(int32_t) * n), *idx2 = malloc(sizeof(int32_t) * n);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    bp_shuffle(r, idx, n);
+    memcpy(idx2, idx, sizeof(int32_t) * n);
+    bp_shuffle(r, idx2, n);
+    double l1, l_run, l_res, l_cpu;
+    bp_error err;
+    const char *path = tmp_path("run.ckpt");
+    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, NULL, &l1) == BP_OK, "resume: epoch 1");
+    CHECK(bp_optimizer_sync(run, opt) == BP_OK, "resume: sync");
+    CHECK(bp_checkpoint_save(path, run, opt, NULL, 0, &err) == BP_OK, "resume: save: %s", err.msg);
+    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, NULL, &l_run) == BP_OK, "resume: epoch 2");
+
+    /* a fresh network whose own parameters are something else */
+    float *other = malloc(P * sizeof *other);
+    for (size_t k = 0; k < P; k++)
+        other[k] = p0[k] * 0.5f + 0.01f;
+    bp_net *res = net_on(BP_DEVICE_CUDA, B, other), *cpu = net_on(BP_DEVICE_CPU, B, other);
+    bp_optimizer *o_res = adam_for(res), *o_cpu = adam_for(cpu);
+    CHECK(bp_checkpoint_load(path, res, o_res, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
+    CHECK(bp_checkpoint_load(path, cpu, o_cpu, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
+    CHECK(bp_train_epoch(res, o_res, ds, idx2, n, B, NULL, NULL, &l_res) == BP_OK,
+          "resume: resumed epoch: %s", bp_net_device_error(res));
+    CHECK(bp_train_epoch(cpu, o_cpu, ds, idx2, n, B, NULL, NULL, &l_cpu) == BP_OK,
+          "resume: resumed epoch on the cpu");
+    CHECK(memcmp(bp_net_params_const(res), bp_net_params_const(run), P * sizeof(float)) == 0,
+          "resume: parameters differ from the run's (relative %.3g)",
+          rel_err(bp_net_params_const(res), bp_net_params_const(run), P));
+    CHECK(l_res == l_run, "resume: loss %.17g vs the run's %.17g", l_res, l_run);
+    CHECK(bp_optimizer_sync(run, opt) == BP_OK && bp_optimizer_sync(res, o_res) == BP_OK &&
+          same_state(opt, o_res), "resume: optimiser state");
+    double ep = rel_err(bp_net_params_const(cpu), bp_net_params_const(run), P);
+    CHECK(ep <= 1e-4, "resume: cpu: parameters: relative error %.3g", ep);
+    CHECK(fabs(l_cpu - l_run) <= 1e-4 * fabs(l_run), "resume: cpu: loss %.9g vs %.9g", l_cpu,
+          l_run);
+
+    /* back to the checkpoint in the same network and optimiser, whose
+     * count is then the file's: the loaded m, v are what the next epoch
+     * uses (not the device's), so it repeats epoch 2 */
+    CHECK(bp_checkpoint_load(path, run, opt, NULL, 0, &err) == BP_OK, "resume: reload: %s",
+          err.msg);
+    float *again = malloc(P * sizeof *again);
+    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, NULL, &l1) == BP_OK, "resume: epoch 2 again");
+    memcpy(again, bp_net_params_const(run), P * sizeof *again);
+    CHECK(memcmp(again, bp_net_params_const(res), P * sizeof(float)) == 0 && l1 == l_res,
+          "resume: epoch 2 again differs (relative %.3g)",
+          rel_err(again, bp_net_params_const(res), P));
+    /* an equal count: the CPU twin's state at step t loaded into the run's
+     * network and optimiser, also at t, their device state synced (as a
+     * checkpoint leaves it): the next epoch takes the loaded m, v, not the
+     * device's, as a fresh network resumed from the same file does */
+    const char *path2 = tmp_path("cpu.ckpt");
+    CHECK(bp_checkpoint_save(path2, cpu, o_cpu, NULL, 0, &err) == BP_OK, "resume: save cpu: %s",
+          err.msg);
+    CHECK(bp_optimizer_sync(run, opt) == BP_OK && bp_optimizer_steps(opt) == bp_optimizer_steps(o_cpu),
+          "resume: counts %ld and %ld", bp_optimizer_steps(opt), bp_optimizer_steps(o_cpu));
+    CHECK(bp_checkpoint_load(path2, run, opt, NULL, 0, &err) == BP_OK, "resume: load cpu: %s",
+          err.msg);
+    bp_net *fresh = net_on(BP_DEVICE_CUDA, B, other);
+    bp_optimizer *o_fresh = adam_for(fresh);
+    CHECK(bp_checkpoint_load(path2, fresh, o_fresh, NULL, 0, &err) == BP_OK, "resume: load cpu: %s",
+          err.msg);
+    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, NULL, &l1) == BP_OK &&
+          bp_train_epoch(fresh, o_fresh, ds, idx, n, B, NULL, NULL, &l_res) == BP_OK,
+          "resume: epoch 3: %s", bp_net_device_error(run));
+    CHECK(memcmp(bp_net_params_const(fresh), bp_net_params_const(run), P * sizeof(float)) == 0 &&
+          l1 == l_res, "resume: epoch 3 after a load at an equal count differs (relative %.3g)",
+          rel_err(bp_net_params_const(run), bp_net_params_const(fresh), P));
+    bp_optimizer_free(o_fresh);
+    bp_net_free(fresh);
+    free(again), free(other), free(idx), free(idx2);
+    bp_optimizer_free(opt), bp_optimizer_free(o_res), bp_optimizer_free(o_cpu);
+    bp_net_free(run), bp_net_free(res), bp_net_free(cpu);
+}
+
+static void runs(bp_rng *r)
+{
+    bp_dataset *img = pixels(r);
+    bp_net *init = net_on(BP_DEVICE_CPU, 1, (float[20 * 16 + 16 + 16 * 5 + 5]){0});
+    bp_net_init(init, bp_rng_next(r));
+    const float *p0 = bp_net_params_const(init);
+    chunks(r, img, p0);
+    between(r, img, p0);
+    resume(r, img, p0);
+    bp_net_free(init);
+    bp_dataset_free(img);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The mirror                                                                */
 /* ------------------------------------------------------------------------ */
 
@@ -363,6 +623,7 @@ int main(void)
     bp_rng_seed(&r, 20261201);
     int cases = gradients(&r);
     epochs(&r);
+    runs(&r);
     mirror(&r);
     tmp_remove();
     printf("%d gradient cases: largest relative disagreement with the CPU: gradients %.3g, "
