@@ -24,12 +24,11 @@ const char *bp_act_name(bp_act a)
 
 bp_status bp_act_parse(const char *name, bp_act *out)
 {
-    for (int a = 0; a < BP_ACT_COUNT; a++)
-        if (strcmp(name, act_names[a]) == 0) {
-            *out = (bp_act)a;
-            return BP_OK;
-        }
-    return BP_ERR_ARG;
+    int k = bp_name_index(act_names, BP_ACT_COUNT, name);
+    if (k < 0)
+        return BP_ERR_ARG;
+    *out = (bp_act)k;
+    return BP_OK;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -25,12 +25,11 @@ const char *bp_device_name(bp_device d)
 
 bp_status bp_device_parse(const char *name, bp_device *out)
 {
-    for (int d = 0; d < BP_DEVICE_COUNT; d++)
-        if (strcmp(name, device_names[d]) == 0) {
-            *out = (bp_device)d;
-            return BP_OK;
-        }
-    return BP_ERR_ARG;
+    int k = bp_name_index(device_names, BP_DEVICE_COUNT, name);
+    if (k < 0)
+        return BP_ERR_ARG;
+    *out = (bp_device)k;
+    return BP_OK;
 }
 
 int bp_cuda_built(void)

@@ -81,6 +81,10 @@ void bp_net_apply_pending(bp_net *net);
 /* Y(l) of the last forward: the input for l = 0. */
 static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
 
+/* util.c: the index of name in names [count], or -1 (behind every
+ * bp_*_parse of a name table). */
+int bp_name_index(const char *const *names, int count, const char *name);
+
 /* Writes a formatted one-line message to err (if not NULL) and returns s. */
 bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -30,12 +30,11 @@ const char *bp_loss_name(bp_loss l)
 
 bp_status bp_loss_parse(const char *name, bp_loss *out)
 {
-    for (int l = 0; l < BP_LOSS_COUNT; l++)
-        if (strcmp(name, loss_names[l]) == 0) {
-            *out = (bp_loss)l;
-            return BP_OK;
-        }
-    return BP_ERR_ARG;
+    int k = bp_name_index(loss_names, BP_LOSS_COUNT, name);
+    if (k < 0)
+        return BP_ERR_ARG;
+    *out = (bp_loss)k;
+    return BP_OK;
 }
 
 /* z [M,n] += b; y = softmax(z/T) per row   eq. 57, 61, 69 */

@@ -39,12 +39,11 @@ const char *bp_opt_name(bp_opt_kind k)
 
 bp_status bp_opt_parse(const char *name, bp_opt_kind *out)
 {
-    for (int k = 0; k < BP_OPT_COUNT; k++)
-        if (strcmp(name, opt_names[k]) == 0) {
-            *out = (bp_opt_kind)k;
-            return BP_OK;
-        }
-    return BP_ERR_ARG;
+    int k = bp_name_index(opt_names, BP_OPT_COUNT, name);
+    if (k < 0)
+        return BP_ERR_ARG;
+    *out = (bp_opt_kind)k;
+    return BP_OK;
 }
 
 const char *bp_sched_name(bp_sched_kind k)
@@ -54,12 +53,11 @@ const char *bp_sched_name(bp_sched_kind k)
 
 bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 {
-    for (int k = 0; k < BP_SCHED_COUNT; k++)
-        if (strcmp(name, sched_names[k]) == 0) {
-            *out = (bp_sched_kind)k;
-            return BP_OK;
-        }
-    return BP_ERR_ARG;
+    int k = bp_name_index(sched_names, BP_SCHED_COUNT, name);
+    if (k < 0)
+        return BP_ERR_ARG;
+    *out = (bp_sched_kind)k;
+    return BP_OK;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -32,6 +32,14 @@ const char *bp_status_string(bp_status s)
     return "unknown status";
 }
 
+int bp_name_index(const char *const *names, int count, const char *name)
+{
+    for (int k = 0; k < count; k++)
+        if (names[k] && strcmp(name, names[k]) == 0)
+            return k;
+    return -1;
+}
+
 bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
 {
     if (err) {
