@@ -261,3 +261,14 @@ int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device)
         return cli_error(cmd, "--tf32: %s", bp_net_device_error(net));
     return 0;
 }
+
+int cli_load_model(const cli_command *cmd, const char *path, int max_batch, bp_device device,
+                   bp_net **net)
+{
+    bp_error err;
+    if (bp_model_load(path, max_batch, net, &err) != BP_OK)
+        return cli_error(cmd, "%s", err.msg);
+    if (bp_net_set_threads(*net, 0) != BP_OK) /* one per core */
+        return cli_error(cmd, "cannot start threads");
+    return cli_net_to_device(cmd, *net, device);
+}

@@ -71,6 +71,10 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
 int cli_device(const cli_command *cmd, bp_device *out);
 /* Moves net to the device (and --tf32 onto it). Prints the error; 0 on success. */
 int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device);
+/* A model file as a network for batches of max_batch, on one thread per
+ * core and on device; prints the error itself (*net may then need freeing). */
+int cli_load_model(const cli_command *cmd, const char *path, int max_batch, bp_device device,
+                   bp_net **net);
 
 /* Loads what --data names (see data_arg.c): the training split, or with
  * test = 1 the test split (*out stays NULL where there is none). Prints the

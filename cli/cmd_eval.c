@@ -52,15 +52,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     if (!ds && cli_load_data(&cmd, data, 0, (int)target_cols, &ds)) /* a file: its one split */
         goto done;
-    if (bp_model_load(model, 1024, &net, &err) != BP_OK) {
-        cli_error(&cmd, "%s", err.msg);
-        goto done;
-    }
-    if (bp_net_set_threads(net, 0) != BP_OK) { /* one per core */
-        cli_error(&cmd, "cannot start threads");
-        goto done;
-    }
-    if (cli_net_to_device(&cmd, net, device))
+    if (cli_load_model(&cmd, model, 1024, device, &net))
         goto done;
     int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
     int labelled = bp_dataset_has_labels(ds);

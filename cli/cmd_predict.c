@@ -61,15 +61,7 @@ int cmd_predict(int argc, char **argv)
         cols = bp_dataset_n_in(ds);
     }
     int B = rows < PREDICT_BATCH ? rows : PREDICT_BATCH;
-    if (bp_model_load(model, B, &net, &err) != BP_OK) {
-        cli_error(&cmd, "%s", err.msg);
-        goto done;
-    }
-    if (bp_net_set_threads(net, 0) != BP_OK) { /* one per core */
-        cli_error(&cmd, "cannot start threads");
-        goto done;
-    }
-    if (cli_net_to_device(&cmd, net, device))
+    if (cli_load_model(&cmd, model, B, device, &net))
         goto done;
     int n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
     if (cols != n_in) {
