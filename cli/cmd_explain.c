@@ -1,251 +1,425 @@
 /*
- * cmd_explain.c — `backprop explain`: the note's algorithm on one example as
- * a trace a student can follow by hand. The scalar form computes it; every
- * printed value carries its equation number and the note's symbols
- * (w_ij^(l) joins neuron i of layer l to neuron j of layer l+1; neurons are
- * numbered from 1 as in the note). The batch engine then computes the same
- * example and the largest difference between the two forms is printed.
+ * cmd_explain.c — `backprop explain`: the note's algorithm on numbers a
+ * student chooses, as a derivation to follow by hand (explain_text.c), a
+ * page (explain_html.c) or JSON (explain_json.c); and `explain softmax`,
+ * the note's section 8 on a vector of logits.
  *
- * Without --seed, the 2-2-2 sigmoid/mse network starts from the classic
- * hand-worked numbers (x = (0.05, 0.10), t = (0.01, 0.99)), so every line can
- * be checked with a pencil.
+ * This file reads the options and the numbers, and refuses what does not
+ * fit with one line. Numbers typed on the command line are read as double
+ * from their decimal text; values that were stored as float32 (a model's
+ * weights, a CSV read by the library's reader) become the shortest decimal
+ * that rounds to the same float, so 0.15 stays 0.15 and no float32 noise
+ * reaches the printed trace.
+ *
+ * Without --model and --seed, the 2-2-2 sigmoid/mse network starts from a
+ * classic hand-worked example (x = (0.05, 0.10), t = (0.01, 0.99)) that is
+ * small enough to redo with a pencil; it is not from the note, which has
+ * no numeric network.
  */
-#include "cli.h"
+#include "explain.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cli_opt opts[] = {
     CLI_NETWORK_OPTS("2,2,2", "sigmoid", "sigmoid", "mse"),
-    {"seed", "S", NULL, "weights from this seed, input x_i = i/(N0+1) "
-                        "(default: the hand-worked numbers for 2,2,2, seed 0 otherwise)", NULL},
+    {"model", "M", NULL, "the network and weights of a model file (instead of --layers ...)", NULL},
+    {"seed", "S", NULL, "weights from this seed (default: the hand-worked numbers for 2,2,2)", NULL},
+    {"input", "x1,..|X.csv", NULL, "the input, or a CSV of M inputs (a batch, section 7)", NULL},
+    {"target", "t1,..|c|T.csv", NULL, "the target, a class label (softmax_ce) or a CSV", NULL},
     {"lr", "ALPHA", "0.5", "learning rate of the update shown (eq. 49-50)", NULL},
-    {"json", NULL, NULL, "print only the figures, as JSON", NULL},
+    {"lang", "en|ru", "en", "language of the derivation", NULL},
+    {"digits", "D", "9", "significant digits of every value", NULL},
+    {"check", NULL, NULL, "central finite differences in double beside every gradient", NULL},
+    {"steps", "N", "0", "run N descent steps and show the loss falling", NULL},
+    {"no-update", NULL, NULL, "leave out the update lines", NULL},
+    {"layer", "l", NULL, "only layer l (1..L) and the weights into it", NULL},
+    {"neuron", "j", NULL, "only neuron j (1-based) of each shown layer", NULL},
+    {"focus", "w_ij^(l)", NULL, "the chain rule of one weight's derivative (eq. 8-26)", NULL},
+    {"html", "FILE", NULL, "write a self-contained page with a diagram instead", NULL},
+    {"json", NULL, NULL, "print the whole trace as JSON", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static cli_command cmd = {"explain",
-                          "Prints the forward pass, the errors, the gradients and one update of "
-                          "one example, each value with its equation number.",
-                          "[--layers 2,2,2] [--act sigmoid] [--loss mse] [--seed S]", opts};
+                          "Prints the forward pass, the errors, the gradients and an update for "
+                          "chosen numbers, each value with the note's equation number. "
+                          "'backprop explain softmax --help' for section 8 alone.",
+                          "[--model M | --layers 2,2,2 --act sigmoid --loss mse [--seed S]] "
+                          "[--input x1,..] [--target t1,..]",
+                          opts};
+
+static cli_opt softmax_opts[] = {
+    {"z", "z1,z2,...", NULL, "the logits", NULL},
+    {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},
+    {"lang", "en|ru", "en", "language", NULL},
+    {"digits", "D", "9", "significant digits of every value", NULL},
+    {"json", NULL, NULL, "print {\"y\": [...], \"logsumexp\": v}", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static cli_command softmax_cmd = {"explain softmax",
+                                  "softmax of the logits given, with the max shift (eq. 61), "
+                                  "log-sum-exp (eq. 58) and a temperature (eq. 69-71).",
+                                  "--z 1,2,3 [--temperature T]", softmax_opts};
 
 /* The classic worked example: W(0), b(0), W(1), b(1) of the 2-2-2 network */
 static const double worked_params[12] = {0.15, 0.20, 0.25, 0.30, 0.35, 0.35,
                                          0.40, 0.45, 0.50, 0.55, 0.60, 0.60};
 
-static const char *df_formula(bp_act a)
+/* The shortest decimal that reads back as v, as a double. */
+static double decimal_of(float v)
 {
-    switch (a) {
-    case BP_ACT_SIGMOID: return "y(1-y), eq. 27";
-    case BP_ACT_RELU: return "1 if z>0 else 0, eq. 28";
-    case BP_ACT_LEAKY_RELU: return "1 if z>0 else a, eq. 29";
-    case BP_ACT_TANH: return "1-y^2";
-    default: return "1";
+    char s[32];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(s, sizeof s, "%.*g", p, (double)v);
+        if (strtof(s, NULL) == v)
+            break;
     }
+    return strtod(s, NULL);
 }
 
-static void print_trace(const bp_net *net, const double *p, const bp_trace *tr, const float *t,
-                        double loss, const double *g, double lr)
+/* "1,2.5,-3" -> *out (malloc'ed), *n. 1 if it is not such a list. */
+static int number_list(const char *s, double **out, int *n)
 {
-    int L = bp_net_n_layers(net);
-    double a = bp_net_leaky_slope(net), T = bp_net_temperature(net);
-#define Z(l, j) tr->z[tr->offset[l] + (j)]
-#define Y(l, j) tr->y[tr->offset[l] + (j)]
-#define D(l, j) tr->delta[tr->offset[l] + (j)]
-#define W(l, i, j) p[bp_net_weight_offset(net, l) + (size_t)(j) * bp_net_size(net, l) + (i)]
-#define B(l, j) p[bp_net_bias_offset(net, l) + (j)]
-#define GW(l, i, j) g[bp_net_weight_offset(net, l) + (size_t)(j) * bp_net_size(net, l) + (i)]
-#define GB(l, j) g[bp_net_bias_offset(net, l) + (j)]
-
-    printf("Network: layers");
-    for (int l = 0; l <= L; l++)
-        printf("%s%d", l ? "," : " ", bp_net_size(net, l));
-    printf(", activations");
-    for (int l = 1; l <= L; l++)
-        printf("%s%s", l > 1 ? "," : " ", bp_act_name(bp_net_act(net, l)));
-    printf(", loss %s", bp_loss_name(bp_net_loss(net)));
-    if (T != 1)
-        printf(", temperature T = %g", T);
-    printf("\nw_ij^(l) joins neuron i of layer l to neuron j of layer l+1; b_j^(l) is the bias "
-           "of neuron j of layer l+1.\n\nParameters\n");
-    for (int l = 0; l < L; l++)
-        for (int j = 0; j < bp_net_size(net, l + 1); j++) {
-            for (int i = 0; i < bp_net_size(net, l); i++)
-                printf("  w_%d%d^(%d) = %-10.6g", i + 1, j + 1, l, W(l, i, j));
-            printf("  b_%d^(%d) = %.6g\n", j + 1, l, B(l, j));
+    int k = 1;
+    for (const char *p = s; *p; p++)
+        k += *p == ',';
+    double *v = malloc((size_t)k * sizeof *v);
+    if (!v)
+        return 1;
+    const char *p = s;
+    for (int i = 0; i < k; i++) {
+        char tok[64];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof tok) {
+            free(v);
+            return 1;
         }
-    printf("\nInput and target\n");
-    for (int i = 0; i < bp_net_size(net, 0); i++)
-        printf("  y_%d^(0) = x_%d = %.6g\n", i + 1, i + 1, Y(0, i));
-    for (int j = 0; j < bp_net_size(net, L); j++)
-        printf("  t_%d = %.6g\n", j + 1, (double)t[j]);
-
-    printf("\nForward pass\n");
-    for (int l = 1; l <= L; l++) {
-        bp_act f = bp_net_act(net, l);
-        for (int j = 0; j < bp_net_size(net, l); j++) {
-            printf("  z_%d^(%d) = sum_i y_i^(%d) w_i%d^(%d) + b_%d^(%d) =", j + 1, l, l - 1, j + 1,
-                   l - 1, j + 1, l - 1);
-            for (int i = 0; i < bp_net_size(net, l - 1); i++)
-                printf(" %s%.6g*%.6g", i ? "+ " : "", Y(l - 1, i), W(l - 1, i, j));
-            printf(" + %.6g = %.9g   eq. 1\n", B(l - 1, j), Z(l, j));
-            if (f == BP_ACT_SOFTMAX)
-                printf("  y_%d^(%d) = e^(z_%d/T) / sum_k e^(z_k/T) = %.9g   eq. 57, 61, 69\n",
-                       j + 1, l, j + 1, Y(l, j));
-            else
-                printf("  y_%d^(%d) = %s(z_%d^(%d)) = %.9g   eq. 2%s\n", j + 1, l, bp_act_name(f),
-                       j + 1, l, Y(l, j),
-                       f == BP_ACT_SIGMOID ? ", 3" : f == BP_ACT_RELU ? ", 4"
-                                                  : f == BP_ACT_LEAKY_RELU ? ", 29" : "");
+        memcpy(tok, p, len);
+        tok[len] = '\0';
+        if (cli_double(tok, &v[i]) || !isfinite(v[i])) {
+            free(v);
+            return 1;
         }
+        p += len + (p[len] == ',');
     }
+    *out = v, *n = k;
+    return 0;
+}
 
-    printf("\nLoss\n");
-    switch (bp_net_loss(net)) {
-    case BP_LOSS_MSE: printf("  L = 1/2 sum_j (t_j - y_j^(%d))^2 = %.9g   eq. 6\n", L, loss); break;
-    case BP_LOSS_SOFTMAX_CE: printf("  L = -sum_j t_j log y_j^(%d) = %.9g   eq. 62\n", L, loss); break;
-    case BP_LOSS_SIGMOID_BCE:
-        printf("  L = -sum_j t_j log y_j + (1-t_j) log(1-y_j) = %.9g\n", loss);
-        break;
-    default: break;
+/* --input/--target: a number list, or else a CSV file; rows × cols into *out. */
+static int read_numbers(const char *opt, const char *s, double **out, int *rows, int *cols)
+{
+    int n;
+    if (number_list(s, out, &n) == 0) {
+        *rows = 1, *cols = n;
+        return 0;
     }
+    if (access(s, F_OK) != 0 && !strstr(s, ".csv"))
+        return cli_error(&cmd, "--%s: '%s' is neither a list of numbers nor a file", opt, s);
+    float *f;
+    bp_error err;
+    if (bp_csv_read(s, &f, rows, cols, &err) != BP_OK)
+        return cli_error(&cmd, "%s", err.msg);
+    *out = malloc((size_t)*rows * (size_t)*cols * sizeof **out);
+    for (size_t k = 0; *out && k < (size_t)*rows * (size_t)*cols; k++)
+        (*out)[k] = decimal_of(f[k]);
+    free(f);
+    return *out ? 0 : cli_error(&cmd, "out of memory");
+}
 
-    printf("\nBackward pass\n");
-    bp_act fo = bp_net_act(net, L);
-    for (int j = 0; j < bp_net_size(net, L); j++) {
-        if (bp_net_loss(net) == BP_LOSS_MSE)
-            printf("  delta_%d^(%d) = -(t_%d - y_%d^(%d)) * f'(z_%d^(%d)) = -(%.6g - %.9g) * %.9g "
-                   "= %.9g   eq. 13, 32 (f' = %s)\n", j + 1, L, j + 1, j + 1, L, j + 1, L,
-                   (double)t[j], Y(L, j), bp_act_df(fo, Z(L, j), Y(L, j), a), D(L, j),
-                   df_formula(fo));
-        else
-            printf("  delta_%d^(%d) = (y_%d^(%d) - t_%d)%s = %.9g   eq. %s\n", j + 1, L, j + 1, L,
-                   j + 1, T != 1 ? " / T" : "", D(L, j),
-                   bp_net_loss(net) == BP_LOSS_SOFTMAX_CE ? (T != 1 ? "68, 69" : "68")
-                                                          : "fused sigmoid + BCE");
+/* "w_12^(0)", "w12^(0)", "w_{1,12}^{(0)}" -> l, i, j; 1 if not that form. */
+static int parse_focus(const char *s, int *l, int *i, int *j)
+{
+    char sub[16], sup[16];
+    size_t ns = 0, nl = 0, comma = 0;
+    const char *caret = strchr(s, '^');
+    if (!caret)
+        return 1;
+    for (const char *p = s; p < caret; p++) {
+        if (*p >= '0' && *p <= '9' && ns + 1 < sizeof sub)
+            sub[ns++] = *p;
+        else if (*p == ',' && !comma && ns)
+            comma = ns;
+        else if (!(p == s && *p == 'w') && !strchr("_{}", *p))
+            return 1;
     }
-    for (int l = L - 1; l >= 0; l--) {
-        for (int j = 0; j < bp_net_size(net, l + 1); j++) {
-            for (int i = 0; i < bp_net_size(net, l); i++)
-                printf("  dL/dw_%d%d^(%d) = delta_%d^(%d) * y_%d^(%d) = %.9g * %.9g = %.9g   "
-                       "eq. 17\n", i + 1, j + 1, l, j + 1, l + 1, i + 1, l, D(l + 1, j), Y(l, i),
-                       GW(l, i, j));
-            printf("  dL/db_%d^(%d) = delta_%d^(%d) = %.9g   eq. 37\n", j + 1, l, j + 1, l + 1,
-                   GB(l, j));
+    for (const char *p = caret + 1; *p; p++) {
+        if (*p >= '0' && *p <= '9' && nl + 1 < sizeof sup)
+            sup[nl++] = *p;
+        else if (!strchr("{}()", *p))
+            return 1;
+    }
+    sub[ns] = sup[nl] = '\0';
+    if (!nl || (comma ? comma == ns : ns != 2))
+        return 1;
+    *l = atoi(sup);
+    if (comma) {
+        *j = atoi(sub + comma);
+        sub[comma] = '\0';
+        *i = atoi(sub);
+    } else
+        *i = sub[0] - '0', *j = sub[1] - '0';
+    return 0;
+}
+
+static int explain_softmax(int argc, char **argv)
+{
+    int r = cli_parse(&softmax_cmd, argc, argv);
+    if (r <= 0)
+        return r < 0;
+    const char *zs, *lang = cli_get(&softmax_cmd, "lang");
+    double T, *z = NULL;
+    long digits;
+    int n;
+    if (cli_require(&softmax_cmd, "z", &zs))
+        return 1;
+    if (strcmp(lang, "en") && strcmp(lang, "ru"))
+        return cli_error(&softmax_cmd, "--lang: '%s' is not en or ru", lang);
+    if (cli_int(cli_get(&softmax_cmd, "digits"), 1, 17, &digits))
+        return cli_error(&softmax_cmd, "--digits: '%s' is not an integer in 1..17",
+                         cli_get(&softmax_cmd, "digits"));
+    if (cli_double(cli_get(&softmax_cmd, "temperature"), &T) || !(T > 0) || !isfinite(T))
+        return cli_error(&softmax_cmd, "--temperature: '%s' is not a positive number",
+                         cli_get(&softmax_cmd, "temperature"));
+    if (number_list(zs, &z, &n))
+        return cli_error(&softmax_cmd, "--z: '%s' is not a list of finite numbers", zs);
+    if (n > EX_MAX_OUT) {
+        free(z);
+        return cli_error(&softmax_cmd, "--z: %d logits; at most %d", n, EX_MAX_OUT);
+    }
+    double *y = malloc((size_t)n * sizeof *y), zmax, sum;
+    if (!y) {
+        free(z);
+        return cli_error(&softmax_cmd, "out of memory");
+    }
+    ex_softmax(z, n, T, y, &zmax, &sum);
+    if (cli_flag(&softmax_cmd, "json")) {
+        printf("{\"y\": [");
+        for (int j = 0; j < n; j++)
+            printf("%s%.17g", j ? ", " : "", y[j]);
+        printf("], \"logsumexp\": %.17g, \"temperature\": %.17g}\n", zmax / T + log(sum), T);
+    } else {
+        ex_out o = {.ru = !strcmp(lang, "ru"), .digits = (int)digits, .f = stdout};
+        ex_write_softmax(&o, z, n, T, y, zmax, sum);
+    }
+    free(y);
+    free(z);
+    return 0;
+}
+
+/* The network and its parameters in double: from --model, or --layers ... */
+static int load_net(ex_trace *e, int *worked)
+{
+    const char *model = cli_get(&cmd, "model"), *seed_s = cli_get(&cmd, "seed");
+    uint64_t seed = 0;
+    bp_error err;
+    *worked = 0;
+    if (seed_s && cli_u64(seed_s, &seed))
+        return cli_error(&cmd, "--seed: '%s' is not a non-negative integer", seed_s);
+    if (model) {
+        if (bp_model_load(model, 1, &e->net, &err) != BP_OK)
+            return cli_error(&cmd, "%s", err.msg);
+    } else {
+        int sizes[BP_MAX_LAYERS + 1];
+        bp_act acts[BP_MAX_LAYERS];
+        bp_config cfg;
+        if (cli_network_config(&cmd, sizes, acts, &cfg))
+            return 1;
+        if (!(e->net = bp_net_create(&cfg, 1, &err)))
+            return cli_error(&cmd, "%s", err.msg);
+        bp_net_init(e->net, seed);
+    }
+    e->L = bp_net_n_layers(e->net);
+    for (int l = 0; l <= e->L; l++)
+        e->N[l] = bp_net_size(e->net, l);
+    for (int l = 1; l <= e->L; l++)
+        e->act[l] = bp_net_act(e->net, l);
+    e->loss_kind = bp_net_loss(e->net);
+    e->T = bp_net_temperature(e->net);
+    e->slope = bp_net_leaky_slope(e->net);
+    e->P = bp_net_n_params(e->net);
+    if (!(e->p = malloc(e->P * sizeof *e->p)))
+        return cli_error(&cmd, "out of memory");
+    *worked = !model && !seed_s && e->P == 12 && e->N[0] == 2 && e->N[1] == 2 && e->N[2] == 2;
+    const float *pf = bp_net_params_const(e->net);
+    for (size_t k = 0; k < e->P; k++)
+        e->p[k] = *worked ? worked_params[k] : decimal_of(pf[k]);
+    return 0;
+}
+
+/* x and t of M examples, checked against the network */
+static int load_examples(ex_trace *e, int worked)
+{
+    const char *in = cli_get(&cmd, "input"), *tg = cli_get(&cmd, "target");
+    int n0 = e->N[0], nL = e->N[e->L], rows = 1, cols, t_rows = 1, t_cols;
+    double *t = NULL;
+    if (in) {
+        if (read_numbers("input", in, &e->x, &rows, &cols))
+            return 1;
+        if (cols != n0)
+            return cli_error(&cmd, "--input: %d values per example, but the network takes %d "
+                                   "inputs", cols, n0);
+    } else {
+        if (!(e->x = malloc((size_t)n0 * sizeof *e->x)))
+            return cli_error(&cmd, "out of memory");
+        for (int i = 0; i < n0; i++)
+            e->x[i] = worked ? (i ? 0.10 : 0.05) : (double)(i + 1) / (n0 + 1);
+    }
+    e->M = rows;
+    if ((size_t)e->M * e->P > 50000000)
+        return cli_error(&cmd, "--input: %d examples of this network are too many to trace", rows);
+    if (!(e->t = calloc((size_t)e->M * (size_t)nL, sizeof *e->t)))
+        return cli_error(&cmd, "out of memory");
+    if (!tg) {
+        if (in && e->M > 1)
+            return cli_error(&cmd, "--target: required with a batch of inputs");
+        for (int j = 0; j < nL; j++)
+            e->t[j] = worked ? (j ? 0.99 : 0.01)
+                             : e->loss_kind == BP_LOSS_SOFTMAX_CE ? (double)(j == 0)
+                                                              : (double)(j + 1) / (nL + 1);
+        return 0;
+    }
+    if (read_numbers("target", tg, &t, &t_rows, &t_cols))
+        return 1;
+    int rc = 0;
+    if (t_rows != e->M)
+        rc = cli_error(&cmd, "--target: %d rows, but --input has %d", t_rows, e->M);
+    else if (t_cols == nL)
+        memcpy(e->t, t, (size_t)e->M * nL * sizeof *t);
+    else if (t_cols == 1 && e->loss_kind == BP_LOSS_SOFTMAX_CE) {
+        if (!(e->label = malloc((size_t)e->M * sizeof *e->label)))
+            rc = cli_error(&cmd, "out of memory");
+        for (int m = 0; !rc && m < e->M; m++) {
+            if (t[m] != floor(t[m]) || t[m] < 0 || t[m] >= nL) {
+                rc = cli_error(&cmd, "--target: class label %g (row %d) is not an integer in 0..%d",
+                               t[m], m + 1, nL - 1);
+                break;
+            }
+            e->label[m] = (int32_t)t[m];
+            e->t[(size_t)m * nL + e->label[m]] = 1;
         }
-        if (l == 0)
-            break; /* the input layer has no error term */
-        bp_act f = bp_net_act(net, l);
-        for (int i = 0; i < bp_net_size(net, l); i++)
-            printf("  delta_%d^(%d) = (sum_k delta_k^(%d) w_%dk^(%d)) * f'(z_%d^(%d)) = %.9g   "
-                   "eq. 26 (f' = %s)\n", i + 1, l, l + 1, i + 1, l, i + 1, l, D(l, i),
-                   df_formula(f));
-    }
+    } else
+        rc = cli_error(&cmd, "--target: %d values per example, but the network has %d outputs%s",
+                       t_cols, nL, e->loss_kind == BP_LOSS_SOFTMAX_CE ? " (or give one class label)" : "");
+    free(t);
+    return rc;
+}
 
-    printf("\nGradient descent step, alpha = %g\n", lr);
-    for (int l = 0; l < L; l++)
-        for (int j = 0; j < bp_net_size(net, l + 1); j++) {
-            for (int i = 0; i < bp_net_size(net, l); i++)
-                printf("  w_%d%d^(%d) <- %.9g - %g * %.9g = %.9g   eq. 49\n", i + 1, j + 1, l,
-                       W(l, i, j), lr, GW(l, i, j), W(l, i, j) - lr * GW(l, i, j));
-            printf("  b_%d^(%d) <- %.9g - %g * %.9g = %.9g   eq. 50\n", j + 1, l, B(l, j), lr,
-                   GB(l, j), B(l, j) - lr * GB(l, j));
+/* (x − μ)/σ of a model that standardises its inputs */
+static void standardise(ex_trace *e)
+{
+    const float *mu = bp_net_mean(e->net), *sd = bp_net_std(e->net);
+    if (!mu || !sd)
+        return;
+    for (int m = 0; m < e->M; m++)
+        for (int i = 0; i < e->N[0]; i++) {
+            double *x = &e->x[(size_t)m * e->N[0] + i];
+            *x = (*x - decimal_of(mu[i])) / decimal_of(sd[i]);
         }
-#undef Z
-#undef Y
-#undef D
-#undef W
-#undef B
-#undef GW
-#undef GB
+    e->standardised = 1;
+}
+
+static int read_opts(const ex_trace *e, ex_opts *opt)
+{
+    const char *lang = cli_get(&cmd, "lang"), *s;
+    long v;
+    memset(opt, 0, sizeof *opt);
+    opt->focus_l = -1;
+    if (strcmp(lang, "en") && strcmp(lang, "ru"))
+        return cli_error(&cmd, "--lang: '%s' is not en or ru", lang);
+    opt->ru = !strcmp(lang, "ru");
+    if (cli_int(cli_get(&cmd, "digits"), 1, 17, &v))
+        return cli_error(&cmd, "--digits: '%s' is not an integer in 1..17", cli_get(&cmd, "digits"));
+    opt->digits = (int)v;
+    if (cli_double(cli_get(&cmd, "lr"), &opt->lr) || !(opt->lr > 0) || !isfinite(opt->lr))
+        return cli_error(&cmd, "--lr: '%s' is not a positive number", cli_get(&cmd, "lr"));
+    if (cli_int(cli_get(&cmd, "steps"), 0, 100000, &v))
+        return cli_error(&cmd, "--steps: '%s' is not an integer in 0..100000", cli_get(&cmd, "steps"));
+    opt->steps = (int)v;
+    opt->check = cli_flag(&cmd, "check");
+    opt->no_update = cli_flag(&cmd, "no-update");
+    if ((s = cli_get(&cmd, "layer"))) {
+        if (cli_int(s, 1, e->L, &v))
+            return cli_error(&cmd, "--layer: '%s' is not a layer in 1..%d", s, e->L);
+        opt->layer = (int)v;
+    }
+    int widest = 0;
+    for (int l = 1; l <= e->L; l++)
+        if (!opt->layer || opt->layer == l)
+            widest = e->N[l] > widest ? e->N[l] : widest;
+    if ((s = cli_get(&cmd, "neuron"))) {
+        if (cli_int(s, 1, widest, &v))
+            return cli_error(&cmd, "--neuron: '%s' is not a neuron in 1..%d", s, widest);
+        opt->neuron = (int)v;
+    }
+    if ((s = cli_get(&cmd, "focus"))) {
+        int l, i, j;
+        if (parse_focus(s, &l, &i, &j) || l < 0 || l >= e->L || i < 1 || i > e->N[l] || j < 1 ||
+            j > e->N[l + 1])
+            return cli_error(&cmd, "--focus: '%s' names no weight w_ij^(l) of this network "
+                                   "(l in 0..%d, i in 1..N(l), j in 1..N(l+1))", s, e->L - 1);
+        opt->focus_l = l, opt->focus_i = i, opt->focus_j = j;
+    }
+    int wide = 0;
+    for (int l = 0; l <= e->L; l++)
+        wide |= e->N[l] > EX_MAX_WIDTH;
+    if (wide && !opt->neuron)
+        return cli_error(&cmd, "a layer is wider than %d: choose what to print with --neuron j "
+                               "(and --layer l)", EX_MAX_WIDTH);
+    if (e->N[e->L] > EX_MAX_OUT)
+        return cli_error(&cmd, "%d outputs; explain takes at most %d", e->N[e->L], EX_MAX_OUT);
+    /* each of P finite differences runs every example through the net twice */
+    if (opt->check && (double)e->P * (double)e->P * e->M > 4e9)
+        return cli_error(&cmd, "--check: %zu parameters over %d examples would take too long; "
+                               "use a smaller network or batch", e->P, e->M);
+    if (opt->steps && (double)opt->steps * (double)e->P * e->M > 4e9)
+        return cli_error(&cmd, "--steps: too many steps for this network and batch");
+    return 0;
 }
 
 int cmd_explain(int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "softmax") == 0)
+        return explain_softmax(argc - 1, argv + 1);
     int r = cli_parse(&cmd, argc, argv);
     if (r <= 0)
         return r < 0;
-    int sizes[BP_MAX_LAYERS + 1];
-    bp_act acts[BP_MAX_LAYERS];
-    bp_config cfg;
-    double lr;
-    uint64_t seed = 0;
-    const char *seed_s = cli_get(&cmd, "seed");
-    if (cli_network_config(&cmd, sizes, acts, &cfg))
-        return 1;
-    for (int l = 0; l <= cfg.n_layers; l++)
-        if (sizes[l] > 16)
-            return cli_error(&cmd, "--layers: explain prints every weight; keep widths <= 16");
-    if (cli_double(cli_get(&cmd, "lr"), &lr) || lr <= 0)
-        return cli_error(&cmd, "--lr: '%s' is not a positive number", cli_get(&cmd, "lr"));
-    if (seed_s && cli_u64(seed_s, &seed))
-        return cli_error(&cmd, "--seed: '%s' is not a non-negative integer", seed_s);
-
-    bp_error err;
-    bp_net *net = bp_net_create(&cfg, 1, &err);
-    if (!net)
-        return cli_error(&cmd, "%s", err.msg);
-    int L = cfg.n_layers, n0 = sizes[0], nL = sizes[L];
-    size_t P = bp_net_n_params(net);
-    float *x = calloc((size_t)n0, sizeof *x), *t = calloc((size_t)nL, sizeof *t);
-    double *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g);
-    bp_trace *tr = bp_trace_create(net);
-    int rc = 1;
-    if (!x || !t || !p || !g || !tr) {
-        cli_error(&cmd, "out of memory");
+    ex_trace e;
+    ex_opts opt;
+    int worked, rc = 1;
+    memset(&e, 0, sizeof e);
+    if (load_net(&e, &worked) || load_examples(&e, worked) || read_opts(&e, &opt))
+        goto done;
+    standardise(&e);
+    int s = ex_compute(&e, opt.check, opt.steps, opt.lr);
+    if (s != BP_OK) {
+        cli_error(&cmd, "%s", bp_status_string((bp_status)s));
         goto done;
     }
-
-    int worked = !seed_s && P == 12 && n0 == 2 && sizes[1] == 2 && nL == 2;
-    if (worked) {
-        /* the scalar form gets the exact decimals, the engine their float32 roundings */
-        for (size_t k = 0; k < P; k++)
-            bp_net_params(net)[k] = (float)worked_params[k];
-        x[0] = 0.05f, x[1] = 0.10f, t[0] = 0.01f, t[1] = 0.99f;
-    } else {
-        /* the seed's weights; an input and a target simple enough to follow by hand */
-        bp_net_init(net, seed);
-        for (int i = 0; i < n0; i++)
-            x[i] = (float)(i + 1) / (float)(n0 + 1);
-        for (int j = 0; j < nL; j++)
-            t[j] = cfg.loss == BP_LOSS_SOFTMAX_CE ? (float)(j == (int)(seed % (uint64_t)nL))
-                                                  : (float)(j + 1) / (float)(nL + 1);
-    }
-    for (size_t k = 0; k < P; k++)
-        p[k] = worked ? worked_params[k] : bp_net_params(net)[k];
-
-    double loss_s, loss_b;
-    bp_targets tg = {t, NULL};
-    if (bp_scalar_gradient(net, p, x, tg, 1, g, &loss_s, tr) != BP_OK ||
-        bp_forward(net, x, 1) != BP_OK || bp_backward(net, tg, &loss_b) != BP_OK) {
-        cli_error(&cmd, "the example could not be computed");
+    if (!isfinite(e.loss)) {
+        cli_error(&cmd, "the loss is not finite for these numbers");
         goto done;
     }
-    double max_diff = 0, max_grad = 0;
-    for (size_t k = 0; k < P; k++) {
-        max_diff = fmax(max_diff, fabs((double)bp_net_grads(net)[k] - g[k]));
-        max_grad = fmax(max_grad, fabs(g[k]));
-    }
-    double loss_diff = fabs(loss_b - loss_s);
-
-    if (cli_flag(&cmd, "json")) {
-        printf("{\"loss\": %.17g, \"batch_loss\": %.17g, \"max_grad_diff\": %.17g, "
-               "\"max_rel_grad_diff\": %.17g, \"worked_example\": %s}\n",
-               loss_s, loss_b, max_diff, max_grad > 0 ? max_diff / max_grad : 0.0,
-               worked ? "true" : "false");
-    } else {
-        print_trace(net, p, tr, t, loss_s, g, lr);
-        printf("\nThe same example through the batch engine (float32, sgemm, eq. 51-56):\n"
-               "  loss %.9g (scalar form %.9g, difference %.3g)\n"
-               "  largest gradient difference %.3g (%.3g of the largest gradient)\n",
-               loss_b, loss_s, loss_diff, max_diff, max_grad > 0 ? max_diff / max_grad : 0.0);
+    const char *html = cli_get(&cmd, "html");
+    if (html) {
+        char why[256];
+        if (ex_html(html, &e, &opt, why, sizeof why)) {
+            cli_error(&cmd, "%s", why);
+            goto done;
+        }
+    } else if (cli_flag(&cmd, "json"))
+        ex_json(stdout, &e);
+    else {
+        ex_out o = {.ru = opt.ru, .digits = opt.digits, .f = stdout};
+        ex_write(&o, &e, &opt);
     }
     rc = 0;
 done:
-    free(x), free(t), free(p), free(g);
-    bp_trace_free(tr);
-    bp_net_free(net);
+    ex_trace_free(&e);
     return rc;
 }

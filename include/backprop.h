@@ -266,6 +266,14 @@ void bp_trace_free(bp_trace *tr);
  * intermediates of the last example. */
 bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
                              bp_targets tg, int M, double *grad, double *loss, bp_trace *trace);
+/* One example given in double: x [N(0)], and t [N(L)] or, when t is NULL
+ * (softmax_ce only), the class label. The same arithmetic as
+ * bp_scalar_gradient with M = 1, without rounding x and t to float32 first
+ * (explain computes from the decimals a student typed). grad is
+ * overwritten; trace (required) holds the intermediates. */
+bp_status bp_scalar_example(const bp_net *net, const double *params, const double *x,
+                            const double *t, int32_t label, double *grad, double *loss,
+                            bp_trace *trace);
 
 /* ------------------------------------------------------------------------ */
 /* Optimisers (eq. 49–50 and what extends them)                              */

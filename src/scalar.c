@@ -59,8 +59,8 @@ void bp_trace_free(bp_trace *tr)
 
 /* One example: forward, output error, backward; adds its gradient to grad
  * (accumulates: the caller sums over the batch, eq. 52) and returns its loss. */
-static double scalar_example(const bp_net *net, const double *params, const float *x,
-                             const float *t, int label, double *grad, bp_trace *tr)
+static double scalar_example(const bp_net *net, const double *params, const double *x,
+                             const double *t, int label, double *grad, bp_trace *tr)
 {
     int L = net->L;
     double slope = net->slope, T = net->T;
@@ -90,7 +90,7 @@ static double scalar_example(const bp_net *net, const double *params, const floa
     y = tr->y + tr->offset[L];
     delta = tr->delta + tr->offset[L];
     double loss = 0.0;
-#define T_J(j) (t ? (double)t[j] : ((j) == label ? 1.0 : 0.0))
+#define T_J(j) (t ? t[j] : ((j) == label ? 1.0 : 0.0))
     switch (net->loss) {
     case BP_LOSS_MSE:
         for (int j = 0; j < n; j++) {
@@ -157,6 +157,8 @@ static double scalar_example(const bp_net *net, const double *params, const floa
 bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
                              bp_targets tg, int M, double *grad, double *loss, bp_trace *trace)
 {
+    if (!net || !params || !x || !grad)
+        return BP_ERR_ARG;
     int n_in = net->sizes[0], n_out = net->sizes[net->L];
     if (M < 1 || (!tg.t == !tg.labels) || (tg.labels && net->loss != BP_LOSS_SOFTMAX_CE))
         return BP_ERR_ARG;
@@ -165,20 +167,46 @@ bp_status bp_scalar_gradient(const bp_net *net, const double *params, const floa
             return BP_ERR_ARG;
 
     bp_trace *tr = trace ? trace : bp_trace_create(net);
-    if (!tr)
+    /* one example's x and t widened to double, as scalar_example reads them */
+    double *xd = malloc((size_t)(n_in + n_out) * sizeof *xd), *td = xd + n_in;
+    if (!tr || !xd) {
+        free(xd);
+        if (!trace)
+            bp_trace_free(tr);
         return BP_ERR_NOMEM;
+    }
     memset(grad, 0, net->n_params * sizeof(double));
     double total = 0.0;
-    for (int m = 0; m < M; m++)
-        total += scalar_example(net, params, x + (size_t)m * n_in,
-                                tg.t ? tg.t + (size_t)m * n_out : NULL,
+    for (int m = 0; m < M; m++) {
+        for (int i = 0; i < n_in; i++)
+            xd[i] = x[(size_t)m * n_in + i];
+        for (int j = 0; tg.t && j < n_out; j++)
+            td[j] = tg.t[(size_t)m * n_out + j];
+        total += scalar_example(net, params, xd, tg.t ? td : NULL,
                                 tg.labels ? tg.labels[m] : -1, grad, tr);
+    }
     /* ∇ = (1/M) Σ_k ∇_k   eq. 52–53 */
     for (size_t k = 0; k < net->n_params; k++)
         grad[k] /= M;
     if (loss)
         *loss = total / M;
+    free(xd);
     if (!trace)
         bp_trace_free(tr);
+    return BP_OK;
+}
+
+bp_status bp_scalar_example(const bp_net *net, const double *params, const double *x,
+                            const double *t, int32_t label, double *grad, double *loss,
+                            bp_trace *trace)
+{
+    if (!net || !params || !x || !grad || !trace || trace->n_layers != net->L)
+        return BP_ERR_ARG;
+    if (!t && (net->loss != BP_LOSS_SOFTMAX_CE || label < 0 || label >= net->sizes[net->L]))
+        return BP_ERR_ARG;
+    memset(grad, 0, net->n_params * sizeof(double));
+    double l = scalar_example(net, params, x, t, label, grad, trace);
+    if (loss)
+        *loss = l;
     return BP_OK;
 }
