@@ -124,7 +124,7 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
     ex_line b = {{0}, 0};
     ex_add(&b, "𝓛 = (1/M) Σ_{k} 𝓛_{k} = (1/%d)(", M);
     for (int m = 0; m < M; m++)
-        ex_add(&b, "%s%s", m ? " + " : "", ex_num(o, e->loss_m[m]));
+        ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->loss_m[m]));
     ex_add(&b, ") = %s", ex_num(o, e->loss));
     ex_eq(o, "+52", "%s", b.s);
     for (int l = e->L - 1; l >= 0; l--) {
@@ -148,7 +148,7 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
                     ex_add(&b, "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)}·y_{k%d}^{(%d)} = (1/%d)(",
                         ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l, M);
                 for (int m = 0; m < M; m++)
-                    ex_add(&b, "%s%s", m ? " + " : "", ex_num(o, e->g[(size_t)m * e->P + k]));
+                    ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->g[(size_t)m * e->P + k]));
                 ex_add(&b, ") = %s", ex_num(o, e->grad[k]));
                 ex_eq(o, bias ? "55" : "54", "%s", b.s);
             }
@@ -301,7 +301,10 @@ void ex_write_softmax(ex_out *o, const double *z, int n, double T, const double 
     b.n = 0;
     ex_add(&b, "%s = ", T1 ? "softmax(\\b{z})" : "softmax_{T}(\\b{z})");
     ex_vec(o, &b, y, n, 1);
-    ex_eq(o, T1 ? "59" : "69, 70, 71", "%s", b.s);
+    /* eq. 59-71 hold the note's own numbers: cite them where these are they */
+    int z123 = n == 3 && z[0] == 1 && z[1] == 2 && z[2] == 3;
+    ex_eq(o, T1 ? (z123 ? "57, 59" : "57") : z123 && T == 100 ? "69, 70" : z123 && T == 0.1 ? "69, 71" : "69",
+          "%s", b.s);
     if (T1)
         ex_eq(o, "58", "log Σ_{k} e^{z_{k}} = max z + log Σ = %s + log %s = %s", ex_num(o, zmax),
               ex_num(o, sum), ex_num(o, zmax + log(sum)));

@@ -514,7 +514,13 @@ void ex_matrix(ex_out *o, const char *name, const double *a, int rows, int cols,
     char t[512];
     size_t len = 0;
     text_render(name, name + strlen(name), t, sizeof t, &len);
-    int w = o->digits + 7, per = (WIDTH - 8) / (w + 1);
+    int w = 1;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            int k = (int)strlen(ex_num(o, a[(size_t)r * rs + (size_t)c * cs]));
+            w = k > w ? k : w;
+        }
+    int per = (WIDTH - 8) / (w + 1);
     per = per < 1 ? 1 : per;
     fprintf(o->f, "  %s =\n", t);
     for (int c0 = 0; c0 < cols; c0 += per) {

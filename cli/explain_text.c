@@ -215,9 +215,13 @@ static void softmax_routes(ex_out *o, const ex_trace *e, int m, const ex_opts *o
             if (t[k] != 0)
                 jac += (-t[k] / yk) * yk * ((k == j) - yj) / e->T;
         }
-        ex_eq(o, e->T == 1 ? "67" : "+67, 69", "−t_{%d} + (Σ_{k} t_{k})·y_{%d} %s= %s + %s·%s%s = %s",
-              j + 1, j + 1, e->T == 1 ? "" : "/ T ", ex_fac(o, -t[j]), ex_num(o, st), ex_num(o, yj),
-              e->T == 1 ? "" : " / T", ex_num(o, lse));
+        if (e->T == 1)
+            ex_eq(o, "67", "−t_{%d} + (Σ_{k} t_{k})·y_{%d} = %s + %s·%s = %s", j + 1, j + 1,
+                  ex_fac(o, -t[j]), ex_num(o, st), ex_num(o, yj), ex_num(o, lse));
+        else
+            ex_eq(o, "+67, 69", "(−t_{%d} + (Σ_{k} t_{k})·y_{%d}) / T = (%s + %s·%s) / %s = %s", j + 1,
+                  j + 1, ex_fac(o, -t[j]), ex_num(o, st), ex_num(o, yj), ex_num(o, e->T),
+                  ex_num(o, lse));
         ex_eq(o, "+", "Σ_{k} (∂𝓛/∂y_{k})·(∂y_{k}/∂z_{%d}) = %s, %s %s",
               j + 1, ex_num(o, jac), EX_TR(o, "difference from δ:", "отличие от δ:"),
               ex_num(o, jac - ex_d(e, m, L, j)));
