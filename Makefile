@@ -9,10 +9,11 @@ FUZZ_SECONDS ?= 30
 # gradient oracle (tests/torch_check.py; its test skips without it), and
 # Fashion-MNIST for the main job; clang and its sanitizer runtimes for the
 # fuzzers (make fuzz); Open MPI for data-parallel training (mpirun);
-# valgrind for make valgrind.
+# valgrind for make valgrind; chromium, headless, to render the page of
+# `explain --html` in tests/test_explain_html.sh (it skips without it).
 DEPS = build-essential cmake pkg-config libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
-       libopenmpi-dev openmpi-bin valgrind
+       libopenmpi-dev openmpi-bin valgrind chromium
 
 .PHONY: all deps test asan valgrind install clean
 

@@ -29,19 +29,21 @@ static const char *style =
     "#lang-ru:checked~.en,#lang-en:checked~.ru{display:none}\n"
     "circle{fill:#eef4fb;stroke:#246;stroke-width:1.5}line{stroke:#89a;stroke-width:1}\n"
     "text{font-size:11px;fill:#222}.sym{font-size:14px;text-anchor:middle}"
-    ".val{text-anchor:middle}.w{fill:#245}.g{fill:#a33}\n";
+    ".val{text-anchor:middle}.w{fill:#245}.g{fill:#a33}\n"
+    ".edge{text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}\n";
 
 /* circle centres */
 static double cx(int l, double colw) { return 90 + l * colw; }
-static double cy(int j, int n, int tallest) { return 70 + (tallest - n) * 60.0 + j * 120.0; }
+static double cy(int j, int n, int tallest) { return 70 + (tallest - n) * 70.0 + j * 140.0; }
 
 static void diagram(ex_out *o, const ex_trace *e)
 {
     int tallest = 0, L = e->L;
     for (int l = 0; l <= L; l++)
         tallest = e->N[l] > tallest ? e->N[l] : tallest;
-    double colw = 250 + 10.0 * o->digits;
-    double W = cx(L, colw) + 110, H = 70 + tallest * 120.0 + 20;
+    /* room for two edge labels (about 6.5 px a character) between columns */
+    double label = (o->digits + 12) * 6.5, colw = 60 + (2 * label + 40 > 400 ? 2 * label + 40 : 400);
+    double W = cx(L, colw) + 110, H = 70 + tallest * 140.0;
     ex_raw(o, "<svg id=\"net\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
               "viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", W, H, W, H);
     /* edges first, so that the circles cover their ends */
@@ -55,21 +57,27 @@ static void diagram(ex_out *o, const ex_trace *e)
                        x1 - 30, y1);
                 if (!label)
                     continue;
-                /* labels a third of the way along, where edges from one neuron part */
-                double s = 0.3 + 0.1 * (j % 2), tx = x0 + 30 + s * (x1 - x0 - 60),
+                /* a quarter of the way along for every other target neuron,
+                 * three quarters for the rest: labels of edges that leave or
+                 * reach one neuron then stand apart */
+                double s = j % 2 ? 0.75 : 0.25, tx = x0 + 30 + s * (x1 - x0 - 60),
                        ty = y0 + s * (y1 - y0);
-                ex_raw(o, "<text class=\"w\" x=\"%.1f\" y=\"%.1f\">w%d%d⁽%d⁾ = %s</text>\n", tx,
-                       ty - 4, i + 1, j + 1, l, ex_num(o, e->p[ex_w(e, l, i, j)]));
-                ex_raw(o, "<text class=\"g\" x=\"%.1f\" y=\"%.1f\">∂𝓛/∂w = %s</text>\n", tx, ty + 9,
-                       ex_num(o, e->g[ex_w(e, l, i, j)]));
+                ex_raw(o, "<text class=\"edge w\" x=\"%.1f\" y=\"%.1f\">w<tspan "
+                          "baseline-shift=\"sub\" font-size=\"8\">%d%s%d</tspan><tspan "
+                          "baseline-shift=\"super\" font-size=\"8\">(%d)</tspan> = %s</text>\n",
+                       tx, ty - 3, i + 1, i > 8 || j > 8 ? "," : "", j + 1, l,
+                       ex_num(o, e->p[ex_w(e, l, i, j)]));
+                ex_raw(o, "<text class=\"edge g\" x=\"%.1f\" y=\"%.1f\">∂𝓛/∂w = %s</text>\n", tx,
+                       ty + 10, ex_num(o, e->g[ex_w(e, l, i, j)]));
             }
     }
     for (int l = 0; l <= L; l++)
         for (int j = 0; j < e->N[l]; j++) {
             double x = cx(l, colw), y = cy(j, e->N[l], tallest);
             ex_raw(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"30\"/>\n", x, y);
-            ex_raw(o, "<text class=\"sym\" x=\"%.1f\" y=\"%.1f\">%s%d</text>\n", x, y + 5,
-                   l ? "y" : "x", j + 1);
+            ex_raw(o, "<text class=\"sym\" x=\"%.1f\" y=\"%.1f\">y<tspan baseline-shift=\"sub\" "
+                      "font-size=\"10\">%d</tspan><tspan baseline-shift=\"super\" "
+                      "font-size=\"10\">(%d)</tspan></text>\n", x, y + 5, j + 1, l);
             if (l == 0) {
                 ex_raw(o, "<text class=\"val\" x=\"%.1f\" y=\"%.1f\">x = %s</text>\n", x, y + 45,
                        ex_num(o, ex_y(e, 0, 0, j)));

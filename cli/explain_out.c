@@ -361,10 +361,13 @@ static void mathml_atom(ex_out *o, const char *p, const char *e)
         puts_(o, "</mi>");
     } else {
         unsigned char c0 = (unsigned char)p[0], c1 = (unsigned char)p[1];
-        int greek = (c0 == 0xCE && c1 >= 0x91) || (c0 == 0xCF && c1 <= 0x89);
+        /* Greek letters name values, but Σ is the sum operator */
+        int greek = ((c0 == 0xCE && c1 >= 0x91) || (c0 == 0xCF && c1 <= 0x89)) &&
+                    !(c0 == 0xCE && c1 == 0xA3);
         int script_l = e - p == 4 && memcmp(p, "𝓛", 4) == 0;
         int partial = e - p == 3 && memcmp(p, "∂", 3) == 0;
-        puts_(o, greek || script_l || partial ? "<mi>" : "<mo>");
+        int bracket = e - p == 1 && strchr("()[]", *p);
+        puts_(o, greek || script_l || partial ? "<mi>" : bracket ? "<mo stretchy=\"false\">" : "<mo>");
         put_esc(o, p, (size_t)(e - p));
         puts_(o, greek || script_l || partial ? "</mi>" : "</mo>");
     }
