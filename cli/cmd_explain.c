@@ -27,7 +27,8 @@
 static cli_opt opts[] = {
     CLI_NETWORK_OPTS("2,2,2", "sigmoid", "sigmoid", "mse"),
     {"model", "M", NULL, "the network and weights of a model file (instead of --layers ...)", NULL},
-    {"seed", "S", NULL, "weights from this seed (default: the hand-worked numbers for 2,2,2)", NULL},
+    {"seed", "S", NULL, "weights from this seed (default: the hand-worked numbers for 2,2,2)",
+     NULL},
     {"input", "x1,..|X.csv", NULL, "the input, or a CSV of M inputs (a batch, section 7)", NULL},
     {"target", "t1,..|c|T.csv", NULL, "the target, a class label (softmax_ce) or a CSV", NULL},
     {"lr", "ALPHA", "0.5", "learning rate of the update shown (eq. 49-50)", NULL},
@@ -262,8 +263,10 @@ static int load_examples(ex_trace *e, int worked)
         if (read_numbers("input", in, &e->x, &rows, &cols))
             return 1;
         if (cols != n0)
-            return cli_error(&cmd, "--input: %d values per example, but the network takes %d "
-                                   "inputs", cols, n0);
+            return cli_error(&cmd,
+                             "--input: %d values per example, but the network takes %d "
+                             "inputs",
+                             cols, n0);
     } else {
         if (!(e->x = malloc((size_t)n0 * sizeof *e->x)))
             return cli_error(&cmd, "out of memory");
@@ -279,9 +282,9 @@ static int load_examples(ex_trace *e, int worked)
         if (in && e->M > 1)
             return cli_error(&cmd, "--target: required with a batch of inputs");
         for (int j = 0; j < nL; j++)
-            e->t[j] = worked ? (j ? 0.99 : 0.01)
-                             : e->loss_kind == BP_LOSS_SOFTMAX_CE ? (double)(j == 0)
-                                                              : (double)(j + 1) / (nL + 1);
+            e->t[j] = worked                               ? (j ? 0.99 : 0.01)
+                      : e->loss_kind == BP_LOSS_SOFTMAX_CE ? (double)(j == 0)
+                                                           : (double)(j + 1) / (nL + 1);
         return 0;
     }
     if (read_numbers("target", tg, &t, &t_rows, &t_cols))
@@ -305,7 +308,8 @@ static int load_examples(ex_trace *e, int worked)
         }
     } else
         rc = cli_error(&cmd, "--target: %d values per example, but the network has %d outputs%s",
-                       t_cols, nL, e->loss_kind == BP_LOSS_SOFTMAX_CE ? " (or give one class label)" : "");
+                       t_cols, nL,
+                       e->loss_kind == BP_LOSS_SOFTMAX_CE ? " (or give one class label)" : "");
     free(t);
     return rc;
 }
@@ -334,12 +338,14 @@ static int read_opts(const ex_trace *e, ex_opts *opt)
         return cli_error(&cmd, "--lang: '%s' is not en or ru", lang);
     opt->ru = !strcmp(lang, "ru");
     if (cli_int(cli_get(&cmd, "digits"), 1, 17, &v))
-        return cli_error(&cmd, "--digits: '%s' is not an integer in 1..17", cli_get(&cmd, "digits"));
+        return cli_error(&cmd, "--digits: '%s' is not an integer in 1..17",
+                         cli_get(&cmd, "digits"));
     opt->digits = (int)v;
     if (cli_double(cli_get(&cmd, "lr"), &opt->lr) || !(opt->lr > 0) || !isfinite(opt->lr))
         return cli_error(&cmd, "--lr: '%s' is not a positive number", cli_get(&cmd, "lr"));
     if (cli_int(cli_get(&cmd, "steps"), 0, 100000, &v))
-        return cli_error(&cmd, "--steps: '%s' is not an integer in 0..100000", cli_get(&cmd, "steps"));
+        return cli_error(&cmd, "--steps: '%s' is not an integer in 0..100000",
+                         cli_get(&cmd, "steps"));
     opt->steps = (int)v;
     opt->check = cli_flag(&cmd, "check");
     opt->no_update = cli_flag(&cmd, "no-update");
@@ -361,22 +367,28 @@ static int read_opts(const ex_trace *e, ex_opts *opt)
         int l, i, j;
         if (parse_focus(s, &l, &i, &j) || l < 0 || l >= e->L || i < 1 || i > e->N[l] || j < 1 ||
             j > e->N[l + 1])
-            return cli_error(&cmd, "--focus: '%s' names no weight w_ij^(l) of this network "
-                                   "(l in 0..%d, i in 1..N(l), j in 1..N(l+1))", s, e->L - 1);
+            return cli_error(&cmd,
+                             "--focus: '%s' names no weight w_ij^(l) of this network "
+                             "(l in 0..%d, i in 1..N(l), j in 1..N(l+1))",
+                             s, e->L - 1);
         opt->focus_l = l, opt->focus_i = i, opt->focus_j = j;
     }
     int wide = 0;
     for (int l = 0; l <= e->L; l++)
         wide |= e->N[l] > EX_MAX_WIDTH;
     if (wide && !opt->neuron)
-        return cli_error(&cmd, "a layer is wider than %d: choose what to print with --neuron j "
-                               "(and --layer l)", EX_MAX_WIDTH);
+        return cli_error(&cmd,
+                         "a layer is wider than %d: choose what to print with --neuron j "
+                         "(and --layer l)",
+                         EX_MAX_WIDTH);
     if (e->N[e->L] > EX_MAX_OUT)
         return cli_error(&cmd, "%d outputs; explain takes at most %d", e->N[e->L], EX_MAX_OUT);
     /* each of P finite differences runs every example through the net twice */
     if (opt->check && (double)e->P * (double)e->P * e->M > 4e9)
-        return cli_error(&cmd, "--check: %zu parameters over %d examples would take too long; "
-                               "use a smaller network or batch", e->P, e->M);
+        return cli_error(&cmd,
+                         "--check: %zu parameters over %d examples would take too long; "
+                         "use a smaller network or batch",
+                         e->P, e->M);
     if (opt->steps && (double)opt->steps * (double)e->P * e->M > 4e9)
         return cli_error(&cmd, "--steps: too many steps for this network and batch");
     return 0;

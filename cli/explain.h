@@ -6,7 +6,9 @@
  *                    double, the 1/M mean, finite differences, descent steps
  *   explain_out.c    one writer, two renderings: a line of formula markup
  *                    becomes Unicode text on a terminal or MathML in a page
- *   explain_text.c   the derivation itself, in Russian and English
+ *   explain_text.c   the derivation in scalar form, in Russian and English
+ *   explain_forms.c  the vector and batch forms, the check, the updates,
+ *                    one weight's chain, `explain softmax`
  *   explain_html.c   the page: an SVG diagram of the net and the derivation
  *   explain_json.c   the whole trace as JSON
  *
@@ -21,9 +23,9 @@
 
 #include <stdio.h>
 
-#define EX_MAX_WIDTH 16  /* widest layer printed whole; wider ones need --layer/--neuron */
-#define EX_MAX_BATCH 32  /* most examples whose matrices the batch form prints */
-#define EX_MAX_OUT 1024  /* widest output layer explain accepts */
+#define EX_MAX_WIDTH 16 /* widest layer printed whole; wider ones need --layer/--neuron */
+#define EX_MAX_BATCH 32 /* most examples whose matrices the batch form prints */
+#define EX_MAX_OUT 1024 /* widest output layer explain accepts */
 
 /* What to show (the command's options, checked). */
 typedef struct {
@@ -35,30 +37,30 @@ typedef struct {
     int layer;     /* --layer l: only weights into layer l and its neurons; 0: all */
     int neuron;    /* --neuron j (1-based) within each shown layer; 0: all */
     int focus_l, focus_i, focus_j; /* --focus w_ij^(l) (i, j 1-based); focus_l < 0: none */
-    double lr;     /* α of eq. 49–50 */
+    double lr;                     /* α of eq. 49–50 */
 } ex_opts;
 
 /* The numbers of one explain run, all in double. */
 typedef struct {
-    bp_net *net;                  /* shapes, activations, loss, T (its floats are unused) */
-    int L;                        /* weight layers */
-    int N[BP_MAX_LAYERS + 1];     /* N(l) */
+    bp_net *net;                   /* shapes, activations, loss, T (its floats are unused) */
+    int L;                         /* weight layers */
+    int N[BP_MAX_LAYERS + 1];      /* N(l) */
     bp_act act[BP_MAX_LAYERS + 1]; /* f of layer l, 1 <= l <= L */
     bp_loss loss_kind;
-    double T, slope;              /* eq. 69's temperature, eq. 29's slope */
-    size_t P;                     /* parameters */
-    double *p;                    /* [P] W(0), b(0), W(1), ... as the network stores them */
-    int M;                        /* examples */
-    double *x, *t;                /* [M, N(0)] inputs (standardised), [M, N(L)] targets */
-    int32_t *label;               /* [M] the class labels given, else NULL (t is one-hot) */
-    int standardised;             /* the model's (x − μ)/σ was applied to x */
-    bp_trace **tr;                /* [M] z, y, δ of each example */
-    double *g;                    /* [M, P] each example's gradient */
-    double *loss_m;               /* [M] each example's loss */
-    double loss;                  /* (1/M) Σ loss_m */
-    double *grad;                 /* [P] (1/M) Σ g, eq. 52–55 */
-    double *fd;                   /* [P] central differences of loss, or NULL */
-    double *step_loss;            /* [n_steps + 1] loss before each step and after the last */
+    double T, slope;   /* eq. 69's temperature, eq. 29's slope */
+    size_t P;          /* parameters */
+    double *p;         /* [P] W(0), b(0), W(1), ... as the network stores them */
+    int M;             /* examples */
+    double *x, *t;     /* [M, N(0)] inputs (standardised), [M, N(L)] targets */
+    int32_t *label;    /* [M] the class labels given, else NULL (t is one-hot) */
+    int standardised;  /* the model's (x − μ)/σ was applied to x */
+    bp_trace **tr;     /* [M] z, y, δ of each example */
+    double *g;         /* [M, P] each example's gradient */
+    double *loss_m;    /* [M] each example's loss */
+    double loss;       /* (1/M) Σ loss_m */
+    double *grad;      /* [P] (1/M) Σ g, eq. 52–55 */
+    double *fd;        /* [P] central differences of loss, or NULL */
+    double *step_loss; /* [n_steps + 1] loss before each step and after the last */
     int n_steps;
 } ex_trace;
 
@@ -72,9 +74,18 @@ static inline size_t ex_b(const ex_trace *e, int l, int j)
     return bp_net_bias_offset(e->net, l) + (size_t)j;
 }
 /* z, y, δ of neuron j (0-based) of layer l for example m */
-static inline double ex_z(const ex_trace *e, int m, int l, int j) { return e->tr[m]->z[e->tr[m]->offset[l] + j]; }
-static inline double ex_y(const ex_trace *e, int m, int l, int j) { return e->tr[m]->y[e->tr[m]->offset[l] + j]; }
-static inline double ex_d(const ex_trace *e, int m, int l, int j) { return e->tr[m]->delta[e->tr[m]->offset[l] + j]; }
+static inline double ex_z(const ex_trace *e, int m, int l, int j)
+{
+    return e->tr[m]->z[e->tr[m]->offset[l] + j];
+}
+static inline double ex_y(const ex_trace *e, int m, int l, int j)
+{
+    return e->tr[m]->y[e->tr[m]->offset[l] + j];
+}
+static inline double ex_d(const ex_trace *e, int m, int l, int j)
+{
+    return e->tr[m]->delta[e->tr[m]->offset[l] + j];
+}
 
 /* explain_trace.c. e->net, L, N, act, loss, T, slope, P, p, M, x, t, label
  * set by the caller; fills the rest. 0 on success, else a bp_status. */
@@ -88,11 +99,11 @@ void ex_softmax(const double *z, int n, double T, double *y, double *zmax, doubl
 /* ---- explain_out.c: the writer ---- */
 typedef struct {
     int ru, digits;
-    int html;       /* 0: Unicode text on f; 1: HTML appended to buf */
+    int html; /* 0: Unicode text on f; 1: HTML appended to buf */
     FILE *f;
-    char *buf;      /* HTML: the page body so far (NULL after a failed growth) */
+    char *buf; /* HTML: the page body so far (NULL after a failed growth) */
     size_t len, cap;
-    int failed;     /* out of memory while growing buf */
+    int failed;       /* out of memory while growing buf */
     char num[16][48]; /* ring of formatted numbers */
     int num_next;
 } ex_out;
@@ -130,8 +141,14 @@ const char *ex_fac(ex_out *o, double v);
 /* the subscript of w_ij (1-based): "12", or "1,12" once an index passes 9 */
 const char *ex_ij(char buf[24], int i, int j);
 
-static inline int ex_shown_layer(const ex_opts *opt, int l) { return !opt->layer || opt->layer == l; }
-static inline int ex_shown_neuron(const ex_opts *opt, int j) { return !opt->neuron || opt->neuron == j + 1; }
+static inline int ex_shown_layer(const ex_opts *opt, int l)
+{
+    return !opt->layer || opt->layer == l;
+}
+static inline int ex_shown_neuron(const ex_opts *opt, int j)
+{
+    return !opt->neuron || opt->neuron == j + 1;
+}
 
 /* ---- explain_text.c: the derivation (scalar form) ---- */
 /* ∂y_j/∂z_j of layer l as a formula line (eq. 27-29); returns its value */

@@ -18,12 +18,14 @@ void ex_vector_form(ex_out *o, const ex_trace *e, int m)
 {
     ex_section(o, EX_TR(o, "Vector form (section 6), the same example",
                         "Векторная форма (раздел 6), тот же пример"));
-    ex_text(o, "%s", EX_TR(o, "W(l) is N(l+1)×N(l): row j holds the weights into neuron j. "
-                              "Vectors are columns, printed as rows with ᵀ. The note writes the "
-                              "bias vector of eq. 40 as b(l+1); it is the b(l) of eq. 1 and 37.",
-                           "W(l) размером N(l+1)×N(l): строка j — веса, входящие в нейрон j. "
-                           "Векторы — столбцы, напечатанные строками со знаком ᵀ. Вектор "
-                           "смещений ф. 40 в конспекте обозначен b(l+1); это те же b(l) из ф. 1 и 37."));
+    ex_text(o, "%s",
+            EX_TR(o,
+                  "W(l) is N(l+1)×N(l): row j holds the weights into neuron j. "
+                  "Vectors are columns, printed as rows with ᵀ. The note writes the "
+                  "bias vector of eq. 40 as b(l+1); it is the b(l) of eq. 1 and 37.",
+                  "W(l) размером N(l+1)×N(l): строка j — веса, входящие в нейрон j. "
+                  "Векторы — столбцы, напечатанные строками со знаком ᵀ. Вектор "
+                  "смещений ф. 40 в конспекте обозначен b(l+1); это те же b(l) из ф. 1 и 37."));
     for (int l = 0; l < e->L; l++) {
         char name[64];
         snprintf(name, sizeof name, "\\b{W}^{(%d)} [%d×%d]", l, e->N[l + 1], e->N[l]);
@@ -49,7 +51,8 @@ void ex_vector_form(ex_out *o, const ex_trace *e, int m)
         snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = \\b{δ}^{(%d)}\\b{y}^{(%d)T} [%d×1 · 1×%d]", l,
                  l + 1, l, r, c);
         ex_matrix(o, name, G, r, c, (size_t)c, 1);
-        ex_eq(o, "43", "%s", EX_TR(o, "\\t{(the outer product above)}", "\\t{(внешнее произведение выше)}"));
+        ex_eq(o, "43", "%s",
+              EX_TR(o, "\\t{(the outer product above)}", "\\t{(внешнее произведение выше)}"));
         ex_line b = {{0}, 0};
         ex_add(&b, "∂𝓛/∂\\b{b}^{(%d)} = \\b{δ}^{(%d)} = ", l, l + 1);
         ex_vec(o, &b, e->tr[m]->delta + e->tr[m]->offset[l + 1], r, 1);
@@ -72,8 +75,9 @@ void ex_vector_form(ex_out *o, const ex_trace *e, int m)
         ex_add(&b, "^{T}");
         ex_eq(o, "45", "%s", b.s);
         b.n = 0;
-        ex_add(&b, "\\b{δ}^{(%d)} = \\b{W}^{(%d)T}\\b{δ}^{(%d)} ⊙ ∂\\b{y}^{(%d)}/∂\\b{z}^{(%d)} = ", l, l,
-            l + 1, l, l);
+        ex_add(&b,
+               "\\b{δ}^{(%d)} = \\b{W}^{(%d)T}\\b{δ}^{(%d)} ⊙ ∂\\b{y}^{(%d)}/∂\\b{z}^{(%d)} = ", l,
+               l, l + 1, l, l);
         ex_vec(o, &b, e->tr[m]->delta + e->tr[m]->offset[l], c, 1);
         ex_add(&b, "^{T}");
         ex_eq(o, "45", "%s", b.s);
@@ -87,8 +91,9 @@ static void batch_matrix(ex_out *o, const ex_trace *e, const char *name, int l, 
     int n = e->N[l];
     for (int m = 0; m < e->M; m++)
         for (int j = 0; j < n; j++)
-            A[j * e->M + m] = what == 0 ? ex_z(e, m, l, j) : what == 1 ? ex_y(e, m, l, j)
-                                                                       : ex_d(e, m, l, j);
+            A[j * e->M + m] = what == 0   ? ex_z(e, m, l, j)
+                              : what == 1 ? ex_y(e, m, l, j)
+                                          : ex_d(e, m, l, j);
     ex_matrix(o, name, A, n, e->M, (size_t)e->M, 1);
 }
 
@@ -97,16 +102,19 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
     char name[160], s[24];
     int M = e->M;
     ex_section(o, EX_TR(o, "Batch form (section 7)", "Форма для пакета примеров (раздел 7)"));
-    ex_text(o, EX_TR(o, "M = %d examples. In the note's layout each matrix is N(l)×M: column k "
-                        "is example k (eq. 51, 53).",
-                     "M = %d примеров. Как в конспекте, каждая матрица размером N(l)×M: столбец "
-                     "k — пример k (ф. 51, 53)."),
+    ex_text(o,
+            EX_TR(o,
+                  "M = %d examples. In the note's layout each matrix is N(l)×M: column k "
+                  "is example k (eq. 51, 53).",
+                  "M = %d примеров. Как в конспекте, каждая матрица размером N(l)×M: столбец "
+                  "k — пример k (ф. 51, 53)."),
             M);
     snprintf(name, sizeof name, "\\b{Y}^{(0)} [%d×%d]", e->N[0], M);
     batch_matrix(o, e, name, 0, 1);
     for (int l = 1; l <= e->L; l++) {
-        snprintf(name, sizeof name, "\\b{Z}^{(%d)} = \\b{W}^{(%d)}\\b{Y}^{(%d)} + \\b{B}^{(%d)} [%d×%d]",
-                 l, l - 1, l - 1, l - 1, e->N[l], M);
+        snprintf(name, sizeof name,
+                 "\\b{Z}^{(%d)} = \\b{W}^{(%d)}\\b{Y}^{(%d)} + \\b{B}^{(%d)} [%d×%d]", l, l - 1,
+                 l - 1, l - 1, e->N[l], M);
         batch_matrix(o, e, name, l, 0);
         ex_eq(o, "51", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
         snprintf(name, sizeof name, "\\b{Y}^{(%d)} = f(\\b{Z}^{(%d)}) [%d×%d]", l, l, e->N[l], M);
@@ -116,10 +124,12 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
         if (l == e->L)
             snprintf(name, sizeof name, "Δ^{(%d)} [%d×%d]", l, e->N[l], M);
         else
-            snprintf(name, sizeof name, "Δ^{(%d)} = (\\b{W}^{(%d)T}Δ^{(%d)}) ⊙ ∂\\b{Y}^{(%d)}/∂\\b{Z}^{(%d)} [%d×%d]",
+            snprintf(name, sizeof name,
+                     "Δ^{(%d)} = (\\b{W}^{(%d)T}Δ^{(%d)}) ⊙ ∂\\b{Y}^{(%d)}/∂\\b{Z}^{(%d)} [%d×%d]",
                      l, l, l + 1, l, l, e->N[l], M);
         batch_matrix(o, e, name, l, 2);
-        ex_eq(o, l == e->L ? "53" : "56", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
+        ex_eq(o, l == e->L ? "53" : "56", "%s",
+              EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
     }
     ex_line b = {{0}, 0};
     ex_add(&b, "𝓛 = (1/M) Σ_{k} 𝓛_{k} = (1/%d)(", M);
@@ -130,8 +140,8 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
     for (int l = e->L - 1; l >= 0; l--) {
         if (!ex_shown_layer(opt, l + 1))
             continue;
-        snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = (1/M)Δ^{(%d)}\\b{Y}^{(%d)T} [%d×%d]", l, l + 1, l,
-                 e->N[l + 1], e->N[l]);
+        snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = (1/M)Δ^{(%d)}\\b{Y}^{(%d)T} [%d×%d]", l,
+                 l + 1, l, e->N[l + 1], e->N[l]);
         ex_matrix(o, name, e->grad + ex_w(e, l, 0, 0), e->N[l + 1], e->N[l], (size_t)e->N[l], 1);
         ex_eq(o, "52", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
         for (int j = 0; j < e->N[l + 1]; j++) {
@@ -142,10 +152,12 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
                 size_t k = bias ? ex_b(e, l, j) : ex_w(e, l, i, j);
                 b.n = 0;
                 if (bias)
-                    ex_add(&b, "∂𝓛/∂b_{%d}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)} = (1/%d)(", j + 1, l, j + 1,
-                        l + 1, M);
+                    ex_add(&b, "∂𝓛/∂b_{%d}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)} = (1/%d)(", j + 1, l,
+                           j + 1, l + 1, M);
                 else
-                    ex_add(&b, "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)}·y_{k%d}^{(%d)} = (1/%d)(",
+                    ex_add(
+                        &b,
+                        "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)}·y_{k%d}^{(%d)} = (1/%d)(",
                         ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l, M);
                 for (int m = 0; m < M; m++)
                     ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->g[(size_t)m * e->P + k]));
@@ -162,11 +174,13 @@ void ex_check_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
     double worst = 0;
     ex_section(o, EX_TR(o, "Check: central finite differences in double",
                         "Проверка: центральные конечные разности в double"));
-    ex_text(o, "%s", EX_TR(o, "(𝓛(p + h) − 𝓛(p − h)) / 2h never differentiates, so agreement "
-                              "proves the derivatives above; rel. = |backprop − FD| / max(|backprop|, |FD|).",
-                           "(𝓛(p + h) − 𝓛(p − h)) / 2h не использует производных, поэтому "
-                           "совпадение доказывает производные выше; отн. = |АОРО − КР| / "
-                           "max(|АОРО|, |КР|)."));
+    ex_text(o, "%s",
+            EX_TR(o,
+                  "(𝓛(p + h) − 𝓛(p − h)) / 2h never differentiates, so agreement "
+                  "proves the derivatives above; rel. = |backprop − FD| / max(|backprop|, |FD|).",
+                  "(𝓛(p + h) − 𝓛(p − h)) / 2h не использует производных, поэтому "
+                  "совпадение доказывает производные выше; отн. = |АОРО − КР| / "
+                  "max(|АОРО|, |КР|)."));
     for (int l = 0; l < e->L; l++) {
         if (!ex_shown_layer(opt, l + 1))
             continue;
@@ -185,12 +199,13 @@ void ex_check_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
                 else
                     snprintf(name, sizeof name, "w_{%s}^{(%d)}", ex_ij(s, i + 1, j + 1), l);
                 ex_eq(o, "", "∂𝓛/∂%s = %s, %s %s, %s %.1e", name, ex_num(o, a),
-                      EX_TR(o, "\\t{FD}", "\\t{КР}"), ex_num(o, f), EX_TR(o, "\\t{rel.}", "\\t{отн.}"),
-                      rel);
+                      EX_TR(o, "\\t{FD}", "\\t{КР}"), ex_num(o, f),
+                      EX_TR(o, "\\t{rel.}", "\\t{отн.}"), rel);
             }
         }
     }
-    ex_text(o, EX_TR(o, "Largest relative difference: %.1e", "Наибольшее относительное отличие: %.1e"),
+    ex_text(o,
+            EX_TR(o, "Largest relative difference: %.1e", "Наибольшее относительное отличие: %.1e"),
             worst);
 }
 
@@ -209,11 +224,13 @@ void ex_update_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
                 size_t k = bias ? ex_b(e, l, j) : ex_w(e, l, i, j);
                 double v = e->p[k], g = e->grad[k];
                 if (bias)
-                    ex_eq(o, "50", "b_{%d}^{(%d)} ← b_{%d}^{(%d)} − α·∂𝓛/∂b_{%d}^{(%d)} = %s − %s·%s = %s",
-                          j + 1, l, j + 1, l, j + 1, l, ex_num(o, v), ex_num(o, opt->lr), ex_fac(o, g),
-                          ex_num(o, v - opt->lr * g));
+                    ex_eq(o, "50",
+                          "b_{%d}^{(%d)} ← b_{%d}^{(%d)} − α·∂𝓛/∂b_{%d}^{(%d)} = %s − %s·%s = %s",
+                          j + 1, l, j + 1, l, j + 1, l, ex_num(o, v), ex_num(o, opt->lr),
+                          ex_fac(o, g), ex_num(o, v - opt->lr * g));
                 else
-                    ex_eq(o, "49", "w_{%s}^{(%d)} ← w_{%s}^{(%d)} − α·∂𝓛/∂w_{%s}^{(%d)} = %s − %s·%s = %s",
+                    ex_eq(o, "49",
+                          "w_{%s}^{(%d)} ← w_{%s}^{(%d)} − α·∂𝓛/∂w_{%s}^{(%d)} = %s − %s·%s = %s",
                           ex_ij(s, i + 1, j + 1), l, s, l, s, l, ex_num(o, v), ex_num(o, opt->lr),
                           ex_fac(o, g), ex_num(o, v - opt->lr * g));
             }
@@ -223,9 +240,11 @@ void ex_update_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
 
 void ex_steps_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
 {
-    ex_section(o, EX_TR(o, "Repeated gradient descent steps", "Повторные шаги градиентного спуска"));
-    ex_text(o, EX_TR(o, "α = %s; each step moves every W and b against its gradient (eq. 49, 50).",
-                     "α = %s; каждый шаг сдвигает все W и b против градиента (ф. 49, 50)."),
+    ex_section(o,
+               EX_TR(o, "Repeated gradient descent steps", "Повторные шаги градиентного спуска"));
+    ex_text(o,
+            EX_TR(o, "α = %s; each step moves every W and b against its gradient (eq. 49, 50).",
+                  "α = %s; каждый шаг сдвигает все W и b против градиента (ф. 49, 50)."),
             ex_num(o, opt->lr));
     int every = e->n_steps > 20 ? (e->n_steps + 19) / 20 : 1;
     for (int n = 0; n <= e->n_steps; n++)
@@ -239,38 +258,44 @@ void ex_focus_lines(ex_out *o, const ex_trace *e, int m, const ex_opts *opt)
     int l = opt->focus_l, i = opt->focus_i - 1, j = opt->focus_j - 1, L = e->L;
     char s[24];
     ex_ij(s, i + 1, j + 1);
-    ex_section(o, EX_TR(o, "The chain of one derivative (section 4)", "Цепочка для одного веса (раздел 4)"));
-    ex_eq(o, "10, 15", "∂𝓛/∂w_{%s}^{(%d)} = ∂𝓛/∂y_{%d}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)}·∂z_{%d}^{(%d)}/∂w_{%s}^{(%d)}",
+    ex_section(o, EX_TR(o, "The chain of one derivative (section 4)",
+                        "Цепочка для одного веса (раздел 4)"));
+    ex_eq(o, "10, 15",
+          "∂𝓛/∂w_{%s}^{(%d)} = "
+          "∂𝓛/∂y_{%d}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)}·∂z_{%d}^{(%d)}/∂w_{%s}^{(%d)}",
           s, l, j + 1, l + 1, j + 1, l + 1, j + 1, l + 1, j + 1, l + 1, s, l);
-    ex_eq(o, "11", "∂z_{%d}^{(%d)}/∂w_{%s}^{(%d)} = y_{%d}^{(%d)} = %s", j + 1, l + 1, s, l, i + 1, l,
-          ex_num(o, ex_y(e, m, l, i)));
+    ex_eq(o, "11", "∂z_{%d}^{(%d)}/∂w_{%s}^{(%d)} = y_{%d}^{(%d)} = %s", j + 1, l + 1, s, l, i + 1,
+          l, ex_num(o, ex_y(e, m, l, i)));
     double d = ex_d(e, m, l + 1, j);
     if (l + 1 < L) {
         double sum = 0;
         for (int k = 0; k < e->N[l + 2]; k++) {
             double dk = ex_d(e, m, l + 2, k), w = e->p[ex_w(e, l + 1, j, k)];
             sum += dk * w;
-            ex_eq(o, "20, 21, 24", "∂𝓛/∂z_{%d}^{(%d)}·∂z_{%d}^{(%d)}/∂y_{%d}^{(%d)} = δ_{%d}^{(%d)}·w_{%d%d}^{(%d)} = %s·%s = %s",
+            ex_eq(o, "20, 21, 24",
+                  "∂𝓛/∂z_{%d}^{(%d)}·∂z_{%d}^{(%d)}/∂y_{%d}^{(%d)} = δ_{%d}^{(%d)}·w_{%d%d}^{(%d)} "
+                  "= %s·%s = %s",
                   k + 1, l + 2, k + 1, l + 2, j + 1, l + 1, k + 1, l + 2, j + 1, k + 1, l + 1,
                   ex_fac(o, dk), ex_fac(o, w), ex_num(o, dk * w));
         }
-        ex_eq(o, "22, 23", "∂𝓛/∂y_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%dk}^{(%d)} = %s", j + 1, l + 1, l + 2,
-              j + 1, l + 1, ex_num(o, sum));
+        ex_eq(o, "22, 23", "∂𝓛/∂y_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%dk}^{(%d)} = %s", j + 1,
+              l + 1, l + 2, j + 1, l + 1, ex_num(o, sum));
         double df = ex_df_line(o, e, l + 1, j, ex_z(e, m, l + 1, j), ex_y(e, m, l + 1, j));
-        ex_eq(o, "25, 26", "δ_{%d}^{(%d)} = %s·%s = %s", j + 1, l + 1, ex_fac(o, sum), ex_fac(o, df),
-              ex_num(o, d));
+        ex_eq(o, "25, 26", "δ_{%d}^{(%d)} = %s·%s = %s", j + 1, l + 1, ex_fac(o, sum),
+              ex_fac(o, df), ex_num(o, d));
     } else if (e->loss_kind == BP_LOSS_MSE) {
         double y = ex_y(e, m, L, j), t = e->t[(size_t)m * e->N[L] + j];
-        ex_eq(o, "13", "∂𝓛/∂y_{%d}^{(%d)} = −(t_{%d} − y_{%d}^{(%d)}) = %s", j + 1, L, j + 1, j + 1, L,
-              ex_num(o, -(t - y)));
+        ex_eq(o, "13", "∂𝓛/∂y_{%d}^{(%d)} = −(t_{%d} − y_{%d}^{(%d)}) = %s", j + 1, L, j + 1, j + 1,
+              L, ex_num(o, -(t - y)));
         double df = ex_df_line(o, e, L, j, ex_z(e, m, L, j), y);
-        ex_eq(o, "9, 14", "δ_{%d}^{(%d)} = %s·%s = %s", j + 1, L, ex_fac(o, -(t - y)), ex_fac(o, df),
-              ex_num(o, d));
+        ex_eq(o, "9, 14", "δ_{%d}^{(%d)} = %s·%s = %s", j + 1, L, ex_fac(o, -(t - y)),
+              ex_fac(o, df), ex_num(o, d));
     } else
-        ex_eq(o, e->loss_kind == BP_LOSS_SOFTMAX_CE && e->T == 1 ? "14, 68" : "+", "δ_{%d}^{(%d)} = ∂𝓛/∂z_{%d}^{(%d)} = %s",
-              j + 1, L, j + 1, L, ex_num(o, d));
-    ex_eq(o, "16, 17", "∂𝓛/∂w_{%s}^{(%d)} = δ_{%d}^{(%d)}·y_{%d}^{(%d)} = %s·%s = %s", s, l, j + 1, l + 1,
-          i + 1, l, ex_fac(o, d), ex_fac(o, ex_y(e, m, l, i)), ex_num(o, e->g[(size_t)m * e->P + ex_w(e, l, i, j)]));
+        ex_eq(o, e->loss_kind == BP_LOSS_SOFTMAX_CE && e->T == 1 ? "14, 68" : "+",
+              "δ_{%d}^{(%d)} = ∂𝓛/∂z_{%d}^{(%d)} = %s", j + 1, L, j + 1, L, ex_num(o, d));
+    ex_eq(o, "16, 17", "∂𝓛/∂w_{%s}^{(%d)} = δ_{%d}^{(%d)}·y_{%d}^{(%d)} = %s·%s = %s", s, l, j + 1,
+          l + 1, i + 1, l, ex_fac(o, d), ex_fac(o, ex_y(e, m, l, i)),
+          ex_num(o, e->g[(size_t)m * e->P + ex_w(e, l, i, j)]));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -291,19 +316,25 @@ void ex_write_softmax(ex_out *o, const double *z, int n, double T, const double 
     ex_eq(o, "61", "max_{k} z_{k} = %s", ex_num(o, zmax));
     b.n = 0;
     for (int j = 0; j < n; j++)
-        ex_eq(o, T1 ? "61" : "61, 69", T1 ? "e^{z_{%d} − max z} = e^{%s} = %s" : "e^{(z_{%d} − max z)/T} = e^{%s} = %s",
+        ex_eq(o, T1 ? "61" : "61, 69",
+              T1 ? "e^{z_{%d} − max z} = e^{%s} = %s" : "e^{(z_{%d} − max z)/T} = e^{%s} = %s",
               j + 1, ex_num(o, (z[j] - zmax) / T), ex_num(o, exp((z[j] - zmax) / T)));
-    ex_eq(o, T1 ? "61" : "61, 69", "Σ_{k} %s = %s", T1 ? "e^{z_{k} − max z}" : "e^{(z_{k} − max z)/T}",
-          ex_num(o, sum));
+    ex_eq(o, T1 ? "61" : "61, 69", "Σ_{k} %s = %s",
+          T1 ? "e^{z_{k} − max z}" : "e^{(z_{k} − max z)/T}", ex_num(o, sum));
     for (int j = 0; j < n; j++)
-        ex_eq(o, T1 ? "57, 61" : "69, 61", "%s_{%d} = %s / %s = %s", T1 ? "softmax(\\b{z})" : "softmax_{T}(\\b{z})",
-              j + 1, ex_num(o, exp((z[j] - zmax) / T)), ex_num(o, sum), ex_num(o, y[j]));
+        ex_eq(o, T1 ? "57, 61" : "69, 61", "%s_{%d} = %s / %s = %s",
+              T1 ? "softmax(\\b{z})" : "softmax_{T}(\\b{z})", j + 1,
+              ex_num(o, exp((z[j] - zmax) / T)), ex_num(o, sum), ex_num(o, y[j]));
     b.n = 0;
     ex_add(&b, "%s = ", T1 ? "softmax(\\b{z})" : "softmax_{T}(\\b{z})");
     ex_vec(o, &b, y, n, 1);
     /* eq. 59-71 hold the note's own numbers: cite them where these are they */
     int z123 = n == 3 && z[0] == 1 && z[1] == 2 && z[2] == 3;
-    ex_eq(o, T1 ? (z123 ? "57, 59" : "57") : z123 && T == 100 ? "69, 70" : z123 && T == 0.1 ? "69, 71" : "69",
+    ex_eq(o,
+          T1                 ? (z123 ? "57, 59" : "57")
+          : z123 && T == 100 ? "69, 70"
+          : z123 && T == 0.1 ? "69, 71"
+                             : "69",
           "%s", b.s);
     if (T1)
         ex_eq(o, "58", "log Σ_{k} e^{z_{k}} = max z + log Σ = %s + log %s = %s", ex_num(o, zmax),

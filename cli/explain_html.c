@@ -42,10 +42,13 @@ static void diagram(ex_out *o, const ex_trace *e)
     for (int l = 0; l <= L; l++)
         tallest = e->N[l] > tallest ? e->N[l] : tallest;
     /* room for two edge labels (about 6.5 px a character) between columns */
-    double label = (o->digits + 12) * 6.5, colw = 60 + (2 * label + 40 > 400 ? 2 * label + 40 : 400);
+    double label = (o->digits + 12) * 6.5,
+           colw = 60 + (2 * label + 40 > 400 ? 2 * label + 40 : 400);
     double W = cx(L, colw) + 110, H = 70 + tallest * 140.0;
-    ex_raw(o, "<svg id=\"net\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-              "viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", W, H, W, H);
+    ex_raw(o,
+           "<svg id=\"net\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+           "viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n",
+           W, H, W, H);
     /* edges first, so that the circles cover their ends */
     for (int l = 0; l < L; l++) {
         int label = e->N[l] * e->N[l + 1] <= 36;
@@ -62,9 +65,10 @@ static void diagram(ex_out *o, const ex_trace *e)
                  * reach one neuron then stand apart */
                 double s = j % 2 ? 0.75 : 0.25, tx = x0 + 30 + s * (x1 - x0 - 60),
                        ty = y0 + s * (y1 - y0);
-                ex_raw(o, "<text class=\"edge w\" x=\"%.1f\" y=\"%.1f\">w<tspan "
-                          "baseline-shift=\"sub\" font-size=\"8\">%d%s%d</tspan><tspan "
-                          "baseline-shift=\"super\" font-size=\"8\">(%d)</tspan> = %s</text>\n",
+                ex_raw(o,
+                       "<text class=\"edge w\" x=\"%.1f\" y=\"%.1f\">w<tspan "
+                       "baseline-shift=\"sub\" font-size=\"8\">%d%s%d</tspan><tspan "
+                       "baseline-shift=\"super\" font-size=\"8\">(%d)</tspan> = %s</text>\n",
                        tx, ty - 3, i + 1, i > 8 || j > 8 ? "," : "", j + 1, l,
                        ex_num(o, e->p[ex_w(e, l, i, j)]));
                 ex_raw(o, "<text class=\"edge g\" x=\"%.1f\" y=\"%.1f\">∂𝓛/∂w = %s</text>\n", tx,
@@ -75,9 +79,11 @@ static void diagram(ex_out *o, const ex_trace *e)
         for (int j = 0; j < e->N[l]; j++) {
             double x = cx(l, colw), y = cy(j, e->N[l], tallest);
             ex_raw(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"30\"/>\n", x, y);
-            ex_raw(o, "<text class=\"sym\" x=\"%.1f\" y=\"%.1f\">y<tspan baseline-shift=\"sub\" "
-                      "font-size=\"10\">%d</tspan><tspan baseline-shift=\"super\" "
-                      "font-size=\"10\">(%d)</tspan></text>\n", x, y + 5, j + 1, l);
+            ex_raw(o,
+                   "<text class=\"sym\" x=\"%.1f\" y=\"%.1f\">y<tspan baseline-shift=\"sub\" "
+                   "font-size=\"10\">%d</tspan><tspan baseline-shift=\"super\" "
+                   "font-size=\"10\">(%d)</tspan></text>\n",
+                   x, y + 5, j + 1, l);
             if (l == 0) {
                 ex_raw(o, "<text class=\"val\" x=\"%.1f\" y=\"%.1f\">x = %s</text>\n", x, y + 45,
                        ex_num(o, ex_y(e, 0, 0, j)));
@@ -99,10 +105,9 @@ static void section(ex_out *o, const ex_trace *e, const ex_opts *opt, int ru)
 {
     ex_opts mine = *opt;
     mine.ru = o->ru = ru;
-    ex_raw(o, "<section class=\"%s\" lang=\"%s\">\n<h2>%s</h2>\n", ru ? "ru" : "en",
-           ru ? "ru" : "en",
-           ru ? "Обратное распространение ошибки: вывод по шагам"
-              : "Backpropagation, step by step");
+    ex_raw(
+        o, "<section class=\"%s\" lang=\"%s\">\n<h2>%s</h2>\n", ru ? "ru" : "en", ru ? "ru" : "en",
+        ru ? "Обратное распространение ошибки: вывод по шагам" : "Backpropagation, step by step");
     ex_write(o, e, &mine);
     ex_raw(o, "</section>\n");
 }
@@ -113,9 +118,10 @@ int ex_html(const char *path, const ex_trace *e, const ex_opts *opt, char *why, 
     int small = 1;
     for (int l = 0; l <= e->L; l++)
         small &= e->N[l] <= EX_MAX_WIDTH;
-    ex_raw(&o, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<title>backprop explain</title>\n<style>\n%s</style>\n</head>\n<body>\n"
-               "<h1>backprop explain</h1>\n",
+    ex_raw(&o,
+           "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<title>backprop explain</title>\n<style>\n%s</style>\n</head>\n<body>\n"
+           "<h1>backprop explain</h1>\n",
            opt->ru ? "ru" : "en", style);
     if (small) {
         diagram(&o, e);
@@ -125,10 +131,11 @@ int ex_html(const char *path, const ex_trace *e, const ex_opts *opt, char *why, 
                         : "z, y, δ под нейроном, w и ∂𝓛/∂w на связи; "
                           "z, y, δ below each neuron, w and ∂𝓛/∂w on each edge.");
     }
-    ex_raw(&o, ""
-               "<input type=\"radio\" name=\"lang\" id=\"lang-ru\"%s><label for=\"lang-ru\">"
-               "Русский</label>\n<input type=\"radio\" name=\"lang\" id=\"lang-en\"%s>"
-               "<label for=\"lang-en\">English</label>\n",
+    ex_raw(&o,
+           ""
+           "<input type=\"radio\" name=\"lang\" id=\"lang-ru\"%s><label for=\"lang-ru\">"
+           "Русский</label>\n<input type=\"radio\" name=\"lang\" id=\"lang-en\"%s>"
+           "<label for=\"lang-en\">English</label>\n",
            opt->ru ? " checked" : "", opt->ru ? "" : " checked");
     section(&o, e, opt, opt->ru);
     section(&o, e, opt, !opt->ru);

@@ -83,11 +83,20 @@ static void put_esc(ex_out *o, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         switch (s[i]) {
-        case '<': puts_(o, "&lt;"); break;
-        case '>': puts_(o, "&gt;"); break;
-        case '&': puts_(o, "&amp;"); break;
-        case '"': puts_(o, "&quot;"); break;
-        default: put(o, s + i, 1);
+        case '<':
+            puts_(o, "&lt;");
+            break;
+        case '>':
+            puts_(o, "&gt;");
+            break;
+        case '&':
+            puts_(o, "&amp;");
+            break;
+        case '"':
+            puts_(o, "&quot;");
+            break;
+        default:
+            put(o, s + i, 1);
         }
 }
 
@@ -147,7 +156,6 @@ void ex_vec(ex_out *o, ex_line *b, const double *v, int n, size_t stride)
     ex_add(b, "]");
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* Markup to Unicode text                                                    */
 /* ------------------------------------------------------------------------ */
@@ -177,7 +185,8 @@ static const char *script_char(const char *s, int n, int sup)
         return sup ? sup_d[c - '0'] : sub_d[c - '0'];
     static const char *sub_c = "ijklmntx(),+", *sup_c = "ijklnTLMz()+-=";
     static const char *sub_u[] = {"ᵢ", "ⱼ", "ₖ", "ₗ", "ₘ", "ₙ", "ₜ", "ₓ", "₍", "₎", ",", "₊"};
-    static const char *sup_u[] = {"ⁱ", "ʲ", "ᵏ", "ˡ", "ⁿ", "ᵀ", "ᴸ", "ᴹ", "ᶻ", "⁽", "⁾", "⁺", "⁻", "⁼"};
+    static const char *sup_u[] = {"ⁱ", "ʲ", "ᵏ", "ˡ", "ⁿ", "ᵀ", "ᴸ",
+                                  "ᴹ", "ᶻ", "⁽", "⁾", "⁺", "⁻", "⁼"};
     const char *k = strchr(sup ? sup_c : sub_c, c);
     if (!k || !c)
         return NULL;
@@ -200,12 +209,12 @@ static const char *group_close(const char *p)
 /* Renders markup [p, end) as Unicode text into out (cap bytes). */
 static void text_render(const char *p, const char *end, char *out, size_t cap, size_t *len)
 {
-#define EMIT(s, n)                                                                          \
-    do {                                                                                    \
-        if (*len + (n) < cap) {                                                             \
-            memcpy(out + *len, (s), (n));                                                   \
-            *len += (n);                                                                    \
-        }                                                                                   \
+#define EMIT(s, n)                                                                                 \
+    do {                                                                                           \
+        if (*len + (n) < cap) {                                                                    \
+            memcpy(out + *len, (s), (n));                                                          \
+            *len += (n);                                                                           \
+        }                                                                                          \
     } while (0)
     while (p < end) {
         if ((*p == '_' || *p == '^') && p + 1 < end) {
@@ -268,8 +277,16 @@ static void text_wrapped(ex_out *o, int indent, const char *s, const char *suffi
         while (*w == ' ')
             w++;
         const char *e = w;
-        while (*e && *e != ' ')
-            e++;
+        for (;;) {
+            while (*e && *e != ' ')
+                e++;
+            /* "eq. 26" and "ф. 26" stay on one line */
+            if (*e == ' ' && ((e - w >= 3 && memcmp(e - 3, "eq.", 3) == 0) ||
+                              (e - w >= 3 && memcmp(e - 3, "ф.", 3) == 0)))
+                e++;
+            else
+                break;
+        }
         int wc = columns(s, (size_t)(e - s)), last = !*e;
         if (!first && col + wc + (last ? sl : 0) > WIDTH) {
             fprintf(o->f, "\n%*s", indent + 4, "");
@@ -367,7 +384,9 @@ static void mathml_atom(ex_out *o, const char *p, const char *e)
         int script_l = e - p == 4 && memcmp(p, "𝓛", 4) == 0;
         int partial = e - p == 3 && memcmp(p, "∂", 3) == 0;
         int bracket = e - p == 1 && strchr("()[]", *p);
-        puts_(o, greek || script_l || partial ? "<mi>" : bracket ? "<mo stretchy=\"false\">" : "<mo>");
+        puts_(o, greek || script_l || partial ? "<mi>"
+                 : bracket                    ? "<mo stretchy=\"false\">"
+                                              : "<mo>");
         put_esc(o, p, (size_t)(e - p));
         puts_(o, greek || script_l || partial ? "</mi>" : "</mo>");
     }
@@ -523,7 +542,7 @@ void ex_matrix(ex_out *o, const char *name, const double *a, int rows, int cols,
             int k = (int)strlen(ex_num(o, a[(size_t)r * rs + (size_t)c * cs]));
             w = k > w ? k : w;
         }
-    int per = (WIDTH - 8) / (w + 1);
+    int per = (WIDTH - 8) / (w + 2);
     per = per < 1 ? 1 : per;
     fprintf(o->f, "  %s =\n", t);
     for (int c0 = 0; c0 < cols; c0 += per) {
@@ -533,7 +552,7 @@ void ex_matrix(ex_out *o, const char *name, const double *a, int rows, int cols,
         for (int r = 0; r < rows; r++) {
             fprintf(o->f, "    [");
             for (int c = c0; c < c1; c++)
-                fprintf(o->f, " %*s", w, ex_num(o, a[(size_t)r * rs + (size_t)c * cs]));
+                fprintf(o->f, "  %*s", w, ex_num(o, a[(size_t)r * rs + (size_t)c * cs]));
             fprintf(o->f, " ]\n");
         }
     }

@@ -24,8 +24,8 @@ static void f_line(ex_out *o, const ex_trace *e, int l, int j, double z, double 
     int n = j + 1;
     switch (e->act[l]) {
     case BP_ACT_SIGMOID:
-        ex_eq(o, "2, 3", "y_{%d}^{(%d)} = 1 / (1 + e^{−z_{%d}^{(%d)}}) = 1 / (1 + e^{%s}) = %s", n, l,
-              n, l, ex_num(o, -z), ex_num(o, y));
+        ex_eq(o, "2, 3", "y_{%d}^{(%d)} = 1 / (1 + e^{−z_{%d}^{(%d)}}) = 1 / (1 + e^{%s}) = %s", n,
+              l, n, l, ex_num(o, -z), ex_num(o, y));
         break;
     case BP_ACT_RELU:
         ex_eq(o, "2, 4", "y_{%d}^{(%d)} = max(0, z_{%d}^{(%d)}) = max(0, %s) = %s", n, l, n, l,
@@ -51,8 +51,10 @@ double ex_df_line(ex_out *o, const ex_trace *e, int l, int j, double z, double y
     double d = bp_act_df(e->act[l], z, y, e->slope);
     switch (e->act[l]) {
     case BP_ACT_SIGMOID:
-        ex_eq(o, "27", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = y_{%d}^{(%d)}·(1 − y_{%d}^{(%d)}) = %s·(1 − %s) = %s",
-              n, l, n, l, n, l, n, l, ex_num(o, y), ex_num(o, y), ex_num(o, d));
+        ex_eq(
+            o, "27",
+            "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = y_{%d}^{(%d)}·(1 − y_{%d}^{(%d)}) = %s·(1 − %s) = %s",
+            n, l, n, l, n, l, n, l, ex_num(o, y), ex_num(o, y), ex_num(o, d));
         break;
     case BP_ACT_RELU:
         ex_eq(o, "28", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = %s, z_{%d}^{(%d)} = %s %s 0", n, l, n, l,
@@ -63,8 +65,8 @@ double ex_df_line(ex_out *o, const ex_trace *e, int l, int j, double z, double y
               ex_num(o, d), n, l, ex_num(o, z), z > 0 ? ">" : "≤");
         break;
     case BP_ACT_TANH:
-        ex_eq(o, "+", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1 − (y_{%d}^{(%d)})^{2} = 1 − %s^{2} = %s", n, l,
-              n, l, n, l, ex_fac(o, y), ex_num(o, d));
+        ex_eq(o, "+", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1 − (y_{%d}^{(%d)})^{2} = 1 − %s^{2} = %s",
+              n, l, n, l, n, l, ex_fac(o, y), ex_num(o, d));
         break;
     default:
         ex_eq(o, "13", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1, y = z", n, l, n, l);
@@ -84,10 +86,12 @@ static void softmax_block(ex_out *o, const ex_trace *e, int m, const ex_opts *op
         z[j] = ex_z(e, m, L, j);
     ex_softmax(z, n, e->T, y, &zmax, &sum);
     int T1 = e->T == 1;
-    ex_text(o, "%s", EX_TR(o, "Softmax over the whole layer (section 8): the largest z is "
-                              "subtracted first, which changes nothing (eq. 60) and keeps e^z finite.",
-                           "Softmax по всему слою (раздел 8): сначала вычитается наибольший z; "
-                           "результат не меняется (ф. 60), а экспонента не переполняется."));
+    ex_text(o, "%s",
+            EX_TR(o,
+                  "Softmax over the whole layer (section 8): the largest z is "
+                  "subtracted first, which changes nothing (eq. 60) and keeps e^z finite.",
+                  "Softmax по всему слою (раздел 8): сначала вычитается наибольший z; "
+                  "результат не меняется (ф. 60), а экспонента не переполняется."));
     ex_eq(o, "61", "max_{k} z_{k}^{(%d)} = %s", L, ex_num(o, zmax));
     ex_line b = {{0}, 0};
     for (int j = 0; j < n; j++) {
@@ -127,12 +131,13 @@ static void forward(ex_out *o, const ex_trace *e, int m, const ex_opts *opt)
             if (!ex_shown_neuron(opt, j))
                 continue;
             ex_line b = {{0}, 0};
-            ex_add(&b, "z_{%d}^{(%d)} = Σ_{i} y_{i}^{(%d)}·w_{i%d}^{(%d)} + b_{%d}^{(%d)} = ", j + 1, l,
-                l - 1, j + 1, l - 1, j + 1, l - 1);
+            ex_add(&b,
+                   "z_{%d}^{(%d)} = Σ_{i} y_{i}^{(%d)}·w_{i%d}^{(%d)} + b_{%d}^{(%d)} = ", j + 1, l,
+                   l - 1, j + 1, l - 1, j + 1, l - 1);
             if (e->N[l - 1] <= 16) {
                 for (int i = 0; i < e->N[l - 1]; i++)
                     ex_add(&b, "%s%s·%s", i ? " + " : "", ex_fac(o, ex_y(e, m, l - 1, i)),
-                        ex_fac(o, e->p[ex_w(e, l - 1, i, j)]));
+                           ex_fac(o, e->p[ex_w(e, l - 1, i, j)]));
                 ex_add(&b, " + %s = ", ex_fac(o, e->p[ex_b(e, l - 1, j)]));
             }
             ex_add(&b, "%s", ex_num(o, ex_z(e, m, l, j)));
@@ -178,7 +183,8 @@ static void loss_lines(ex_out *o, const ex_trace *e, int m)
             int first = 1;
             for (int j = 0; j < n; j++)
                 if (t[j] != 0) {
-                    ex_add(&b, "%s%s·log %s", first ? "" : " + ", ex_fac(o, t[j]), ex_num(o, ex_y(e, m, L, j)));
+                    ex_add(&b, "%s%s·log %s", first ? "" : " + ", ex_fac(o, t[j]),
+                           ex_num(o, ex_y(e, m, L, j)));
                     first = 0;
                 }
             ex_add(&b, "%s) = ", first ? "0" : "");
@@ -187,10 +193,12 @@ static void loss_lines(ex_out *o, const ex_trace *e, int m)
         ex_eq(o, "62", "%s", b.s);
         break;
     case BP_LOSS_SIGMOID_BCE:
-        ex_eq(o, "+", "𝓛 = −Σ_{j} [t_{j} log y_{j}^{(%d)} + (1 − t_{j}) log(1 − y_{j}^{(%d)})] = %s",
-              L, L, ex_num(o, e->loss_m[m]));
+        ex_eq(o, "+",
+              "𝓛 = −Σ_{j} [t_{j} log y_{j}^{(%d)} + (1 − t_{j}) log(1 − y_{j}^{(%d)})] = %s", L, L,
+              ex_num(o, e->loss_m[m]));
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -200,12 +208,14 @@ static void softmax_routes(ex_out *o, const ex_trace *e, int m, const ex_opts *o
     int L = e->L, n = e->N[L];
     const double *t = e->t + (size_t)m * n;
     double st = target_sum(e, m);
-    ex_text(o, "%s", EX_TR(o, "The same δ by the two longer routes of section 8: through "
-                              "log-sum-exp (eq. 63-67), and through the softmax Jacobian "
-                              "∂y_k/∂z_j = y_k(1[k=j] − y_j)/T with ∂𝓛/∂y_k = −t_k/y_k.",
-                           "То же δ двумя более длинными путями раздела 8: через log-sum-exp "
-                           "(ф. 63-67) и через якобиан softmax ∂y_k/∂z_j = y_k(1[k=j] − y_j)/T "
-                           "при ∂𝓛/∂y_k = −t_k/y_k."));
+    ex_text(o, "%s",
+            EX_TR(o,
+                  "The same δ by the two longer routes of section 8: through "
+                  "log-sum-exp (eq. 63-67), and through the softmax Jacobian "
+                  "∂y_k/∂z_j = y_k(1[k=j] − y_j)/T with ∂𝓛/∂y_k = −t_k/y_k.",
+                  "То же δ двумя более длинными путями раздела 8: через log-sum-exp "
+                  "(ф. 63-67) и через якобиан softmax ∂y_k/∂z_j = y_k(1[k=j] − y_j)/T "
+                  "при ∂𝓛/∂y_k = −t_k/y_k."));
     for (int j = 0; j < n; j++) {
         if (!ex_shown_neuron(opt, j))
             continue;
@@ -219,12 +229,11 @@ static void softmax_routes(ex_out *o, const ex_trace *e, int m, const ex_opts *o
             ex_eq(o, "67", "−t_{%d} + (Σ_{k} t_{k})·y_{%d} = %s + %s·%s = %s", j + 1, j + 1,
                   ex_fac(o, -t[j]), ex_num(o, st), ex_num(o, yj), ex_num(o, lse));
         else
-            ex_eq(o, "+67, 69", "(−t_{%d} + (Σ_{k} t_{k})·y_{%d}) / T = (%s + %s·%s) / %s = %s", j + 1,
-                  j + 1, ex_fac(o, -t[j]), ex_num(o, st), ex_num(o, yj), ex_num(o, e->T),
+            ex_eq(o, "+67, 69", "(−t_{%d} + (Σ_{k} t_{k})·y_{%d}) / T = (%s + %s·%s) / %s = %s",
+                  j + 1, j + 1, ex_fac(o, -t[j]), ex_num(o, st), ex_num(o, yj), ex_num(o, e->T),
                   ex_num(o, lse));
-        ex_eq(o, "+", "Σ_{k} (∂𝓛/∂y_{k})·(∂y_{k}/∂z_{%d}) = %s, %s %s",
-              j + 1, ex_num(o, jac), EX_TR(o, "difference from δ:", "отличие от δ:"),
-              ex_num(o, jac - ex_d(e, m, L, j)));
+        ex_eq(o, "+", "Σ_{k} (∂𝓛/∂y_{k})·(∂y_{k}/∂z_{%d}) = %s, %s %s", j + 1, ex_num(o, jac),
+              EX_TR(o, "difference from δ:", "отличие от δ:"), ex_num(o, jac - ex_d(e, m, L, j)));
     }
 }
 
@@ -238,32 +247,40 @@ static void output_error(ex_out *o, const ex_trace *e, int m, const ex_opts *opt
         double st = target_sum(e, m);
         int sum1 = fabs(st - 1) < 1e-12;
         if (!sum1)
-            ex_text(o, EX_TR(o, "The targets sum to %s, not 1: eq. 68 needs Σt = 1, so δ comes "
-                                "from eq. 67, which keeps the sum.",
-                             "Сумма эталонов равна %s, а не 1: ф. 68 требует Σt = 1, поэтому δ "
-                             "берётся из ф. 67, где сумма сохранена."),
+            ex_text(o,
+                    EX_TR(o,
+                          "The targets sum to %s, not 1: eq. 68 needs Σt = 1, so δ comes "
+                          "from eq. 67, which keeps the sum.",
+                          "Сумма эталонов равна %s, а не 1: ф. 68 требует Σt = 1, поэтому δ "
+                          "берётся из ф. 67, где сумма сохранена."),
                     ex_num(o, st));
         if (e->T != 1)
-            ex_text(o, "%s", EX_TR(o, "Beyond the note: with a temperature the logits enter as "
-                                      "u = z/T (eq. 69), so by the chain rule (eq. 7) "
-                                      "∂𝓛/∂z = ∂𝓛/∂u · 1/T.",
-                                   "Вне конспекта: с температурой логиты входят как u = z/T "
-                                   "(ф. 69), и по правилу сложной функции (ф. 7) "
-                                   "∂𝓛/∂z = ∂𝓛/∂u · 1/T."));
+            ex_text(o, "%s",
+                    EX_TR(o,
+                          "Beyond the note: with a temperature the logits enter as "
+                          "u = z/T (eq. 69), so by the chain rule (eq. 7) "
+                          "∂𝓛/∂z = ∂𝓛/∂u · 1/T.",
+                          "Вне конспекта: с температурой логиты входят как u = z/T "
+                          "(ф. 69), и по правилу сложной функции (ф. 7) "
+                          "∂𝓛/∂z = ∂𝓛/∂u · 1/T."));
         for (int j = 0; j < n; j++) {
             if (!ex_shown_neuron(opt, j))
                 continue;
             double d = ex_d(e, m, L, j), y = ex_y(e, m, L, j);
             if (sum1 && e->T == 1)
-                ex_eq(o, "14, 68", "δ_{%d}^{(%d)} = ∂𝓛/∂z_{%d}^{(%d)} = y_{%d}^{(%d)} − t_{%d} = %s − %s = %s",
-                      j + 1, L, j + 1, L, j + 1, L, j + 1, ex_num(o, y), ex_fac(o, t[j]), ex_num(o, d));
+                ex_eq(o, "14, 68",
+                      "δ_{%d}^{(%d)} = ∂𝓛/∂z_{%d}^{(%d)} = y_{%d}^{(%d)} − t_{%d} = %s − %s = %s",
+                      j + 1, L, j + 1, L, j + 1, L, j + 1, ex_num(o, y), ex_fac(o, t[j]),
+                      ex_num(o, d));
             else if (sum1)
-                ex_eq(o, "+68, 69", "δ_{%d}^{(%d)} = (y_{%d}^{(%d)} − t_{%d}) / T = (%s − %s) / %s = %s",
-                      j + 1, L, j + 1, L, j + 1, ex_num(o, y), ex_fac(o, t[j]), ex_num(o, e->T),
+                ex_eq(o, "+68, 69",
+                      "δ_{%d}^{(%d)} = (y_{%d}^{(%d)} − t_{%d}) / T = (%s − %s) / %s = %s", j + 1,
+                      L, j + 1, L, j + 1, ex_num(o, y), ex_fac(o, t[j]), ex_num(o, e->T),
                       ex_num(o, d));
             else
                 ex_eq(o, e->T == 1 ? "67" : "+67, 69",
-                      "δ_{%d}^{(%d)} = ((Σ_{k} t_{k})·y_{%d}^{(%d)} − t_{%d}) / T = (%s·%s − %s) / %s = %s",
+                      "δ_{%d}^{(%d)} = ((Σ_{k} t_{k})·y_{%d}^{(%d)} − t_{%d}) / T = (%s·%s − %s) / "
+                      "%s = %s",
                       j + 1, L, j + 1, L, j + 1, ex_num(o, st), ex_num(o, y), ex_fac(o, t[j]),
                       ex_num(o, e->T), ex_num(o, d));
         }
@@ -271,16 +288,18 @@ static void output_error(ex_out *o, const ex_trace *e, int m, const ex_opts *opt
         return;
     }
     if (e->loss_kind == BP_LOSS_SIGMOID_BCE) {
-        ex_text(o, "%s", EX_TR(o, "Beyond the note: for binary cross-entropy ∂𝓛/∂y = (y − t) / "
-                                  "(y(1 − y)), and the sigmoid's f′ = y(1 − y) (eq. 27) cancels "
-                                  "the denominator (eq. 9).",
-                               "Вне конспекта: для бинарной кросс-энтропии ∂𝓛/∂y = (y − t) / "
-                               "(y(1 − y)), а производная сигмоиды f′ = y(1 − y) (ф. 27) "
-                               "сокращает знаменатель (ф. 9)."));
+        ex_text(o, "%s",
+                EX_TR(o,
+                      "Beyond the note: for binary cross-entropy ∂𝓛/∂y = (y − t) / "
+                      "(y(1 − y)), and the sigmoid's f′ = y(1 − y) (eq. 27) cancels "
+                      "the denominator (eq. 9).",
+                      "Вне конспекта: для бинарной кросс-энтропии ∂𝓛/∂y = (y − t) / "
+                      "(y(1 − y)), а производная сигмоиды f′ = y(1 − y) (ф. 27) "
+                      "сокращает знаменатель (ф. 9)."));
         for (int j = 0; j < n; j++)
             if (ex_shown_neuron(opt, j))
-                ex_eq(o, "+9, 27", "δ_{%d}^{(%d)} = y_{%d}^{(%d)} − t_{%d} = %s − %s = %s", j + 1, L,
-                      j + 1, L, j + 1, ex_num(o, ex_y(e, m, L, j)), ex_fac(o, t[j]),
+                ex_eq(o, "+9, 27", "δ_{%d}^{(%d)} = y_{%d}^{(%d)} − t_{%d} = %s − %s = %s", j + 1,
+                      L, j + 1, L, j + 1, ex_num(o, ex_y(e, m, L, j)), ex_fac(o, t[j]),
                       ex_num(o, ex_d(e, m, L, j)));
         return;
     }
@@ -290,7 +309,8 @@ static void output_error(ex_out *o, const ex_trace *e, int m, const ex_opts *opt
             continue;
         double y = ex_y(e, m, L, j), z = ex_z(e, m, L, j), d = ex_d(e, m, L, j);
         if (e->act[L] == BP_ACT_IDENTITY) {
-            ex_eq(o, "13, 32", "δ_{%d}^{(%d)} = ∂𝓛/∂z_{%d}^{(%d)} = −(t_{%d} − y_{%d}^{(%d)}) = −(%s − %s) = %s",
+            ex_eq(o, "13, 32",
+                  "δ_{%d}^{(%d)} = ∂𝓛/∂z_{%d}^{(%d)} = −(t_{%d} − y_{%d}^{(%d)}) = −(%s − %s) = %s",
                   j + 1, L, j + 1, L, j + 1, j + 1, L, ex_num(o, t[j]), ex_fac(o, y), ex_num(o, d));
             continue;
         }
@@ -298,8 +318,9 @@ static void output_error(ex_out *o, const ex_trace *e, int m, const ex_opts *opt
         ex_eq(o, "13", "∂𝓛/∂y_{%d}^{(%d)} = −(t_{%d} − y_{%d}^{(%d)}) = −(%s − %s) = %s", j + 1, L,
               j + 1, j + 1, L, ex_num(o, t[j]), ex_fac(o, y), ex_num(o, dl));
         double df = ex_df_line(o, e, L, j, z, y);
-        ex_eq(o, "9, 14", "δ_{%d}^{(%d)} = ∂𝓛/∂y_{%d}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = %s·%s = %s",
-              j + 1, L, j + 1, L, j + 1, L, j + 1, L, ex_fac(o, dl), ex_fac(o, df), ex_num(o, d));
+        ex_eq(o, "9, 14",
+              "δ_{%d}^{(%d)} = ∂𝓛/∂y_{%d}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = %s·%s = %s", j + 1,
+              L, j + 1, L, j + 1, L, j + 1, L, ex_fac(o, dl), ex_fac(o, df), ex_num(o, d));
     }
 }
 
@@ -312,16 +333,19 @@ static void weight_grads(ex_out *o, const ex_trace *e, int m, int l, const ex_op
     char s[24];
     const double *g = e->g + (size_t)m * e->P;
     char title[160];
-    snprintf(title, sizeof title, EX_TR(o, "Derivatives by the weights W(%d) and biases b(%d)",
-                                        "Производные по весам W(%d) и смещениям b(%d)"), l, l);
+    snprintf(title, sizeof title,
+             EX_TR(o, "Derivatives by the weights W(%d) and biases b(%d)",
+                   "Производные по весам W(%d) и смещениям b(%d)"),
+             l, l);
     ex_section(o, title);
     for (int j = 0; j < e->N[l + 1]; j++) {
         if (!ex_shown_neuron(opt, j))
             continue;
         for (int i = 0; i < e->N[l]; i++)
             ex_eq(o, "17", "∂𝓛/∂w_{%s}^{(%d)} = δ_{%d}^{(%d)}·y_{%d}^{(%d)} = %s·%s = %s",
-                  ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l, ex_fac(o, ex_d(e, m, l + 1, j)),
-                  ex_fac(o, ex_y(e, m, l, i)), ex_num(o, g[ex_w(e, l, i, j)]));
+                  ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l,
+                  ex_fac(o, ex_d(e, m, l + 1, j)), ex_fac(o, ex_y(e, m, l, i)),
+                  ex_num(o, g[ex_w(e, l, i, j)]));
         ex_eq(o, "37", "∂𝓛/∂b_{%d}^{(%d)} = δ_{%d}^{(%d)} = %s", j + 1, l, j + 1, l + 1,
               ex_num(o, g[ex_b(e, l, j)]));
     }
@@ -330,16 +354,19 @@ static void weight_grads(ex_out *o, const ex_trace *e, int m, int l, const ex_op
 static void hidden_error(ex_out *o, const ex_trace *e, int m, int l, const ex_opts *opt)
 {
     char title[160];
-    snprintf(title, sizeof title, EX_TR(o, "Backward pass: the errors δ of hidden layer %d",
-                                        "Обратный проход: ошибки δ нейронов скрытого слоя %d"), l);
+    snprintf(title, sizeof title,
+             EX_TR(o, "Backward pass: the errors δ of hidden layer %d",
+                   "Обратный проход: ошибки δ нейронов скрытого слоя %d"),
+             l);
     ex_section(o, title);
     for (int j = 0; j < e->N[l]; j++) {
         if (!ex_shown_neuron(opt, j))
             continue;
         double df = ex_df_line(o, e, l, j, ex_z(e, m, l, j), ex_y(e, m, l, j)), sum = 0;
         ex_line b = {{0}, 0};
-        ex_add(&b, "δ_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%dk}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = ", j + 1,
-            l, l + 1, j + 1, l, j + 1, l, j + 1, l);
+        ex_add(&b,
+               "δ_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%dk}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = ",
+               j + 1, l, l + 1, j + 1, l, j + 1, l, j + 1, l);
         int show = e->N[l + 1] <= 16;
         if (show)
             ex_add(&b, "(");
@@ -373,12 +400,14 @@ static void header(ex_out *o, const ex_trace *e)
         ex_add(&b, "; T = %s", ex_num(o, e->T));
     ex_section(o, EX_TR(o, "Network", "Сеть"));
     ex_text(o, "%s", b.s);
-    ex_text(o, "%s", EX_TR(o, "w_ij(l) is the weight from neuron i of layer l to neuron j of layer "
-                              "l+1, b_j(l) the bias of neuron j of layer l+1, z the input of a "
-                              "neuron, y its activity, δ = ∂𝓛/∂z its error; neurons count from 1.",
-                           "w_ij(l) — вес связи нейрона i слоя l с нейроном j слоя l+1, b_j(l) — "
-                           "смещение нейрона j слоя l+1, z — вход нейрона, y — его активность, "
-                           "δ = ∂𝓛/∂z — ошибка нейрона; нейроны нумеруются с 1."));
+    ex_text(o, "%s",
+            EX_TR(o,
+                  "w_ij(l) is the weight from neuron i of layer l to neuron j of layer "
+                  "l+1, b_j(l) the bias of neuron j of layer l+1, z the input of a "
+                  "neuron, y its activity, δ = ∂𝓛/∂z its error; neurons count from 1.",
+                  "w_ij(l) — вес связи нейрона i слоя l с нейроном j слоя l+1, b_j(l) — "
+                  "смещение нейрона j слоя l+1, z — вход нейрона, y — его активность, "
+                  "δ = ∂𝓛/∂z — ошибка нейрона; нейроны нумеруются с 1."));
 }
 
 static void inputs(ex_out *o, const ex_trace *e, int m)
@@ -395,8 +424,9 @@ static void inputs(ex_out *o, const ex_trace *e, int m)
         ex_eq(o, "", "%s", b.s);
     }
     if (e->standardised)
-        ex_text(o, "%s", EX_TR(o, "The model standardises its inputs: y(0) = (x − μ)/σ with its μ, σ.",
-                               "Модель стандартизует вход: y(0) = (x − μ)/σ с её μ и σ."));
+        ex_text(o, "%s",
+                EX_TR(o, "The model standardises its inputs: y(0) = (x − μ)/σ with its μ, σ.",
+                      "Модель стандартизует вход: y(0) = (x − μ)/σ с её μ и σ."));
     ex_line b = {{0}, 0};
     ex_add(&b, "\\b{y}^{(0)} = \\b{x} = ");
     ex_vec(o, &b, e->x + (size_t)m * e->N[0], e->N[0], 1);
@@ -408,10 +438,12 @@ static void inputs(ex_out *o, const ex_trace *e, int m)
         ex_add(&b, " (\\t{one-hot}, %s %d)", EX_TR(o, "\\t{class}", "\\t{класс}"), e->label[m]);
     ex_eq(o, "", "%s", b.s);
     if (e->M > 1)
-        ex_text(o, EX_TR(o, "The scalar and vector forms below follow example 1 of the %d; the batch "
-                            "form after them takes them all.",
-                         "Скалярная и векторная формы ниже разбирают пример 1 из %d; форма для "
-                         "пакета после них берёт все."),
+        ex_text(o,
+                EX_TR(o,
+                      "The scalar and vector forms below follow example 1 of the %d; the batch "
+                      "form after them takes them all.",
+                      "Скалярная и векторная формы ниже разбирают пример 1 из %d; форма для "
+                      "пакета после них берёт все."),
                 e->M);
 }
 
@@ -446,4 +478,3 @@ void ex_write(ex_out *o, const ex_trace *e, const ex_opts *opt)
     if (e->n_steps)
         ex_steps_lines(o, e, opt);
 }
-

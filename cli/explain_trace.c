@@ -40,8 +40,8 @@ static int run_examples(const ex_trace *e, const double *params, double *g, doub
     for (int m = 0; m < e->M; m++) {
         const double *x = e->x + (size_t)m * e->N[0], *t = e->t + (size_t)m * e->N[e->L];
         double lm;
-        bp_status s = bp_scalar_example(e->net, params, x, t, 0, g + (size_t)m * e->P, &lm,
-                                        e->tr[m]);
+        bp_status s =
+            bp_scalar_example(e->net, params, x, t, 0, g + (size_t)m * e->P, &lm, e->tr[m]);
         if (s != BP_OK)
             return s;
         if (loss_m)

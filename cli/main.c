@@ -18,7 +18,8 @@ static const struct {
     {"init", cmd_init, "create a new model file with seeded He/Xavier weights"},
     {"grad", cmd_grad, "loss and mean gradients of one batch, as a safetensors file"},
     {"predict", cmd_predict, "the network's outputs for each input row"},
-    {"explain", cmd_explain, "the note's worked example, step by step, checked by the engine"},
+    {"explain", cmd_explain,
+     "backpropagation step by step on chosen numbers, with the note's equations"},
 };
 
 static void usage(FILE *f)

@@ -182,8 +182,8 @@ bp_status bp_scalar_gradient(const bp_net *net, const double *params, const floa
             xd[i] = x[(size_t)m * n_in + i];
         for (int j = 0; tg.t && j < n_out; j++)
             td[j] = tg.t[(size_t)m * n_out + j];
-        total += scalar_example(net, params, xd, tg.t ? td : NULL,
-                                tg.labels ? tg.labels[m] : -1, grad, tr);
+        total += scalar_example(net, params, xd, tg.t ? td : NULL, tg.labels ? tg.labels[m] : -1,
+                                grad, tr);
     }
     /* ∇ = (1/M) Σ_k ∇_k   eq. 52–53 */
     for (size_t k = 0; k < net->n_params; k++)
@@ -200,7 +200,8 @@ bp_status bp_scalar_example(const bp_net *net, const double *params, const doubl
                             const double *t, int32_t label, double *grad, double *loss,
                             bp_trace *trace)
 {
-    if (!net || !params || !x || !grad || !trace || trace->n_layers != net->L)
+    /* a trace of another network would be written out of its bounds */
+    if (!net || !params || !x || !grad || !trace || trace->sizes != net->sizes)
         return BP_ERR_ARG;
     if (!t && (net->loss != BP_LOSS_SOFTMAX_CE || label < 0 || label >= net->sizes[net->L]))
         return BP_ERR_ARG;

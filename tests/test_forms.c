@@ -122,6 +122,41 @@ int main(void)
         bp_net_free(net);
     }
 
+    /* bp_scalar_example, x and t in double, is bp_scalar_gradient's arithmetic
+     * at M = 1 (bit for bit on values a float holds), labels as one-hot */
+    {
+        bp_net *net = test_net(&r, 2, 6, BP_ACT_TANH, BP_LOSS_SOFTMAX_CE, 0, 2.0, 1);
+        bp_net *other = test_net(&r, 2, 6, BP_ACT_TANH, BP_LOSS_SOFTMAX_CE, 0, 2.0, 1);
+        int n0 = bp_net_size(net, 0), nL = bp_net_size(net, 2);
+        size_t P = bp_net_n_params(net);
+        float *x = malloc(sizeof(float) * n0), *t = calloc((size_t)nL, sizeof(float));
+        double *xd = malloc(sizeof(double) * n0), *td = calloc((size_t)nL, sizeof(double));
+        double *p = malloc(sizeof(double) * P), *g1 = malloc(sizeof(double) * P);
+        double *g2 = malloc(sizeof(double) * P);
+        bp_trace *tr = bp_trace_create(net), *tr_other = bp_trace_create(other);
+        test_fill(&r, x, (size_t)n0, -1, 1);
+        for (int i = 0; i < n0; i++)
+            xd[i] = x[i];
+        t[nL - 1] = 1.0f, td[nL - 1] = 1.0;
+        for (size_t k = 0; k < P; k++)
+            p[k] = bp_net_params(net)[k];
+        double l1, l2, l3;
+        CHECK(bp_scalar_gradient(net, p, x, (bp_targets){t, NULL}, 1, g1, &l1, NULL) == BP_OK,
+              "scalar gradient");
+        CHECK(bp_scalar_example(net, p, xd, td, 0, g2, &l2, tr) == BP_OK, "scalar example");
+        CHECK(memcmp(g1, g2, sizeof(double) * P) == 0 && l1 == l2, "example vs gradient at M = 1");
+        CHECK(bp_scalar_example(net, p, xd, NULL, nL - 1, g2, &l3, tr) == BP_OK, "label");
+        CHECK(memcmp(g1, g2, sizeof(double) * P) == 0 && l1 == l3, "label vs one-hot");
+        CHECK(bp_scalar_example(net, p, xd, NULL, nL, g2, &l3, tr) == BP_ERR_ARG, "label range");
+        CHECK(bp_scalar_example(net, p, xd, td, 0, g2, &l3, NULL) == BP_ERR_ARG, "no trace");
+        CHECK(bp_scalar_example(net, p, xd, td, 0, g2, &l3, tr_other) == BP_ERR_ARG,
+              "another network's trace");
+        CHECK(bp_scalar_example(NULL, p, xd, td, 0, g2, &l3, tr) == BP_ERR_ARG, "no network");
+        free(x), free(t), free(xd), free(td), free(p), free(g1), free(g2);
+        bp_trace_free(tr), bp_trace_free(tr_other);
+        bp_net_free(net), bp_net_free(other);
+    }
+
     printf("%d cases: largest relative disagreement with the scalar form: batch %.3g, "
            "vector %.3g, loss %.3g\n", cases, worst_batch, worst_vector, worst_loss);
     CHECK_DONE();
