@@ -243,14 +243,15 @@ void ex_steps_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
     ex_section(o,
                EX_TR(o, "Repeated gradient descent steps", "Повторные шаги градиентного спуска"));
     ex_text(o,
-            EX_TR(o, "α = %s; each step moves every W and b against its gradient (eq. 49, 50).",
-                  "α = %s; каждый шаг сдвигает все W и b против градиента (ф. 49, 50)."),
+            EX_TR(o, "α = %s; step t moves every W and b against its gradient: W_t+1 = W_t − α∇W "
+                     "(eq. 49, 50). The loss after each step:",
+                  "α = %s; шаг t сдвигает все W и b против градиента: W_t+1 = W_t − α∇W "
+                  "(ф. 49, 50). Потери после каждого шага:"),
             ex_num(o, opt->lr));
     int every = e->n_steps > 20 ? (e->n_steps + 19) / 20 : 1;
     for (int n = 0; n <= e->n_steps; n++)
         if (n % every == 0 || n == e->n_steps)
-            ex_eq(o, "", "%s %d: 𝓛 = %s", EX_TR(o, "\\t{after step}", "\\t{после шага}"), n,
-                  ex_num(o, e->step_loss[n]));
+            ex_eq(o, "", "t = %d: 𝓛(\\b{W}_{t}, \\b{b}_{t}) = %s", n, ex_num(o, e->step_loss[n]));
 }
 
 void ex_focus_lines(ex_out *o, const ex_trace *e, int m, const ex_opts *opt)

@@ -324,6 +324,24 @@ for lang in ("en", "ru"):
         found += 1
     if found != 2:
         bad(f"{lang}: {found} lines of eq. 26 with numbers, expected 2")
+    # the vector form's δ(1) and ∇W(0) against central differences of the
+    # classic example (∂𝓛/∂b_j(0) = δ_j(1), eq. 37)
+    worked = ([2, 2, 2], ["sigmoid", "sigmoid"], "mse", 1.0,
+              [[[0.15, 0.20, 0.25, 0.30], [0.35, 0.35]], [[0.40, 0.45, 0.50, 0.55], [0.60, 0.60]]])
+    fdw = fd_grads(worked, [[0.05, 0.1]], [[0.01, 0.99]])
+    m = re.search(r"δ⁽¹⁾ = W⁽¹⁾ᵀδ⁽²⁾ ⊙ ∂y⁽¹⁾/∂z⁽¹⁾ = \[([^\]]*)\]ᵀ +\(" + eq + r" 45\)", joined)
+    if not m:
+        bad(f"{lang}: no vector δ(1) of eq. 45")
+    else:
+        for a, b in zip(map(float, m.group(1).split(",")), fdw[0][1]):
+            close(a, b, 1e-6, f"{lang}: vector-form δ(1) vs central differences")
+    m = re.search(r"∇W⁽⁰⁾ = δ⁽¹⁾y⁽⁰⁾ᵀ \[2×1 · 1×2\] = \[([^\]]*)\] \[([^\]]*)\] \(", joined)
+    if not m:
+        bad(f"{lang}: no outer product of eq. 43")
+    else:
+        vals = [float(v) for v in (m.group(1) + " " + m.group(2)).split()]
+        for a, b in zip(vals, fdw[0][0]):
+            close(a, b, 1e-6, f"{lang}: vector-form ∇W(0) vs central differences")
     sm = " ".join(l.strip() for l in texts["softmax"].splitlines())
     if not re.search(r"δ₃⁽²⁾ = \(y₃⁽²⁾ − t₃\) / T = [^(]*\([^)]*\) / 2 = [-\d.]+ +\(", sm):
         bad(f"{lang}: softmax with T = 2 shows no (y - t)/T")
