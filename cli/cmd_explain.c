@@ -83,7 +83,7 @@ static double decimal_of(float v)
     return strtod(s, NULL);
 }
 
-/* "1,2.5,-3" -> *out (malloc'ed), *n. 1 if it is not such a list. */
+/* "1,2.5,-3" -> *out (malloc'ed), *n. 1 if it is not such a list, -1 out of memory. */
 static int number_list(const char *s, double **out, int *n)
 {
     int k = 1;
@@ -91,7 +91,7 @@ static int number_list(const char *s, double **out, int *n)
         k += *p == ',';
     double *v = malloc((size_t)k * sizeof *v);
     if (!v)
-        return 1;
+        return -1;
     const char *p = s;
     for (int i = 0; i < k; i++) {
         char tok[64];
@@ -115,11 +115,13 @@ static int number_list(const char *s, double **out, int *n)
 /* --input/--target: a number list, or else a CSV file; rows × cols into *out. */
 static int read_numbers(const char *opt, const char *s, double **out, int *rows, int *cols)
 {
-    int n;
-    if (number_list(s, out, &n) == 0) {
+    int n, r = number_list(s, out, &n);
+    if (r == 0) {
         *rows = 1, *cols = n;
         return 0;
     }
+    if (r < 0)
+        return cli_error(&cmd, "out of memory");
     if (access(s, F_OK) != 0 && !strstr(s, ".csv"))
         return cli_error(&cmd, "--%s: '%s' is neither a list of numbers nor a file", opt, s);
     float *f;
@@ -187,8 +189,9 @@ static int explain_softmax(int argc, char **argv)
     if (cli_double(cli_get(&softmax_cmd, "temperature"), &T) || !(T > 0) || !isfinite(T))
         return cli_error(&softmax_cmd, "--temperature: '%s' is not a positive number",
                          cli_get(&softmax_cmd, "temperature"));
-    if (number_list(zs, &z, &n))
-        return cli_error(&softmax_cmd, "--z: '%s' is not a list of finite numbers", zs);
+    if ((r = number_list(zs, &z, &n)) != 0)
+        return r < 0 ? cli_error(&softmax_cmd, "out of memory")
+                     : cli_error(&softmax_cmd, "--z: '%s' is not a list of finite numbers", zs);
     if (n > EX_MAX_OUT) {
         free(z);
         return cli_error(&softmax_cmd, "--z: %d logits; at most %d", n, EX_MAX_OUT);
