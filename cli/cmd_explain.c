@@ -317,18 +317,25 @@ static int load_examples(ex_trace *e, int worked)
     return rc;
 }
 
-/* (x − μ)/σ of a model that standardises its inputs */
-static void standardise(ex_trace *e)
+/* (x − μ)/σ of a model that standardises its inputs; the raw x is kept to show */
+static int standardise(ex_trace *e)
 {
     const float *mu = bp_net_mean(e->net), *sd = bp_net_std(e->net);
+    size_t n = (size_t)e->M * (size_t)e->N[0];
     if (!mu || !sd)
-        return;
-    for (int m = 0; m < e->M; m++)
-        for (int i = 0; i < e->N[0]; i++) {
-            double *x = &e->x[(size_t)m * e->N[0] + i];
-            *x = (*x - decimal_of(mu[i])) / decimal_of(sd[i]);
-        }
+        return 0;
+    e->x_raw = malloc(n * sizeof *e->x_raw);
+    e->mu = malloc((size_t)e->N[0] * sizeof *e->mu);
+    e->sigma = malloc((size_t)e->N[0] * sizeof *e->sigma);
+    if (!e->x_raw || !e->mu || !e->sigma)
+        return cli_error(&cmd, "out of memory");
+    memcpy(e->x_raw, e->x, n * sizeof *e->x);
+    for (int i = 0; i < e->N[0]; i++)
+        e->mu[i] = decimal_of(mu[i]), e->sigma[i] = decimal_of(sd[i]);
+    for (size_t k = 0; k < n; k++)
+        e->x[k] = (e->x[k] - e->mu[k % (size_t)e->N[0]]) / e->sigma[k % (size_t)e->N[0]];
     e->standardised = 1;
+    return 0;
 }
 
 static int read_opts(const ex_trace *e, ex_opts *opt)
@@ -408,9 +415,9 @@ int cmd_explain(int argc, char **argv)
     ex_opts opt;
     int worked, rc = 1;
     memset(&e, 0, sizeof e);
-    if (load_net(&e, &worked) || load_examples(&e, worked) || read_opts(&e, &opt))
+    if (load_net(&e, &worked) || load_examples(&e, worked) || read_opts(&e, &opt) ||
+        standardise(&e))
         goto done;
-    standardise(&e);
     int s = ex_compute(&e, opt.check, opt.steps, opt.lr);
     if (s != BP_OK) {
         cli_error(&cmd, "%s", bp_status_string((bp_status)s));

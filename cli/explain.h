@@ -54,6 +54,7 @@ typedef struct {
     double *x, *t;     /* [M, N(0)] inputs (standardised), [M, N(L)] targets */
     int32_t *label;    /* [M] the class labels given, else NULL (t is one-hot) */
     int standardised;  /* the model's (x − μ)/σ was applied to x */
+    double *x_raw, *mu, *sigma; /* [M, N(0)], [N(0)], [N(0)] when standardised */
     bp_trace **tr;     /* [M] z, y, δ of each example */
     double *g;         /* [M, P] each example's gradient */
     double *loss_m;    /* [M] each example's loss */

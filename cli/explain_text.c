@@ -423,14 +423,30 @@ static void inputs(ex_out *o, const ex_trace *e, int m)
         ex_vec(o, &b, e->p + ex_b(e, l, 0), e->N[l + 1], 1);
         ex_eq(o, "", "%s", b.s);
     }
-    if (e->standardised)
-        ex_text(o, "%s",
-                EX_TR(o, "The model standardises its inputs: y(0) = (x − μ)/σ with its μ, σ.",
-                      "Модель стандартизует вход: y(0) = (x − μ)/σ с её μ и σ."));
     ex_line b = {{0}, 0};
-    ex_add(&b, "\\b{y}^{(0)} = \\b{x} = ");
-    ex_vec(o, &b, e->x + (size_t)m * e->N[0], e->N[0], 1);
-    ex_eq(o, "", "%s", b.s);
+    if (e->standardised) {
+        ex_text(o, "%s",
+                EX_TR(o, "The model standardises its inputs with the μ and σ of its training "
+                         "data (not in the note): y(0) = (x − μ)/σ.",
+                      "Модель стандартизует вход по μ и σ своей обучающей выборки (в конспекте "
+                      "этого нет): y(0) = (x − μ)/σ."));
+        const double *v[3] = {e->x_raw + (size_t)m * e->N[0], e->mu, e->sigma};
+        const char *name[3] = {"\\b{x}", "\\b{μ}", "\\b{σ}"};
+        for (int k = 0; k < 3; k++) {
+            b.n = 0;
+            ex_add(&b, "%s = ", name[k]);
+            ex_vec(o, &b, v[k], e->N[0], 1);
+            ex_eq(o, "", "%s", b.s);
+        }
+        b.n = 0;
+        ex_add(&b, "\\b{y}^{(0)} = (\\b{x} − \\b{μ})/\\b{σ} = ");
+        ex_vec(o, &b, e->x + (size_t)m * e->N[0], e->N[0], 1);
+        ex_eq(o, "+", "%s", b.s);
+    } else {
+        ex_add(&b, "\\b{y}^{(0)} = \\b{x} = ");
+        ex_vec(o, &b, e->x + (size_t)m * e->N[0], e->N[0], 1);
+        ex_eq(o, "", "%s", b.s);
+    }
     b.n = 0;
     ex_add(&b, "\\b{t} = ");
     ex_vec(o, &b, e->t + (size_t)m * e->N[L], e->N[L], 1);

@@ -128,6 +128,9 @@ void ex_trace_free(ex_trace *e)
     free(e->step_loss);
     free(e->p);
     free(e->x);
+    free(e->x_raw);
+    free(e->mu);
+    free(e->sigma);
     free(e->t);
     free(e->label);
     bp_net_free(e->net);

@@ -249,6 +249,27 @@ for k, (layers, act, loss, T, x, t) in enumerate(cases):
     if not J["step_loss"][-1] < J["step_loss"][0]:
         bad(f"case {k}: the loss did not fall over 3 steps: {J['step_loss']}")
 
+# ---- a trained model that standardises its inputs: y(0) = (x - mu)/sigma -------
+with open(f"{tmp}/train.csv", "w") as fh:
+    fh.write("a,b,c,label\n")
+    for i in range(30):
+        fh.write(f"{i % 3 + 0.1 * i},{(i * 7) % 5 - 2},{0.5 * (i % 4)},{i % 3}\n")
+subprocess.run([bp, "train", "--data", f"{tmp}/train.csv", "--layers", "3,4,3", "--act", "relu",
+                "--loss", "softmax_ce", "--epochs", "2", "--standardize", "--seed", "3",
+                "--out", f"{tmp}/st.safetensors"], check=True, capture_output=True)
+raw = open(f"{tmp}/st.safetensors", "rb").read()
+meta = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]
+mu = [f32_decimal(struct.unpack("<f", struct.pack("<f", float(v)))[0]) for v in meta["standardize_mean"].split(",")]
+sd = [f32_decimal(struct.unpack("<f", struct.pack("<f", float(v)))[0]) for v in meta["standardize_std"].split(",")]
+model = read_model(f"{tmp}/st.safetensors")
+x = [1.0, 0.5, 0.2]
+J = js("--model", f"{tmp}/st.safetensors", "--input", "1,0.5,0.2", "--target", "1")
+if J:
+    y0 = [(a - m) / s for a, m, s in zip(x, mu, sd)]
+    for a, b in zip(J["y0"], y0):
+        close(a, b, 1e-12, "standardised y0 = (x - mu)/sigma")
+    close(J["loss"], forward(*model, y0, [0, 1, 0])[0], 1e-12, "standardised model: loss")
+
 # ---- a batch from CSV: the mean with 1/M -------------------------------------
 xs = [[0.05, 0.1], [0.5, -0.3], [1, 2], [-0.25, 0.125]]
 ts = [[0.01, 0.99], [1, 0], [0.5, 0.5], [0, 1]]

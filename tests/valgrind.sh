@@ -52,6 +52,13 @@ vg train --data "$d" --layers 4,8,3 --act tanh --loss softmax_ce --opt sgd --lr 
 vg predict --model "$d/m.safetensors" --input "$d/x.csv" --out "$d/p.csv"
 vg grad --model "$d/m.safetensors" --input "$d/x.csv" --target "$d/lab.csv" --out "$d/g.safetensors" --json >/dev/null
 vg eval --model "$d/m2.safetensors" --data "$d" --plot "$d/confusion.svg" >/dev/null
+# explain: a batch from the files above, every form, the check, steps and the page
+head -n 4 "$d/x.csv" >"$d/x4.csv"
+head -n 4 "$d/lab.csv" >"$d/lab4.csv"
+vg explain --model "$d/m.safetensors" --input "$d/x4.csv" --target "$d/lab4.csv" --check --steps 2 \
+    --lang ru --focus 'w_11^(0)' --layer 1 --neuron 2 >/dev/null
+vg explain --layers 3,4,2 --act tanh --loss sigmoid_bce --check --html "$d/e.html"
+vg explain softmax --z 1,2,3 --temperature 0.1 >/dev/null
 # a refused input takes the error paths: exit 1 from backprop, not 1 from valgrind
 printf '1,2\n' >"$d/bad.csv"
 if vg predict --model "$d/m.safetensors" --input "$d/bad.csv" --out "$d/q.csv" 2>"$d/err"; then
