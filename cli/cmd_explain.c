@@ -393,12 +393,15 @@ static int read_opts(const ex_trace *e, ex_opts *opt)
                          EX_MAX_WIDTH);
     if (e->N[e->L] > EX_MAX_OUT)
         return cli_error(&cmd, "%d outputs; explain takes at most %d", e->N[e->L], EX_MAX_OUT);
-    /* each of P finite differences runs every example through the net twice */
-    if (opt->check && (double)e->P * (double)e->P * e->M > 4e9)
+    /* each finite difference runs every example through the net twice */
+    size_t shown = 0;
+    for (size_t k = 0; opt->check && k < e->P; k++)
+        shown += (size_t)ex_param_shown(e, opt, k);
+    if ((double)shown * (double)e->P * e->M > 4e9)
         return cli_error(&cmd,
                          "--check: %zu parameters over %d examples would take too long; "
-                         "use a smaller network or batch",
-                         e->P, e->M);
+                         "choose fewer with --layer and --neuron, or a smaller batch",
+                         shown, e->M);
     if (opt->steps && (double)opt->steps * (double)e->P * e->M > 4e9)
         return cli_error(&cmd, "--steps: too many steps for this network and batch");
     return 0;
@@ -418,7 +421,7 @@ int cmd_explain(int argc, char **argv)
     if (load_net(&e, &worked) || load_examples(&e, worked) || read_opts(&e, &opt) ||
         standardise(&e))
         goto done;
-    int s = ex_compute(&e, opt.check, opt.steps, opt.lr);
+    int s = ex_compute(&e, &opt);
     if (s != BP_OK) {
         cli_error(&cmd, "%s", bp_status_string((bp_status)s));
         goto done;

@@ -89,8 +89,12 @@ static inline double ex_d(const ex_trace *e, int m, int l, int j)
 }
 
 /* explain_trace.c. e->net, L, N, act, loss, T, slope, P, p, M, x, t, label
- * set by the caller; fills the rest. 0 on success, else a bp_status. */
-int ex_compute(ex_trace *e, int check, int steps, double lr);
+ * set by the caller; fills the rest: with opt->check, the finite difference
+ * of every parameter that opt's --layer/--neuron show (NaN for the others).
+ * 0 on success, else a bp_status. */
+int ex_compute(ex_trace *e, const ex_opts *opt);
+/* whether opt shows parameter k (a weight or bias into a shown neuron) */
+int ex_param_shown(const ex_trace *e, const ex_opts *opt, size_t k);
 void ex_trace_free(ex_trace *e);
 /* The loss of params over e's examples, (1/M) Σ (eq. 6, 62 or BCE, 52). */
 double ex_loss_at(const ex_trace *e, const double *params);

@@ -109,41 +109,57 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
                   "M = %d примеров. Как в конспекте, каждая матрица размером N(l)×M: столбец "
                   "k — пример k (ф. 51, 53)."),
             M);
-    snprintf(name, sizeof name, "\\b{Y}^{(0)} [%d×%d]", e->N[0], M);
-    batch_matrix(o, e, name, 0, 1);
-    for (int l = 1; l <= e->L; l++) {
-        snprintf(name, sizeof name,
-                 "\\b{Z}^{(%d)} = \\b{W}^{(%d)}\\b{Y}^{(%d)} + \\b{B}^{(%d)} [%d×%d]", l, l - 1,
-                 l - 1, l - 1, e->N[l], M);
-        batch_matrix(o, e, name, l, 0);
-        ex_eq(o, "51", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
-        snprintf(name, sizeof name, "\\b{Y}^{(%d)} = f(\\b{Z}^{(%d)}) [%d×%d]", l, l, e->N[l], M);
-        batch_matrix(o, e, name, l, 1);
-    }
-    for (int l = e->L; l >= 1; l--) {
-        if (l == e->L)
-            snprintf(name, sizeof name, "Δ^{(%d)} [%d×%d]", l, e->N[l], M);
-        else
+    /* the matrices and the terms of each mean, where they fit on a page */
+    int small = M <= EX_MAX_BATCH && !opt->layer && !opt->neuron;
+    for (int l = 0; l <= e->L; l++)
+        small &= e->N[l] <= EX_MAX_WIDTH;
+    if (small) {
+        snprintf(name, sizeof name, "\\b{Y}^{(0)} [%d×%d]", e->N[0], M);
+        batch_matrix(o, e, name, 0, 1);
+        for (int l = 1; l <= e->L; l++) {
             snprintf(name, sizeof name,
-                     "Δ^{(%d)} = (\\b{W}^{(%d)T}Δ^{(%d)}) ⊙ ∂\\b{Y}^{(%d)}/∂\\b{Z}^{(%d)} [%d×%d]",
-                     l, l, l + 1, l, l, e->N[l], M);
-        batch_matrix(o, e, name, l, 2);
-        ex_eq(o, l == e->L ? "53" : "56", "%s",
-              EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
-    }
+                     "\\b{Z}^{(%d)} = \\b{W}^{(%d)}\\b{Y}^{(%d)} + \\b{B}^{(%d)} [%d×%d]", l, l - 1,
+                     l - 1, l - 1, e->N[l], M);
+            batch_matrix(o, e, name, l, 0);
+            ex_eq(o, "51", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
+            snprintf(name, sizeof name, "\\b{Y}^{(%d)} = f(\\b{Z}^{(%d)}) [%d×%d]", l, l, e->N[l], M);
+            batch_matrix(o, e, name, l, 1);
+        }
+        for (int l = e->L; l >= 1; l--) {
+            if (l == e->L)
+                snprintf(name, sizeof name, "Δ^{(%d)} [%d×%d]", l, e->N[l], M);
+            else
+                snprintf(name, sizeof name,
+                         "Δ^{(%d)} = (\\b{W}^{(%d)T}Δ^{(%d)}) ⊙ ∂\\b{Y}^{(%d)}/∂\\b{Z}^{(%d)} [%d×%d]",
+                         l, l, l + 1, l, l, e->N[l], M);
+            batch_matrix(o, e, name, l, 2);
+            ex_eq(o, l == e->L ? "53" : "56", "%s",
+                  EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
+        }
+    } else
+        ex_text(o, "%s",
+                EX_TR(o, "(the matrices Y, Z, Δ are left out: too large to print, or filtered)",
+                      "(матрицы Y, Z, Δ не напечатаны: слишком велики или отфильтрованы)"));
     ex_line b = {{0}, 0};
-    ex_add(&b, "𝓛 = (1/M) Σ_{k} 𝓛_{k} = (1/%d)(", M);
-    for (int m = 0; m < M; m++)
-        ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->loss_m[m]));
-    ex_add(&b, ") = %s", ex_num(o, e->loss));
+    ex_add(&b, "𝓛 = (1/M) Σ_{k} 𝓛_{k} = ");
+    if (M <= EX_MAX_BATCH) {
+        ex_add(&b, "(1/%d)(", M);
+        for (int m = 0; m < M; m++)
+            ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->loss_m[m]));
+        ex_add(&b, ") = ");
+    }
+    ex_add(&b, "%s", ex_num(o, e->loss));
     ex_eq(o, "+52", "%s", b.s);
     for (int l = e->L - 1; l >= 0; l--) {
         if (!ex_shown_layer(opt, l + 1))
             continue;
-        snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = (1/M)Δ^{(%d)}\\b{Y}^{(%d)T} [%d×%d]", l,
-                 l + 1, l, e->N[l + 1], e->N[l]);
-        ex_matrix(o, name, e->grad + ex_w(e, l, 0, 0), e->N[l + 1], e->N[l], (size_t)e->N[l], 1);
-        ex_eq(o, "52", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
+        if (small) {
+            snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = (1/M)Δ^{(%d)}\\b{Y}^{(%d)T} [%d×%d]",
+                     l, l + 1, l, e->N[l + 1], e->N[l]);
+            ex_matrix(o, name, e->grad + ex_w(e, l, 0, 0), e->N[l + 1], e->N[l],
+                      (size_t)e->N[l], 1);
+            ex_eq(o, "52", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
+        }
         for (int j = 0; j < e->N[l + 1]; j++) {
             if (!ex_shown_neuron(opt, j))
                 continue;
@@ -152,16 +168,18 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
                 size_t k = bias ? ex_b(e, l, j) : ex_w(e, l, i, j);
                 b.n = 0;
                 if (bias)
-                    ex_add(&b, "∂𝓛/∂b_{%d}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)} = (1/%d)(", j + 1, l,
-                           j + 1, l + 1, M);
+                    ex_add(&b, "∂𝓛/∂b_{%d}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)} = ", j + 1, l, j + 1,
+                           l + 1);
                 else
-                    ex_add(
-                        &b,
-                        "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)}·y_{k%d}^{(%d)} = (1/%d)(",
-                        ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l, M);
-                for (int m = 0; m < M; m++)
-                    ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->g[(size_t)m * e->P + k]));
-                ex_add(&b, ") = %s", ex_num(o, e->grad[k]));
+                    ex_add(&b, "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)}·y_{k%d}^{(%d)} = ",
+                           ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l);
+                if (M <= EX_MAX_BATCH) {
+                    ex_add(&b, "(1/%d)(", M);
+                    for (int m = 0; m < M; m++)
+                        ex_add(&b, "%s%s", m ? " + " : "", ex_fac(o, e->g[(size_t)m * e->P + k]));
+                    ex_add(&b, ") = ");
+                }
+                ex_add(&b, "%s", ex_num(o, e->grad[k]));
                 ex_eq(o, bias ? "55" : "54", "%s", b.s);
             }
         }

@@ -65,7 +65,8 @@ double ex_df_line(ex_out *o, const ex_trace *e, int l, int j, double z, double y
               ex_num(o, d), n, l, ex_num(o, z), z > 0 ? ">" : "≤");
         break;
     case BP_ACT_TANH:
-        ex_eq(o, "+", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1 − (y_{%d}^{(%d)})^{2} = 1 − %s^{2} = %s",
+        /* tanh′ = 1/cosh² = 1 − tanh², so it needs only y, like eq. 27 */
+        ex_eq(o, "+", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1/cosh^{2} z = 1 − (y_{%d}^{(%d)})^{2} = 1 − %s^{2} = %s",
               n, l, n, l, n, l, ex_fac(o, y), ex_num(o, d));
         break;
     default:
@@ -485,7 +486,7 @@ void ex_write(ex_out *o, const ex_trace *e, const ex_opts *opt)
         ex_focus_lines(o, e, m, opt);
     if (small && !opt->layer && !opt->neuron)
         ex_vector_form(o, e, m);
-    if (e->M > 1 && small && e->M <= EX_MAX_BATCH)
+    if (e->M > 1)
         ex_batch_form(o, e, opt);
     if (e->fd)
         ex_check_lines(o, e, opt);

@@ -66,8 +66,23 @@ double ex_loss_at(const ex_trace *e, const double *params)
     return loss;
 }
 
-int ex_compute(ex_trace *e, int check, int steps, double lr)
+int ex_param_shown(const ex_trace *e, const ex_opts *opt, size_t k)
 {
+    for (int l = 0; l < e->L; l++) {
+        size_t w = bp_net_weight_offset(e->net, l), b = bp_net_bias_offset(e->net, l);
+        size_t nw = (size_t)e->N[l + 1] * (size_t)e->N[l];
+        int j = k >= w && k < w + nw ? (int)((k - w) / (size_t)e->N[l])
+                : k >= b && k < b + (size_t)e->N[l + 1] ? (int)(k - b) : -1;
+        if (j >= 0)
+            return ex_shown_layer(opt, l + 1) && ex_shown_neuron(opt, j);
+    }
+    return 0;
+}
+
+int ex_compute(ex_trace *e, const ex_opts *opt)
+{
+    int check = opt->check, steps = opt->steps;
+    double lr = opt->lr;
     size_t MP = (size_t)e->M * e->P;
     e->tr = calloc((size_t)e->M, sizeof *e->tr);
     e->g = malloc(MP * sizeof *e->g);
@@ -89,6 +104,9 @@ int ex_compute(ex_trace *e, int check, int steps, double lr)
          * truncation (h²) against rounding (ε/h) */
         memcpy(q, e->p, e->P * sizeof *q);
         for (size_t k = 0; k < e->P; k++) {
+            e->fd[k] = NAN;
+            if (!ex_param_shown(e, opt, k))
+                continue;
             double h = 6e-6 * fmax(1.0, fabs(e->p[k]));
             q[k] = e->p[k] + h;
             double up = ex_loss_at(e, q);
