@@ -198,7 +198,8 @@ typedef enum { BP_GEMM_ONEDNN = 0, BP_GEMM_CBLAS = 1 } bp_gemm;
 const char *bp_gemm_name(bp_gemm g);                   /* "onednn", "cblas" */
 bp_status bp_gemm_parse(const char *name, bp_gemm *out);
 int bp_gemm_available(bp_gemm g);                      /* 1 if in this build */
-bp_gemm bp_gemm_default(void);                         /* oneDNN if built    */
+/* oneDNN if built; the environment variable BP_GEMM=cblas|onednn overrides */
+bp_gemm bp_gemm_default(void);
 /* A one-line description, e.g. "oneDNN 2.6.3 (avx512_core)" or OpenBLAS's
  * configuration string; the ISA alone, e.g. "avx512_core" or "Haswell". */
 void bp_gemm_info(bp_gemm g, char *buf, size_t size);

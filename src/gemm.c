@@ -23,6 +23,7 @@
 #include <cblas.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if BP_HAVE_ONEDNN
@@ -58,7 +59,16 @@ int bp_gemm_available(bp_gemm g)
     return g == BP_GEMM_CBLAS || (g == BP_GEMM_ONEDNN && BP_HAVE_ONEDNN);
 }
 
-bp_gemm bp_gemm_default(void) { return BP_HAVE_ONEDNN ? BP_GEMM_ONEDNN : BP_GEMM_CBLAS; }
+/* BP_GEMM in the environment lets a whole program (a test suite, say) run
+ * on the other provider without a change to its code. */
+bp_gemm bp_gemm_default(void)
+{
+    bp_gemm g;
+    const char *e = getenv("BP_GEMM");
+    if (e && bp_gemm_parse(e, &g) == BP_OK && bp_gemm_available(g))
+        return g;
+    return BP_HAVE_ONEDNN ? BP_GEMM_ONEDNN : BP_GEMM_CBLAS;
+}
 
 #if BP_HAVE_ONEDNN
 /* oneDNN's name for the instruction set its kernels use. */
