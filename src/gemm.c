@@ -165,11 +165,16 @@ void gemm(bp_gemm g, int threads, int ta, int tb, int M, int N, int K, float alp
         int saved = omp_get_max_threads();
         if (saved != threads)
             omp_set_num_threads(threads);
-        (void)dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C,
-                         ldc);
+        /* dnnl_sgemm allocates its packing buffer on every call; should that
+         * fail, the product is not lost: CBLAS computes it below (C is not
+         * written before the allocation). Arguments are checked by the
+         * engine, so no other failure is possible. */
+        dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B,
+                                      ldb, beta, C, ldc);
         if (saved != threads)
             omp_set_num_threads(saved);
-        return;
+        if (st == dnnl_success)
+            return;
     }
 #endif
     (void)g;
