@@ -104,9 +104,9 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
     ex_section(o, EX_TR(o, "Batch form (section 7)", "Форма для пакета примеров (раздел 7)"));
     ex_text(o,
             EX_TR(o,
-                  "M = %d examples. In the note's layout each matrix is N(l)×M: column k "
+                  "Batch size M = %d. In the note's layout each matrix is N(l)×M: column k "
                   "is example k (eq. 51, 53).",
-                  "M = %d примеров. Как в конспекте, каждая матрица размером N(l)×M: столбец "
+                  "Размер пакета M = %d. Как в конспекте, каждая матрица размером N(l)×M: столбец "
                   "k — пример k (ф. 51, 53)."),
             M);
     /* the matrices and the terms of each mean, where they fit on a page */
@@ -190,8 +190,8 @@ void ex_check_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
 {
     char s[24];
     double worst = 0;
-    ex_section(o, EX_TR(o, "Check: central finite differences in double",
-                        "Проверка: центральные конечные разности в double"));
+    ex_section(o, EX_TR(o, "Check: central finite differences (FD) in double",
+                        "Проверка: центральные конечные разности (КР) в double"));
     ex_text(o, "%s",
             EX_TR(o,
                   "(𝓛(p + h) − 𝓛(p − h)) / 2h never differentiates, so agreement "
