@@ -47,21 +47,21 @@ typedef struct {
     int N[BP_MAX_LAYERS + 1];      /* N(l) */
     bp_act act[BP_MAX_LAYERS + 1]; /* f of layer l, 1 <= l <= L */
     bp_loss loss_kind;
-    double T, slope;   /* eq. 69's temperature, eq. 29's slope */
-    size_t P;          /* parameters */
-    double *p;         /* [P] W(0), b(0), W(1), ... as the network stores them */
-    int M;             /* examples */
-    double *x, *t;     /* [M, N(0)] inputs (standardised), [M, N(L)] targets */
-    int32_t *label;    /* [M] the class labels given, else NULL (t is one-hot) */
-    int standardised;  /* the model's (x − μ)/σ was applied to x */
+    double T, slope;            /* eq. 69's temperature, eq. 29's slope */
+    size_t P;                   /* parameters */
+    double *p;                  /* [P] W(0), b(0), W(1), ... as the network stores them */
+    int M;                      /* examples */
+    double *x, *t;              /* [M, N(0)] inputs (standardised), [M, N(L)] targets */
+    int32_t *label;             /* [M] the class labels given, else NULL (t is one-hot) */
+    int standardised;           /* the model's (x − μ)/σ was applied to x */
     double *x_raw, *mu, *sigma; /* [M, N(0)], [N(0)], [N(0)] when standardised */
-    bp_trace **tr;     /* [M] z, y, δ of each example */
-    double *g;         /* [M, P] each example's gradient */
-    double *loss_m;    /* [M] each example's loss */
-    double loss;       /* (1/M) Σ loss_m */
-    double *grad;      /* [P] (1/M) Σ g, eq. 52–55 */
-    double *fd;        /* [P] central differences of loss, or NULL */
-    double *step_loss; /* [n_steps + 1] loss before each step and after the last */
+    bp_trace **tr;              /* [M] z, y, δ of each example */
+    double *g;                  /* [M, P] each example's gradient */
+    double *loss_m;             /* [M] each example's loss */
+    double loss;                /* (1/M) Σ loss_m */
+    double *grad;               /* [P] (1/M) Σ g, eq. 52–55 */
+    double *fd;                 /* [P] central differences of loss, or NULL */
+    double *step_loss;          /* [n_steps + 1] loss before each step and after the last */
     int n_steps;
 } ex_trace;
 
@@ -145,6 +145,8 @@ void ex_vec(ex_out *o, ex_line *b, const double *v, int n, size_t stride);
 const char *ex_fac(ex_out *o, double v);
 /* the subscript of w_ij (1-based): "12", or "1,12" once an index passes 9 */
 const char *ex_ij(char buf[24], int i, int j);
+/* the subscript of a letter and a 1-based index: "k5", "k,12" (or "5k", "12,k") */
+const char *ex_ik(char buf[24], char letter, int n, int letter_first);
 
 static inline int ex_shown_layer(const ex_opts *opt, int l)
 {

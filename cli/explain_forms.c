@@ -122,16 +122,18 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
                      l - 1, l - 1, e->N[l], M);
             batch_matrix(o, e, name, l, 0);
             ex_eq(o, "51", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
-            snprintf(name, sizeof name, "\\b{Y}^{(%d)} = f(\\b{Z}^{(%d)}) [%d×%d]", l, l, e->N[l], M);
+            snprintf(name, sizeof name, "\\b{Y}^{(%d)} = f(\\b{Z}^{(%d)}) [%d×%d]", l, l, e->N[l],
+                     M);
             batch_matrix(o, e, name, l, 1);
         }
         for (int l = e->L; l >= 1; l--) {
             if (l == e->L)
                 snprintf(name, sizeof name, "Δ^{(%d)} [%d×%d]", l, e->N[l], M);
             else
-                snprintf(name, sizeof name,
-                         "Δ^{(%d)} = (\\b{W}^{(%d)T}Δ^{(%d)}) ⊙ ∂\\b{Y}^{(%d)}/∂\\b{Z}^{(%d)} [%d×%d]",
-                         l, l, l + 1, l, l, e->N[l], M);
+                snprintf(
+                    name, sizeof name,
+                    "Δ^{(%d)} = (\\b{W}^{(%d)T}Δ^{(%d)}) ⊙ ∂\\b{Y}^{(%d)}/∂\\b{Z}^{(%d)} [%d×%d]",
+                    l, l, l + 1, l, l, e->N[l], M);
             batch_matrix(o, e, name, l, 2);
             ex_eq(o, l == e->L ? "53" : "56", "%s",
                   EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
@@ -154,10 +156,10 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
         if (!ex_shown_layer(opt, l + 1))
             continue;
         if (small) {
-            snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = (1/M)Δ^{(%d)}\\b{Y}^{(%d)T} [%d×%d]",
-                     l, l + 1, l, e->N[l + 1], e->N[l]);
-            ex_matrix(o, name, e->grad + ex_w(e, l, 0, 0), e->N[l + 1], e->N[l],
-                      (size_t)e->N[l], 1);
+            snprintf(name, sizeof name, "∇\\b{W}^{(%d)} = (1/M)Δ^{(%d)}\\b{Y}^{(%d)T} [%d×%d]", l,
+                     l + 1, l, e->N[l + 1], e->N[l]);
+            ex_matrix(o, name, e->grad + ex_w(e, l, 0, 0), e->N[l + 1], e->N[l], (size_t)e->N[l],
+                      1);
             ex_eq(o, "52", "%s", EX_TR(o, "\\t{(the matrix above)}", "\\t{(матрица выше)}"));
         }
         for (int j = 0; j < e->N[l + 1]; j++) {
@@ -168,11 +170,14 @@ void ex_batch_form(ex_out *o, const ex_trace *e, const ex_opts *opt)
                 size_t k = bias ? ex_b(e, l, j) : ex_w(e, l, i, j);
                 b.n = 0;
                 if (bias)
-                    ex_add(&b, "∂𝓛/∂b_{%d}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)} = ", j + 1, l, j + 1,
-                           l + 1);
-                else
-                    ex_add(&b, "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{k%d}^{(%d)}·y_{k%d}^{(%d)} = ",
-                           ex_ij(s, i + 1, j + 1), l, j + 1, l + 1, i + 1, l);
+                    ex_add(&b, "∂𝓛/∂b_{%d}^{(%d)} = (1/M) Σ_{k} δ_{%s}^{(%d)} = ", j + 1, l,
+                           ex_ik(s, 'k', j + 1, 1), l + 1);
+                else {
+                    char kj[24], ki[24];
+                    ex_add(&b, "∂𝓛/∂w_{%s}^{(%d)} = (1/M) Σ_{k} δ_{%s}^{(%d)}·y_{%s}^{(%d)} = ",
+                           ex_ij(s, i + 1, j + 1), l, ex_ik(kj, 'k', j + 1, 1), l + 1,
+                           ex_ik(ki, 'k', i + 1, 1), l);
+                }
                 if (M <= EX_MAX_BATCH) {
                     ex_add(&b, "(1/%d)(", M);
                     for (int m = 0; m < M; m++)
@@ -261,8 +266,9 @@ void ex_steps_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
     ex_section(o,
                EX_TR(o, "Repeated gradient descent steps", "Повторные шаги градиентного спуска"));
     ex_text(o,
-            EX_TR(o, "α = %s; step t moves every W and b against its gradient: W_t+1 = W_t − α∇W "
-                     "(eq. 49, 50). The loss after each step:",
+            EX_TR(o,
+                  "α = %s; step t moves every W and b against its gradient: W_t+1 = W_t − α∇W "
+                  "(eq. 49, 50). The loss after each step:",
                   "α = %s; шаг t сдвигает все W и b против градиента: W_t+1 = W_t − α∇W "
                   "(ф. 49, 50). Потери после каждого шага:"),
             ex_num(o, opt->lr));
@@ -288,17 +294,18 @@ void ex_focus_lines(ex_out *o, const ex_trace *e, int m, const ex_opts *opt)
     double d = ex_d(e, m, l + 1, j);
     if (l + 1 < L) {
         double sum = 0;
+        char jk[24];
         for (int k = 0; k < e->N[l + 2]; k++) {
             double dk = ex_d(e, m, l + 2, k), w = e->p[ex_w(e, l + 1, j, k)];
             sum += dk * w;
             ex_eq(o, "20, 21, 24",
-                  "∂𝓛/∂z_{%d}^{(%d)}·∂z_{%d}^{(%d)}/∂y_{%d}^{(%d)} = δ_{%d}^{(%d)}·w_{%d%d}^{(%d)} "
+                  "∂𝓛/∂z_{%d}^{(%d)}·∂z_{%d}^{(%d)}/∂y_{%d}^{(%d)} = δ_{%d}^{(%d)}·w_{%s}^{(%d)} "
                   "= %s·%s = %s",
-                  k + 1, l + 2, k + 1, l + 2, j + 1, l + 1, k + 1, l + 2, j + 1, k + 1, l + 1,
-                  ex_fac(o, dk), ex_fac(o, w), ex_num(o, dk * w));
+                  k + 1, l + 2, k + 1, l + 2, j + 1, l + 1, k + 1, l + 2, ex_ij(jk, j + 1, k + 1),
+                  l + 1, ex_fac(o, dk), ex_fac(o, w), ex_num(o, dk * w));
         }
-        ex_eq(o, "22, 23", "∂𝓛/∂y_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%dk}^{(%d)} = %s", j + 1,
-              l + 1, l + 2, j + 1, l + 1, ex_num(o, sum));
+        ex_eq(o, "22, 23", "∂𝓛/∂y_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%s}^{(%d)} = %s", j + 1,
+              l + 1, l + 2, ex_ik(jk, 'k', j + 1, 0), l + 1, ex_num(o, sum));
         double df = ex_df_line(o, e, l + 1, j, ex_z(e, m, l + 1, j), ex_y(e, m, l + 1, j));
         ex_eq(o, "25, 26", "δ_{%d}^{(%d)} = %s·%s = %s", j + 1, l + 1, ex_fac(o, sum),
               ex_fac(o, df), ex_num(o, d));

@@ -147,6 +147,16 @@ const char *ex_ij(char buf[24], int i, int j)
     return buf;
 }
 
+const char *ex_ik(char buf[24], char letter, int n, int letter_first)
+{
+    const char *sep = n > 9 ? "," : "";
+    if (letter_first)
+        snprintf(buf, 24, "%c%s%d", letter, sep, n);
+    else
+        snprintf(buf, 24, "%d%s%c", n, sep, letter);
+    return buf;
+}
+
 /* "[a, b, c]" of n values at v[k*stride] */
 void ex_vec(ex_out *o, ex_line *b, const double *v, int n, size_t stride)
 {

@@ -66,7 +66,9 @@ double ex_df_line(ex_out *o, const ex_trace *e, int l, int j, double z, double y
         break;
     case BP_ACT_TANH:
         /* tanh′ = 1/cosh² = 1 − tanh², so it needs only y, like eq. 27 */
-        ex_eq(o, "+", "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1/cosh^{2} z = 1 − (y_{%d}^{(%d)})^{2} = 1 − %s^{2} = %s",
+        ex_eq(o, "+",
+              "∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = 1/cosh^{2} z = 1 − (y_{%d}^{(%d)})^{2} = 1 − %s^{2} "
+              "= %s",
               n, l, n, l, n, l, ex_fac(o, y), ex_num(o, d));
         break;
     default:
@@ -132,9 +134,9 @@ static void forward(ex_out *o, const ex_trace *e, int m, const ex_opts *opt)
             if (!ex_shown_neuron(opt, j))
                 continue;
             ex_line b = {{0}, 0};
-            ex_add(&b,
-                   "z_{%d}^{(%d)} = Σ_{i} y_{i}^{(%d)}·w_{i%d}^{(%d)} + b_{%d}^{(%d)} = ", j + 1, l,
-                   l - 1, j + 1, l - 1, j + 1, l - 1);
+            char ij[24];
+            ex_add(&b, "z_{%d}^{(%d)} = Σ_{i} y_{i}^{(%d)}·w_{%s}^{(%d)} + b_{%d}^{(%d)} = ", j + 1,
+                   l, l - 1, ex_ik(ij, 'i', j + 1, 1), l - 1, j + 1, l - 1);
             if (e->N[l - 1] <= 16) {
                 for (int i = 0; i < e->N[l - 1]; i++)
                     ex_add(&b, "%s%s·%s", i ? " + " : "", ex_fac(o, ex_y(e, m, l - 1, i)),
@@ -365,9 +367,10 @@ static void hidden_error(ex_out *o, const ex_trace *e, int m, int l, const ex_op
             continue;
         double df = ex_df_line(o, e, l, j, ex_z(e, m, l, j), ex_y(e, m, l, j)), sum = 0;
         ex_line b = {{0}, 0};
+        char jk[24];
         ex_add(&b,
-               "δ_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%dk}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = ",
-               j + 1, l, l + 1, j + 1, l, j + 1, l, j + 1, l);
+               "δ_{%d}^{(%d)} = Σ_{k} δ_{k}^{(%d)}·w_{%s}^{(%d)}·∂y_{%d}^{(%d)}/∂z_{%d}^{(%d)} = ",
+               j + 1, l, l + 1, ex_ik(jk, 'k', j + 1, 0), l, j + 1, l, j + 1, l);
         int show = e->N[l + 1] <= 16;
         if (show)
             ex_add(&b, "(");
@@ -427,8 +430,9 @@ static void inputs(ex_out *o, const ex_trace *e, int m)
     ex_line b = {{0}, 0};
     if (e->standardised) {
         ex_text(o, "%s",
-                EX_TR(o, "The model standardises its inputs with the μ and σ of its training "
-                         "data (not in the note): y(0) = (x − μ)/σ.",
+                EX_TR(o,
+                      "The model standardises its inputs with the μ and σ of its training "
+                      "data (not in the note): y(0) = (x − μ)/σ.",
                       "Модель стандартизует вход по μ и σ своей обучающей выборки (в конспекте "
                       "этого нет): y(0) = (x − μ)/σ."));
         const double *v[3] = {e->x_raw + (size_t)m * e->N[0], e->mu, e->sigma};

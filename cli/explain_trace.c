@@ -71,8 +71,9 @@ int ex_param_shown(const ex_trace *e, const ex_opts *opt, size_t k)
     for (int l = 0; l < e->L; l++) {
         size_t w = bp_net_weight_offset(e->net, l), b = bp_net_bias_offset(e->net, l);
         size_t nw = (size_t)e->N[l + 1] * (size_t)e->N[l];
-        int j = k >= w && k < w + nw ? (int)((k - w) / (size_t)e->N[l])
-                : k >= b && k < b + (size_t)e->N[l + 1] ? (int)(k - b) : -1;
+        int j = k >= w && k < w + nw                    ? (int)((k - w) / (size_t)e->N[l])
+                : k >= b && k < b + (size_t)e->N[l + 1] ? (int)(k - b)
+                                                        : -1;
         if (j >= 0)
             return ex_shown_layer(opt, l + 1) && ex_shown_neuron(opt, j);
     }
