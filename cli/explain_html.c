@@ -11,6 +11,7 @@
 #include "explain.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,19 +61,21 @@ static void diagram(ex_out *o, const ex_trace *e)
                        x1 - 30, y1);
                 if (!label)
                     continue;
-                /* a quarter of the way along for every other target neuron,
-                 * three quarters for the rest: labels of edges that leave or
-                 * reach one neuron then stand apart */
-                double s = j % 2 ? 0.75 : 0.25, tx = x0 + 30 + s * (x1 - x0 - 60),
-                       ty = y0 + s * (y1 - y0);
+                /* along the edge, a third of the way for every other target
+                 * neuron and two thirds for the rest, so that labels of edges
+                 * that leave or reach one neuron stand apart: w above the
+                 * line, ∂𝓛/∂w below it */
+                double s = j % 2 ? 0.68 : 0.32, ax = x0 + 30, ay = y0;
+                double dx = x1 - 30 - ax, dy = y1 - ay, tx = ax + s * dx, ty = ay + s * dy;
+                double deg = atan2(dy, dx) * 180 / 3.14159265358979;
                 ex_raw(o,
-                       "<text class=\"edge w\" x=\"%.1f\" y=\"%.1f\">w<tspan "
-                       "baseline-shift=\"sub\" font-size=\"8\">%d%s%d</tspan><tspan "
-                       "baseline-shift=\"super\" font-size=\"8\">(%d)</tspan> = %s</text>\n",
-                       tx, ty - 3, i + 1, i > 8 || j > 8 ? "," : "", j + 1, l,
+                       "<g transform=\"translate(%.1f %.1f) rotate(%.2f)\"><text class=\"edge w\" "
+                       "y=\"-4\">w<tspan baseline-shift=\"sub\" font-size=\"8\">%d%s%d</tspan><tspan "
+                       "baseline-shift=\"super\" font-size=\"8\">(%d)</tspan> = %s</text>",
+                       tx, ty, deg, i + 1, i > 8 || j > 8 ? "," : "", j + 1, l,
                        ex_num(o, e->p[ex_w(e, l, i, j)]));
-                ex_raw(o, "<text class=\"edge g\" x=\"%.1f\" y=\"%.1f\">∂𝓛/∂w = %s</text>\n", tx,
-                       ty + 10, ex_num(o, e->g[ex_w(e, l, i, j)]));
+                ex_raw(o, "<text class=\"edge g\" y=\"11\">∂𝓛/∂w = %s</text></g>\n",
+                       ex_num(o, e->g[ex_w(e, l, i, j)]));
             }
     }
     for (int l = 0; l <= L; l++)
