@@ -22,7 +22,7 @@ static const char *style =
     "h1{font-size:1.4em}h3{margin:1.2em 0 .3em;font-size:1.1em;color:#234}\n"
     ".eq{display:flex;justify-content:space-between;align-items:baseline;gap:1em;"
     "margin:.15em 0 .15em 1em}\n"
-    ".eq math{font-size:1.05em}.cite{color:#666;white-space:nowrap;font-size:.9em}"
+    ".eq .m{min-width:0}.eq math{font-size:1.05em}.cite{color:#666;white-space:nowrap;font-size:.9em}"
     ".cite.beyond{color:#a52}\n"
     "p{margin:.3em 0 .3em 1em;max-width:60em}\n"
     "svg{display:block;margin:1em auto;max-width:100%;height:auto}\n"

@@ -510,8 +510,26 @@ void ex_eq(ex_out *o, const char *cite, const char *fmt, ...)
     va_end(ap);
     cite_text(o, cite, c, sizeof c);
     if (o->html) {
-        puts_(o, "<div class=\"eq\">");
-        ex_mathml(o, m, 0);
+        /* MathML does not wrap a long line: one <math> per side of each
+         * top-level " = ", so that the browser may break between them */
+        puts_(o, "<div class=\"eq\"><span class=\"m\">");
+        const char *p = m;
+        for (int first = 1;; first = 0) {
+            const char *q = p;
+            int depth = 0;
+            for (; *q; q++) {
+                depth += *q == '{' ? 1 : *q == '}' ? -1 : 0;
+                if (depth == 0 && strncmp(q, " = ", 3) == 0)
+                    break;
+            }
+            puts_(o, first ? "<math>" : " <math><mo>=</mo>");
+            mathml_seq(o, p, q);
+            puts_(o, "</math>");
+            if (!*q)
+                break;
+            p = q + 3;
+        }
+        puts_(o, "</span>");
         if (*c) {
             ex_raw(o, "<span class=\"cite%s\">", *cite == '+' ? " beyond" : "");
             put_esc(o, c, strlen(c));
