@@ -242,10 +242,10 @@ int cmd_bench(int argc, char **argv)
         double of_peak = peak > 0 ? gf / peak : 0;
         if (json)
             printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "
-                   "\"gflops\": %.6g, \"fraction_of_peak\": %.4f, \"ceiling_examples_per_s\": "
-                   "%.6g, \"fraction_of_ceiling\": %.4f}",
-                   b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, of_peak, ceps,
-                   eps / ceps);
+                   "\"gflops\": %.6g, \"peak_gflops\": %.6g, \"fraction_of_peak\": %.4f, "
+                   "\"ceiling_examples_per_s\": %.6g, \"fraction_of_ceiling\": %.4f}",
+                   b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, peak, of_peak,
+                   ceps, eps / ceps);
         else
             printf("%7d %14.0f %9.1f %7.1f%% %16.0f %8.1f%%\n", M, eps, gf, 100 * of_peak, ceps,
                    100 * eps / ceps);
