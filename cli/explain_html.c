@@ -61,11 +61,11 @@ static void diagram(ex_out *o, const ex_trace *e)
                        x1 - 30, y1);
                 if (!label)
                     continue;
-                /* along the edge, a third of the way for every other target
-                 * neuron and two thirds for the rest, so that labels of edges
+                /* along the edge, a quarter of the way for every other target
+                 * neuron and three quarters for the rest, so that labels of edges
                  * that leave or reach one neuron stand apart: w above the
                  * line, ∂𝓛/∂w below it */
-                double s = j % 2 ? 0.68 : 0.32, ax = x0 + 30, ay = y0;
+                double s = j % 2 ? 0.73 : 0.27, ax = x0 + 30, ay = y0;
                 double dx = x1 - 30 - ax, dy = y1 - ay, tx = ax + s * dx, ty = ay + s * dy;
                 double deg = atan2(dy, dx) * 180 / 3.14159265358979;
                 ex_raw(o,
