@@ -1,7 +1,9 @@
 /*
- * data_arg.c — what --data names: a packaged data set (fashion-mnist, mnist:
- * Debian's /usr/share/datasets/NAME), a folder of IDX files, a CSV file
- * (*.csv) or a FANN training-data file (anything else).
+ * data_arg.c — what --data names: a data set by name (fashion-mnist: Debian's
+ * dataset-fashion-mnist in /usr/share/datasets/fashion-mnist; mnist: the
+ * same folder layout, /usr/share/datasets/mnist, which no Debian 12 package
+ * provides), a folder of IDX files, a CSV file (*.csv) or a FANN
+ * training-data file (anything else).
  */
 #include "cli.h"
 
@@ -21,6 +23,9 @@ int cli_load_data(const cli_command *cmd, const char *spec, int test, int target
     *out = NULL;
     if (strcmp(spec, "fashion-mnist") == 0 || strcmp(spec, "mnist") == 0) {
         snprintf(dir, sizeof dir, DATASETS "/%s", spec);
+        if (stat(dir, &st) != 0 && strcmp(spec, "mnist") == 0)
+            return cli_error(cmd, "%s: not found (no Debian package has MNIST: put its four IDX "
+                                  "files there, or give --data the folder that holds them)", dir);
         if (stat(dir, &st) != 0)
             return cli_error(cmd, "%s: not found (Debian: apt-get install dataset-%s)", dir, spec);
         spec = dir;

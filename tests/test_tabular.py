@@ -262,6 +262,13 @@ refused("FANN header split", ["train", "--data", path("hdr2.data"), "--layers", 
 refused("test file missing", ["train", "--data", tr, "--test", path("absent.data"), "--layers",
                               "3,4,3", "--loss", "mse"], ["absent.data"])
 
+# --data mnist: no Debian package has it; the message says what works instead
+if not os.path.exists("/usr/share/datasets/mnist"):
+    r = run("train", "--data", "mnist", "--layers", "784,10", "--out", path("mnist.safetensors"))
+    check(r.returncode == 1 and len(r.stderr.splitlines()) == 1 and
+          "no Debian package" in r.stderr and "apt-get install dataset-mnist" not in r.stderr,
+          f"--data mnist: {r.stderr!r}")
+
 print(f"{passes} passed, {fails} failed")
 subprocess.run(["rm", "-rf", D])
 sys.exit(1 if fails else 0)
