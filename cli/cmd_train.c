@@ -231,37 +231,6 @@ static bp_status evaluate(trainer *tr, const bp_dataset *ds, const int32_t *idx,
     return s != BP_OK ? s : sums[4] > 0 ? BP_ERR_ARG : BP_OK; /* BP_ERR_ARG: another rank's */
 }
 
-/* The test set: --test, or else --data's own test split (*out NULL if it
- * has none). Its widths must be the training data's. 0 or 1 (printed). */
-static int load_test(const char *data, const bp_dataset *ds, int target_cols, int k,
-                     bp_dataset **out)
-{
-    const char *spec = cli_get(&cmd, "test");
-    if (!spec)
-        return cli_load_data(&cmd, data, 1, target_cols, out);
-    /* a folder's test split, or a file's one split */
-    if (cli_load_data(&cmd, spec, 1, target_cols, out) ||
-        (!*out && cli_load_data(&cmd, spec, 0, target_cols, out)))
-        return 1;
-    const bp_dataset *t = *out;
-    if (bp_dataset_has_labels(t) != bp_dataset_has_labels(ds))
-        return cli_error(&cmd, "%s holds %s, but %s holds %s", spec,
-                         bp_dataset_has_labels(t) ? "class labels" : "targets", data,
-                         bp_dataset_has_labels(ds) ? "class labels" : "targets");
-    if (bp_dataset_has_labels(t) ? bp_dataset_n_in(t) != bp_dataset_n_in(ds)
-                                 : bp_dataset_n_in(t) != bp_dataset_n_in(ds) ||
-                                       bp_dataset_n_out(t) != bp_dataset_n_out(ds))
-        return cli_error(&cmd, "%s: %d inputs and %d %s per example, but %s has %d and %d", spec,
-                         bp_dataset_n_in(t), bp_dataset_n_out(t),
-                         bp_dataset_has_labels(t) ? "classes" : "outputs", data,
-                         bp_dataset_n_in(ds), bp_dataset_n_out(ds));
-    /* a test file may lack classes, but not hold one the network has no output for */
-    if (bp_dataset_has_labels(t) && bp_dataset_n_out(t) > k)
-        return cli_error(&cmd, "%s: class %d, but the network has %d outputs", spec,
-                         bp_dataset_n_out(t) - 1, k);
-    return 0;
-}
-
 int cmd_train(int argc, char **argv)
 {
     int r = cli_parse(&cmd, argc, argv);
@@ -331,7 +300,8 @@ int cmd_train(int argc, char **argv)
     }
 
     if (cli_load_data(&cmd, data, 0, (int)target_cols, &ds) ||
-        load_test(data, ds, (int)target_cols, sizes[cfg.n_layers], &test))
+        cli_load_test(&cmd, cli_get(&cmd, "test"), data, ds, (int)target_cols,
+                      sizes[cfg.n_layers], &test))
         goto done;
     int L = cfg.n_layers, n = bp_dataset_n(ds), n_in = sizes[0], k = sizes[L];
     /* labelled: class labels alone; classes: those or one-hot targets, which
