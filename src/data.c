@@ -386,6 +386,7 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
     size_t cap = 0;
     char where[700];
     long long prev_line = t.tok_line; /* of the token before */
+    int rows = -1; /* the examples are rows of lines (1), or free-form (0) */
     for (int i = 0; i < n; i++) {
         if (!reserve_examples(ds, &cap, (size_t)i + 1, (size_t)n))
             return bp_fail(err, BP_ERR_NOMEM, "%s: example %d: out of memory", path, i + 1);
@@ -402,12 +403,16 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
                                i + 1, n, is_in ? "input" : "output", k + 1,
                                is_in ? ds->n_in : ds->n_out);
             }
-            /* whitespace is free inside an example, but an example starts
-             * a line, and its outputs start one unless it is all on one:
-             * a header whose counts disagree with the rows breaks one of
-             * these within an example or two, where the token count alone
-             * might happen to fit */
-            if (j == 0 && t.tok_line == prev_line)
+            /* When the data starts a line after the header, the examples
+             * are rows: whitespace is free inside an example, but each one
+             * starts a line, and its outputs start one unless it is all on
+             * one. A header whose counts disagree with the rows breaks one
+             * of these within an example or two, where the token count
+             * alone might happen to fit. Data that goes on from the
+             * header's line is free-form, as FANN's fscanf reads it. */
+            if (rows < 0)
+                rows = t.tok_line != prev_line;
+            if (rows && j == 0 && t.tok_line == prev_line)
                 return bp_fail(err, BP_ERR_FORMAT,
                                "%s:%lld: example %d does not start a line: the header's %d "
                                "inputs and %d outputs disagree with the rows",
@@ -424,7 +429,7 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
             if ((s = bp_parse_number(t.tok, t.tok + t.len, v, where, err)) != BP_OK)
                 return s;
         }
-        if (!out_on_new_line && prev_line != first_line)
+        if (rows && !out_on_new_line && prev_line != first_line)
             return bp_fail(err, BP_ERR_FORMAT,
                            "%s:%lld: example %d: its outputs do not start a line: the header's "
                            "%d inputs and %d outputs disagree with the rows",

@@ -446,6 +446,13 @@ static void test_fann_good(void)
     }
     bp_dataset_free(ds);
 
+    /* data that goes on from the header's line is free-form, as for FANN */
+    ds = NULL;
+    path = put("oneline.data", "2 3 2 0.1 0.2 0.3 1 0 -0.1 -0.2\n-0.3 0 1\n");
+    CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds && bp_dataset_n(ds) == 2,
+          "one line: %s", err.msg);
+    bp_dataset_free(ds);
+
     /* one-hot targets: their classes are kept as labels beside them */
     ds = NULL;
     path = put("onehot.data", "3 1 3\n5\n0 0 1\n6\n1 0 0\n7\n0 1 0\n");
@@ -530,8 +537,6 @@ static void test_fann_bad(void)
                  ":4: example 2: its outputs do not start a line");
     fann_refused("fann example mid-line", "2 1 1\n1\n0 2\n1\n", BP_ERR_FORMAT,
                  ":3: example 2 does not start a line");
-    fann_refused("fann data on header line", "1 1 1 5\n0\n", BP_ERR_FORMAT,
-                 ":1: example 1 does not start a line");
 
     bp_error err = {""};
     bp_dataset *ds = (bp_dataset *)&err;
