@@ -114,6 +114,8 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
     net->T = cfg->temperature;
     net->slope = cfg->leaky_slope;
     net->max_batch = max_batch;
+    net->gemm = bp_gemm_default();
+    gemm_init(); /* the BLAS at one thread: the pool does the threading */
     net->n_params = n_params;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
@@ -205,8 +207,6 @@ bp_status bp_net_set_threads(bp_net *net, int threads)
     }
     if (threads > BP_MAX_THREADS)
         threads = BP_MAX_THREADS;
-    /* one pool for the step: the BLAS's own threads would compete with it */
-    bp_set_threads(1);
     pool_free(net->pool);
     net->pool = NULL;
     if (threads > 1 && !(net->pool = pool_create(threads)))
@@ -215,6 +215,16 @@ bp_status bp_net_set_threads(bp_net *net, int threads)
 }
 
 int bp_net_threads(const bp_net *net) { return pool_threads(net->pool); }
+
+bp_status bp_net_set_gemm(bp_net *net, bp_gemm g)
+{
+    if (!net || !bp_gemm_available(g))
+        return BP_ERR_ARG;
+    net->gemm = g;
+    return BP_OK;
+}
+
+bp_gemm bp_net_gemm(const bp_net *net) { return net->gemm; }
 
 const float *bp_net_mean(const bp_net *net) { return net->mean; }
 const float *bp_net_std(const bp_net *net) { return net->std; }

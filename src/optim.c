@@ -412,46 +412,13 @@ double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *g
 }
 
 /* ------------------------------------------------------------------------ */
-/* Training step                                                             */
+/* Fused descent                                                             */
 /* ------------------------------------------------------------------------ */
 
-double optim_fused_sgd_rate(bp_optimizer *opt)
+double optim_fused_sgd_rate(const bp_optimizer *opt)
 {
     const bp_opt_config *c = &opt->cfg;
     if (c->kind != BP_OPT_SGD || c->clip_norm > 0 || c->weight_decay > 0)
         return 0;
-    return sched_rate(c, opt->t++);
-}
-
-bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
-                        double *loss)
-{
-    if (opt->n != net->n_params)
-        return BP_ERR_ARG;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_cuda_train_step(net, opt, x, tg, M, loss);
-#endif
-    bp_status s = bp_forward(net, x, M);
-    if (s != BP_OK)
-        return s;
-    /* plain descent goes into the backward pass itself: no gradient buffer
-     * written and read back, no separate pass over the parameters */
-    if (optim_is_plain_sgd(opt))
-        return backward_fused_sgd(net, tg, opt, loss);
-    s = bp_backward(net, tg, loss);
-    if (s == BP_OK) /* the norm is not needed here: a diverging loss shows the same */
-        (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
-    return s;
-}
-
-bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
-{
-    if (opt->n != net->n_params)
-        return BP_ERR_ARG;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_cuda_sync_optimizer(net, opt);
-#endif
-    return BP_OK;
+    return sched_rate(c, opt->t);
 }
