@@ -493,7 +493,9 @@ typedef struct {
 
 /* bp_evaluate with the FANN figures too; confusion as there. Classes come
  * from labels or one-hot targets, whatever the network's loss; the loss is
- * taken against the targets where the data set has them. */
+ * taken against the targets where the data set has them. BP_ERR_ARG for a
+ * NULL argument, one of mean/std without the other or an index outside ds;
+ * BP_ERR_SHAPE if ds does not fit the network or n < 1. */
 bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
                               const float *mean, const float *std, bp_metrics *out,
                               long *confusion);

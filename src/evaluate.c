@@ -14,6 +14,11 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
                               const float *mean, const float *std, bp_metrics *out,
                               long *confusion)
 {
+    if (!net || !ds || !idx || !out || !mean != !std)
+        return BP_ERR_ARG;
+    for (int i = 0; i < n; i++) /* the gather reads example idx[i] unchecked */
+        if (idx[i] < 0 || idx[i] >= bp_dataset_n(ds))
+            return BP_ERR_ARG;
     int B = net->max_batch, n_in = net->sizes[0], k = net->sizes[net->L];
     /* classes: labels alone, or beside one-hot targets; the loss is taken
      * against the targets wherever there are some */
@@ -77,6 +82,8 @@ bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int
                       long *confusion)
 {
     bp_metrics m;
+    if (!loss)
+        return BP_ERR_ARG;
     bp_status s = bp_evaluate_metrics(net, ds, idx, n, mean, std, &m, confusion);
     if (s != BP_OK)
         return s;

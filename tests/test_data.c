@@ -498,6 +498,36 @@ static void test_fann_good(void)
     ds = csv_ok("csv labels", "1,0\n2,1\n", 0, 2, 1, 2);
     CHECK(bp_dataset_one_hot(ds) == 0 && bp_dataset_has_labels(ds), "csv labels not one-hot");
     bp_dataset_free(ds);
+
+    /* bp_evaluate_metrics refuses what it cannot read, before reading it */
+    ds = csv_ok("csv eval", "a,t0,t1\n1,0,1\n2,1,0\n", 2, 2, 1, 2);
+    int sizes[2] = {1, 2};
+    bp_act acts[1] = {BP_ACT_SIGMOID};
+    bp_config cfg = {1, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+    bp_net *net = bp_net_create(&cfg, 4, &err);
+    if (ds && net) {
+        int32_t good[2] = {0, 1}, bad[2] = {0, 2}, neg[1] = {-1};
+        float mean[1] = {0};
+        bp_metrics m;
+        long conf[4];
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL, &m, conf) == BP_OK &&
+                  conf[0] + conf[1] + conf[2] + conf[3] == 2,
+              "evaluate one-hot");
+        CHECK(bp_evaluate_metrics(net, ds, bad, 2, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate index past the end");
+        CHECK(bp_evaluate_metrics(net, ds, neg, 1, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate negative index");
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, mean, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate mean without std");
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL, NULL, NULL) == BP_ERR_ARG,
+              "evaluate NULL out");
+        CHECK(bp_evaluate_metrics(net, NULL, good, 2, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate NULL data set");
+        CHECK(bp_evaluate_metrics(net, ds, good, 0, NULL, NULL, &m, NULL) == BP_ERR_SHAPE,
+              "evaluate no examples");
+    }
+    bp_net_free(net);
+    bp_dataset_free(ds);
 }
 
 static void fann_refused(const char *what, const char *text, bp_status want, const char *needle)
