@@ -25,6 +25,13 @@
  */
 #include "internal.h"
 
+#ifndef BP_HAVE_ONEDNN
+#define BP_HAVE_ONEDNN 0
+#endif
+#ifndef BP_HAVE_OPENBLAS
+#define BP_HAVE_OPENBLAS 0
+#endif
+
 #include <cblas.h>
 #include <pthread.h>
 #include <stdio.h>
