@@ -462,24 +462,51 @@ int bp_dataset_n(const bp_dataset *ds);         /* examples */
 int bp_dataset_n_in(const bp_dataset *ds);      /* features */
 int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
 int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
+/* 1 if the targets are one-hot (every row exactly one 1, the rest 0, at
+ * least 2 outputs): the loaders then keep each row's class beside its
+ * targets, gathered as labels, and evaluation counts classes. Partly one-hot
+ * data is regression (0). */
+int bp_dataset_one_hot(const bp_dataset *ds);
 
 /* Per-feature mean and standard deviation over the examples idx [n]
  * (std of a constant feature is reported as 1). mean, std [n_in]. */
 void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std);
 
 /* Batch of the examples idx [M]: x [M, n_in] as float, standardised with
- * (x − mean)/std when mean is not NULL; labels [M] or t [M, n_out] (the
- * pointer for the other kind is ignored and may be NULL). No allocation. */
+ * (x − mean)/std when mean is not NULL; labels [M] where the data set has
+ * classes (labels, or one-hot targets) and t [M, n_out] where it has
+ * targets (a pointer the data set has nothing for is ignored; either may be
+ * NULL). No allocation. */
 void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
                        const float *std, float *x, float *t, int32_t *labels);
 
 /* Loss and accuracy of the network on the examples idx [n] of ds, in batches
- * of the network's maximum batch. accuracy is NaN for regression; confusion,
+ * of the network's maximum batch. accuracy is NaN without classes; confusion,
  * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
  * Allocates its batch buffers once per call. */
 bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
                       const float *mean, const float *std, double *loss, double *accuracy,
                       long *confusion);
+
+/* What bp_evaluate_metrics measures. accuracy is NaN without classes. The
+ * FANN figures compare with FANN's: mse_fann is the mean over examples and
+ * outputs of (t − y)², t the targets or a label's one-hot row (our MSE loss
+ * is ½ Σ per example, so for an MSE model loss = mse_fann · N(L) / 2);
+ * bit_fail counts the outputs with |t − y| > BP_BIT_FAIL_LIMIT. */
+#define BP_BIT_FAIL_LIMIT 0.35 /* FANN's default bit-fail limit */
+typedef struct {
+    double loss, accuracy, mse_fann;
+    long bit_fail;
+} bp_metrics;
+
+/* bp_evaluate with the FANN figures too; confusion as there. Classes come
+ * from labels or one-hot targets, whatever the network's loss; the loss is
+ * taken against the targets where the data set has them. BP_ERR_ARG for a
+ * NULL argument, one of mean/std without the other or an index outside ds;
+ * BP_ERR_SHAPE if ds does not fit the network or n < 1. */
+bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                              const float *mean, const float *std, bp_metrics *out,
+                              long *confusion);
 
 /* ------------------------------------------------------------------------ */
 /* Plots (plot.c): SVG files a browser shows, written atomically             */
@@ -522,11 +549,6 @@ double bp_step_flops(const bp_net *net);
  * splits them, `reps` times: the ceiling the provider allows a step. Uses
  * the network's buffers; x [M, N(0)]. */
 void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
-
-/* The machine's FP32 peak in GFLOP/s: independent FMA chains at the widest
- * vector ISA the CPU has (named in *isa), on `threads` threads at once,
- * the median of 5 rounds lasting `seconds` in all. */
-double bp_fma_peak(int threads, double seconds, const char **isa);
 
 /* CUDA networks (bench): seconds per step of `reps` training steps through
  * bp_train_epoch's device path (plain SGD) on batches of M from a synthetic
