@@ -96,8 +96,7 @@ int cmd_grad(int argc, char **argv)
     if (s == BP_OK)
         s = bp_backward(net, tg, &loss);
     if (s != BP_OK) {
-        const char *why = bp_net_device_error(net);
-        cli_error(&cmd, "%s%s%s", bp_status_string(s), *why ? ": " : "", why);
+        cli_error(&cmd, "%s: %s", bp_status_string(s), bp_last_error());
         goto done;
     }
     const float *g = bp_net_grads(net);

@@ -3,7 +3,7 @@
  * float32, every matrix product one CBLAS sgemm. This is the engine that
  * training uses.
  *
- * Rows are examples (SPEC.md §2), so the note's Z = W Y + B (N×M) appears
+ * Rows are examples (docs/algorithm.md), so the note's Z = W Y + B (N×M) appears
  * transposed: Z [M,out] = Y [M,in] · Wᵀ + b. Transposes are expressed in the
  * sgemm call, never materialised. Nothing here allocates.
  *
@@ -162,18 +162,23 @@ static void forward_band(void *arg, int k, int T)
 
 bp_status bp_forward(bp_net *net, const float *x, int M)
 {
-    if (!x || M < 1 || M > net->max_batch)
-        return BP_ERR_ARG;
+    BP_NEED(net, NULL);
+    BP_NEED(x, NULL);
+    if (M < 1 || M > net->max_batch)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d not in 1..max_batch %d", __func__, M,
+                       net->max_batch);
 #ifdef BP_HAVE_CUDA
     if (net->device == BP_DEVICE_CUDA)
-        return bp_cuda_forward(net, x, M);
+        return bp_device_status(net, __func__, bp_cuda_forward(net, x, M));
 #endif
+    /* Y(0) is the network's own copy: the caller's x may go before backward */
+    memcpy(net->x, x, (size_t)M * net->sizes[0] * sizeof(float));
     int l0 = 0;
     if (net->pending && M == 1) { /* the pending step and Z(1), one pass */
         const bp_layer *ly = &net->layer[0];
         float *z = net->z[1], *y = net->y[1];
         rank1_then_gemv(ly->W, ly->out, ly->in, net->pending_scale, net->delta[1],
-                        net->pending_y, x, z);
+                        net->pending_y, net->x, z);
         net->pending = 0;
         if (net->acts[1] == BP_ACT_SOFTMAX)
             softmax_forward(z, y, ly->b, 1, ly->out, (float)net->T);
@@ -182,7 +187,6 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
         l0 = 1;
     }
     bp_net_apply_pending(net);
-    net->x = x;
     net->M = M;
     phase ph = {.net = net};
     for (int l = l0; l < net->L; l++) {
@@ -194,15 +198,29 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
 
 const float *bp_net_output(const bp_net *net)
 {
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net"), NULL;
     bp_net_sync_host(net, BP_MIRROR_OUTPUT);
     return net->y[net->L];
 }
 
 /* On a CUDA network: on the host, from the downloaded z(L), y(L). */
+/* The entry check of the calls that go on from the last forward. */
+static bp_status check_last_forward(const char *fn, const bp_net *net, bp_targets tg)
+{
+    if (!net)
+        return bp_arg_null(NULL, fn, "net");
+    if (net->M < 1)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: no forward pass to go back through", fn);
+    return bp_check_targets(fn, net, tg, net->M);
+}
+
 bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss)
 {
-    if (net->M < 1 || (!tg.t == !tg.labels))
-        return BP_ERR_ARG;
+    bp_status s = check_last_forward(__func__, net, tg);
+    if (s != BP_OK)
+        return s;
+    BP_NEED(loss, NULL);
     bp_net_sync_host(net, BP_MIRROR_OUTPUT);
     return loss_delta(net, net->z[net->L], net->y[net->L], tg, net->M, NULL, loss);
 }
@@ -315,6 +333,8 @@ static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double 
     }
     if (loss)
         *loss = total / M;
+    if (opt && !isfinite(total)) /* a diverged step is not taken */
+        return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_step: the batch loss is %g", total / M);
 
     /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
     ph.scale = opt ? (float)(-optim_fused_sgd_rate(opt) / M) : 1.0f / (float)M;
@@ -337,9 +357,12 @@ static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double 
 
 bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
 {
+    bp_status s = check_last_forward(__func__, net, tg);
+    if (s != BP_OK)
+        return s;
 #ifdef BP_HAVE_CUDA
     if (net->device == BP_DEVICE_CUDA)
-        return net->M < 1 || (!tg.t == !tg.labels) ? BP_ERR_ARG : bp_cuda_backward(net, tg, loss);
+        return bp_device_status(net, __func__, bp_cuda_backward(net, tg, loss));
 #endif
     return backward(net, tg, NULL, loss);
 }
@@ -367,6 +390,9 @@ static int first_bad(const float *v, int rows, int cols, int *row, int *col)
 
 bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
 {
+    BP_NEED(net, NULL);
+    if (!where && size)
+        return bp_arg_null(NULL, __func__, "where");
     bp_net_sync_host(net, BP_MIRROR_WORK | BP_MIRROR_GRADS | BP_MIRROR_PARAMS);
     int L = net->L, M = net->M, r, c;
     for (int l = 1; l <= L && M > 0; l++) {
@@ -458,6 +484,8 @@ void bp_set_threads(int threads)
 
 void bp_blas_info(char *buf, size_t size)
 {
+    if (!buf || !size)
+        return;
 #if BP_HAVE_OPENBLAS
     snprintf(buf, size, "%s, %d threads", openblas_get_config(), openblas_get_num_threads());
 #else

@@ -13,23 +13,33 @@ bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int
                       const float *mean, const float *std, double *loss, double *accuracy,
                       long *confusion)
 {
+    if (!net || !ds || !idx || !loss)
+        return bp_arg_null(NULL, __func__, !net ? "net" : !ds ? "ds" : !idx ? "idx" : "loss");
+    if (!mean != !std)
+        return bp_arg_null(NULL, __func__, mean ? "std" : "mean");
+    if (n < 1)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d examples < 1", __func__, n);
+    bp_status s = bp_check_dataset(__func__, net, ds);
+    if (s != BP_OK)
+        return s;
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= bp_dataset_n(ds))
+            return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", __func__, i,
+                           (int)idx[i], bp_dataset_n(ds) - 1);
     int B = net->max_batch, n_in = net->sizes[0], k = net->sizes[net->L];
     int labelled = bp_dataset_has_labels(ds);
-    if (n < 1 || bp_dataset_n_in(ds) != n_in || (!labelled && bp_dataset_n_out(ds) != k))
-        return BP_ERR_SHAPE;
     float *x = malloc((size_t)B * n_in * sizeof *x);
     float *t = labelled ? NULL : malloc((size_t)B * k * sizeof *t);
     int32_t *lab = labelled ? malloc((size_t)B * sizeof *lab) : NULL;
     if (!x || (labelled ? !lab : !t)) {
         free(x), free(t), free(lab);
-        return BP_ERR_NOMEM;
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", __func__, B);
     }
     if (confusion)
         memset(confusion, 0, (size_t)k * k * sizeof *confusion);
 
     double total = 0;
     long correct = 0;
-    bp_status s = BP_OK;
     for (int m0 = 0; m0 < n && s == BP_OK; m0 += B) {
         int M = n - m0 < B ? n - m0 : B;
         bp_dataset_gather(ds, idx + m0, M, mean, std, x, t, lab);

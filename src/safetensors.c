@@ -740,7 +740,8 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
         return s;
 
     bp_config cfg = {.n_layers = m->L, .sizes = m->sizes, .acts = m->acts, .loss = m->loss,
-                     .temperature = m->T, .leaky_slope = m->slope};
+                     .temperature = m->T, .leaky_slope = m->slope,
+                     .flags = m->slope == 0 ? BP_CONFIG_SLOPE_ZERO : 0u};
     bp_error e = {{0}};
     errno = 0;
     bp_net *net = bp_net_create(&cfg, max_batch, &e);

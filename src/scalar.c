@@ -18,6 +18,8 @@
 
 bp_trace *bp_trace_create(const bp_net *net)
 {
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net"), NULL;
     bp_trace *tr = calloc(1, sizeof *tr);
     if (!tr)
         return NULL;
@@ -157,16 +159,23 @@ static double scalar_example(const bp_net *net, const double *params, const floa
 bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
                              bp_targets tg, int M, double *grad, double *loss, bp_trace *trace)
 {
+    BP_NEED(net, NULL);
+    BP_NEED(params, NULL);
+    BP_NEED(x, NULL);
+    BP_NEED(grad, NULL);
     int n_in = net->sizes[0], n_out = net->sizes[net->L];
-    if (M < 1 || (!tg.t == !tg.labels) || (tg.labels && net->loss != BP_LOSS_SOFTMAX_CE))
-        return BP_ERR_ARG;
-    for (int m = 0; tg.labels && m < M; m++)
-        if (tg.labels[m] < 0 || tg.labels[m] >= n_out)
-            return BP_ERR_ARG;
+    if (M < 1)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d < 1", __func__, M);
+    bp_status s = bp_check_targets(__func__, net, tg, M);
+    if (s != BP_OK)
+        return s;
+    if (trace && (trace->n_layers != net->L ||
+                  memcmp(trace->sizes, net->sizes, (size_t)(net->L + 1) * sizeof(int)) != 0))
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the trace is another network's", __func__);
 
     bp_trace *tr = trace ? trace : bp_trace_create(net);
     if (!tr)
-        return BP_ERR_NOMEM;
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory", __func__);
     memset(grad, 0, net->n_params * sizeof(double));
     double total = 0.0;
     for (int m = 0; m < M; m++)
