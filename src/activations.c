@@ -25,7 +25,7 @@ const char *bp_act_name(bp_act a)
 bp_status bp_act_parse(const char *name, bp_act *out)
 {
     int k;
-    bp_status s = bp_name_parse(__func__, act_names, BP_ACT_COUNT, name, &k);
+    bp_status s = bp_name_parse(__func__, act_names, BP_ACT_COUNT, name, out ? &k : NULL);
     if (s == BP_OK)
         *out = (bp_act)k;
     return s;

@@ -26,7 +26,7 @@ const char *bp_device_name(bp_device d)
 bp_status bp_device_parse(const char *name, bp_device *out)
 {
     int k;
-    bp_status s = bp_name_parse(__func__, device_names, BP_DEVICE_COUNT, name, &k);
+    bp_status s = bp_name_parse(__func__, device_names, BP_DEVICE_COUNT, name, out ? &k : NULL);
     if (s == BP_OK)
         *out = (bp_device)k;
     return s;

@@ -90,8 +90,11 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     }
     free(x), free(t), free(lab);
     /* the network holds its own copy of the last Y(0): nothing points at x.
-     * A non-finite batch loss stopped the pass before its step (the device
-     * runs to the end of the pass and says so then). */
+     * The pass's steps spent its forwards: a bp_backward now is BP_ERR_ARG,
+     * as after a move between devices. A non-finite batch loss stopped the
+     * pass before its step (the device runs to the end of the pass and says
+     * so then). */
+    net->M = 0;
     if (s == BP_OK || s == BP_ERR_NONFINITE)
         *loss_sum = sum;
     return s;

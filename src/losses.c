@@ -31,7 +31,7 @@ const char *bp_loss_name(bp_loss l)
 bp_status bp_loss_parse(const char *name, bp_loss *out)
 {
     int k;
-    bp_status s = bp_name_parse(__func__, loss_names, BP_LOSS_COUNT, name, &k);
+    bp_status s = bp_name_parse(__func__, loss_names, BP_LOSS_COUNT, name, out ? &k : NULL);
     if (s == BP_OK)
         *out = (bp_loss)k;
     return s;

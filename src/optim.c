@@ -40,7 +40,7 @@ const char *bp_opt_name(bp_opt_kind k)
 bp_status bp_opt_parse(const char *name, bp_opt_kind *out)
 {
     int k;
-    bp_status s = bp_name_parse(__func__, opt_names, BP_OPT_COUNT, name, &k);
+    bp_status s = bp_name_parse(__func__, opt_names, BP_OPT_COUNT, name, out ? &k : NULL);
     if (s == BP_OK)
         *out = (bp_opt_kind)k;
     return s;
@@ -54,7 +54,7 @@ const char *bp_sched_name(bp_sched_kind k)
 bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 {
     int k;
-    bp_status s = bp_name_parse(__func__, sched_names, BP_SCHED_COUNT, name, &k);
+    bp_status s = bp_name_parse(__func__, sched_names, BP_SCHED_COUNT, name, out ? &k : NULL);
     if (s == BP_OK)
         *out = (bp_sched_kind)k;
     return s;
