@@ -1,6 +1,6 @@
 /*
  * cmd_grad.c — `backprop grad`: the loss and the mean gradients of one batch
- * (SPEC.md §3), computed by the batch engine and written under the model's
+ * (docs/formats.md), computed by the batch engine and written under the model's
  * tensor names.
  */
 #include "cli.h"

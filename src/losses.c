@@ -5,7 +5,7 @@
  *   sigmoid_bce  −Σ t log y + (1 − t) log(1 − y),     δ = y − t
  * and the softmax forward pass (eq. 61), which only exists fused with its
  * cross-entropy. Per-example losses are summed over outputs and averaged
- * over the batch (SPEC.md §2).
+ * over the batch (docs/algorithm.md).
  *
  * Never computed: log(softmax) or log(sigmoid) as two steps, which lose
  * everything for |z| large; the losses are written in log-sum-exp and

@@ -1,5 +1,5 @@
 /*
- * safetensors.c — the model file and the gradient file (SPEC.md §3): a writer
+ * safetensors.c — the model file and the gradient file (docs/formats.md): a writer
  * for both and a strict reader for models.
  *
  * Layout: an 8-byte little-endian header length N, N bytes of JSON (padded

@@ -8,7 +8,7 @@
  * losses.c beyond the scalar f and f' of activations.c.
  *
  * Indices as in the note: w_ij(l) joins neuron i of layer l to neuron j of
- * layer l+1; it is stored at W(l)[j*N(l) + i] (SPEC.md's row-major layout).
+ * layer l+1; it is stored at W(l)[j*N(l) + i] (the row-major layout of docs/algorithm.md).
  */
 #include "internal.h"
 
