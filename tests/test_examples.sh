@@ -3,8 +3,9 @@
 # regression must learn what they claim (checked against the truth table and
 # sin itself), and classify, a C program predicting with a model the CLI
 # trained, must give the classes `backprop predict --classes` gives and the
-# accuracy `backprop eval` gives.
-bp="$1" ex="$2"
+# accuracy `backprop eval` gives; and bp_fit must give the per-epoch losses
+# of the `backprop train` run with the same options.
+bp="$1" ex="$2" fit="$3"
 . "$(dirname "$0")/lib.sh"
 
 # XOR: every output within 0.1 of its truth table entry
@@ -46,5 +47,16 @@ if "$ex/classify" "$d/m.safetensors" "$d/blobs.csv" >"$d/c.txt" 2>"$d/stderr"; t
         bad "classify: accuracy $got, backprop eval $want"
 else
     bad "classify: exit $?: $(cat "$d/stderr")"
+fi
+
+# bp_fit is the CLI's loop: the same run gives the same losses, to 9 digits
+"$bp" train --data "$d/blobs.csv" --layers 2,8,3 --act tanh --loss softmax_ce --opt adam \
+    --lr 0.05 --batch 16 --epochs 5 --seed 3 --val 0.2 --metrics "$d/metrics.csv" \
+    --out "$d/m2.safetensors" >/dev/null 2>"$d/stderr" || bad "train: $(cat "$d/stderr")"
+if "$fit" "$d/blobs.csv" >"$d/fit.csv" 2>"$d/stderr"; then
+    tail -n +2 "$d/metrics.csv" | cut -d, -f1-3 | cmp -s - "$d/fit.csv" && ok ||
+        bad "bp_fit and backprop train differ: $(paste -d' ' "$d/fit.csv" "$d/metrics.csv" | head -3)"
+else
+    bad "fit_cli: $(cat "$d/stderr")"
 fi
 summary
