@@ -90,7 +90,7 @@ typedef enum {
     BP_LOSS_COUNT
 } bp_loss;
 
-#define BP_LEAKY_SLOPE_DEFAULT 0.01f
+#define BP_LEAKY_SLOPE_DEFAULT 0.01 /* the CLI's --leaky-slope default, exactly */
 
 const char *bp_act_name(bp_act a);
 const char *bp_loss_name(bp_loss l);
@@ -152,7 +152,8 @@ typedef struct {
  *   bp_config cfg = BP_CONFIG_DEFAULT; cfg.n_layers = 2; ... */
 #define BP_CONFIG_DEFAULT {0, NULL, NULL, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u}
 
-/* The seed bp_net_create initialises a network from (bp_net_init). */
+/* The seed bp_net_create initialises a network from (bp_net_init): the
+ * CLI's default --seed, so a new network is `backprop init`'s default one. */
 #define BP_INIT_SEED 1u
 
 typedef struct bp_net bp_net;
@@ -394,8 +395,11 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
  * `batch` <= the network's maximum (the last one may be smaller): gather,
  * standardise with mean/std [N(0)] (both NULL: none), then bp_train_step.
  * *loss_sum receives Σ over batches of (batch loss × batch size), so the
- * mean is *loss_sum / n. BP_ERR_NONFINITE if that sum is not finite,
- * BP_ERR_SHAPE if ds does not fit the network.
+ * mean is *loss_sum / n. BP_ERR_SHAPE if ds does not fit the network.
+ * BP_ERR_NONFINITE on the CPU at the first batch whose loss is not finite
+ * (its step not taken, *loss_sum then not finite); on CUDA at the end of a
+ * pass whose sum is not finite. The pass spends its forwards: a bp_backward
+ * afterwards is BP_ERR_ARG.
  * On CUDA the data set is uploaded once and kept (uint8 pixels stay uint8),
  * batches are gathered on the device, each step is one replay of a CUDA
  * graph and the loss is read back once, at the end. The device keeps the
@@ -491,6 +495,7 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
 bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err);
 void bp_dataset_free(bp_dataset *ds);
 
+/* The counts: 0 for a NULL ds. */
 int bp_dataset_n(const bp_dataset *ds);         /* examples */
 int bp_dataset_n_in(const bp_dataset *ds);      /* features */
 int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
@@ -502,8 +507,6 @@ int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
  * NULL and why in err on a bad argument or out of memory. */
 bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
                                    long n, int n_in, int n_out, bp_error *err);
-
-/* The counts: 0 for a NULL ds. */
 
 /* Per-feature mean and standard deviation over the examples idx [n]
  * (std of a constant feature is reported as 1). mean, std [n_in]. Nothing
