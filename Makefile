@@ -4,13 +4,15 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-# Debian packages: the toolchain, OpenBLAS (CBLAS), cJSON (model headers),
+# Debian packages: the toolchain, oneDNN (the engine's products at the CPU's
+# full vector width), OpenBLAS (CBLAS: the fallback provider and the oracle
+# oneDNN is tested against), cJSON (model headers),
 # zlib (gzip'ed data sets), and Python with PyTorch for the outside
 # gradient oracle (tests/torch_check.py; its test skips without it), and
 # Fashion-MNIST for the main job; clang and its sanitizer runtimes for the
 # fuzzers (make fuzz); Open MPI for data-parallel training (mpirun);
 # valgrind for make valgrind.
-DEPS = build-essential cmake pkg-config libopenblas-dev libcjson-dev zlib1g-dev \
+DEPS = build-essential cmake pkg-config libdnnl-dev libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
        libopenmpi-dev openmpi-bin valgrind
 
@@ -23,12 +25,13 @@ all:
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer;
-# CPU only (the sanitizers do not see into the CUDA runtime) and without MPI,
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# on the CBLAS provider (the main build tests oneDNN; the sanitizers do not
+# see into oneDNN's JIT code); CPU only (the sanitizers do not see into the CUDA runtime) and without MPI,
 # whose runtime keeps allocations to the end that LeakSanitizer would report
 # (test_mpi skips there; it runs in the plain build).
 asan:
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_CUDA=OFF -DBP_MPI=OFF >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_CUDA=OFF -DBP_MPI=OFF -DBP_ONEDNN=OFF >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 

@@ -257,9 +257,26 @@ int cli_device(const cli_command *cmd, bp_device *out)
     return 0;
 }
 
+int cli_gemm(const cli_command *cmd, bp_gemm *out)
+{
+    const char *name = cli_get(cmd, "gemm");
+    *out = bp_gemm_default();
+    if (!name)
+        return 0;
+    if (bp_gemm_parse(name, out) != BP_OK)
+        return cli_error(cmd, "--gemm: unknown provider '%s' (onednn, cblas)", name);
+    if (!bp_gemm_available(*out))
+        return cli_error(cmd, "--gemm %s: this build has no oneDNN (libdnnl-dev was not found)",
+                         name);
+    return 0;
+}
+
 int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device)
 {
     bp_error err;
+    bp_gemm g;
+    if (cli_gemm(cmd, &g) || bp_net_set_gemm(net, g) != BP_OK)
+        return 1;
     if (bp_net_set_device(net, device, &err) != BP_OK)
         return cli_error(cmd, "--device %s: %s", bp_device_name(device), err.msg);
     if (bp_net_set_tf32(net, cli_flag(cmd, "tf32")) != BP_OK)

@@ -30,9 +30,11 @@ typedef struct {
     {"temperature", "T", "1", "softmax temperature (eq. 69)", NULL},                          \
     {"leaky-slope", "A", "0.01", "slope of leaky_relu below 0 (eq. 29)", NULL}
 
-/* Where a command's network runs (read by cli_device). */
+/* Where a command's network runs (read by cli_device and cli_gemm). */
 #define CLI_DEVICE_OPTS                                                                       \
     {"device", "NAME", "cpu", "cpu or cuda (see docs/cuda.md)", NULL},                         \
+    {"gemm", "NAME", NULL, "cpu: matrix products by onednn or cblas (default: onednn if built)",  \
+     NULL},                                                                                    \
     {"tf32", NULL, NULL, "cuda: float32 products on TF32 tensor cores (faster, ~1e-3 rel. error)", \
      NULL}
 
@@ -70,7 +72,10 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
 /* --device: the device named, checked to be usable now (a CUDA device
  * present, the backend built). Prints the error itself; 0 on success. */
 int cli_device(const cli_command *cmd, bp_device *out);
-/* Moves net to the device (and --tf32 onto it). Prints the error; 0 on success. */
+/* --gemm: the provider named (the library's default if absent), checked
+ * to be in this build. Prints the error itself; 0 on success. */
+int cli_gemm(const cli_command *cmd, bp_gemm *out);
+/* Moves net to the device (and --tf32, --gemm onto it). Prints the error; 0 on success. */
 int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device);
 /* A model file as a network for batches of max_batch, on one thread per
  * core and on device; prints the error itself (*net may then need freeing). */

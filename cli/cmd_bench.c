@@ -1,8 +1,10 @@
 /*
  * cmd_bench.c — `backprop bench`: examples per second of whole training
- * steps (forward, backward, SGD update) on synthetic data, beside the
- * ceiling that the same step's sgemm calls alone reach, measured in the
- * same run. Figures are medians of several timed rounds. With --device
+ * steps (forward, backward, SGD update) on synthetic data, against two
+ * limits measured in the same run: the machine's FP32 FMA peak on the same
+ * threads (the physical limit), and the ceiling that the same step's
+ * products alone reach through the GEMM provider (what the provider
+ * allows). Figures are medians of several timed rounds. With --device
  * cuda: steps through bp_train_epoch's device path (data on the GPU, one
  * graph replay per step) against the same products in cuBLAS alone.
  */
@@ -18,14 +20,14 @@
 static cli_opt opts[] = {
     CLI_NETWORK_OPTS("784,256,128,10", "relu", "identity", "softmax_ce"),
     {"batch", "B[,B2,...]", "1,16,64,256,1024", "batch sizes to time", NULL},
-    {"threads", "T", "0", "threads of the step's pool and of the ceiling's BLAS (0 = cores)", NULL},
+    {"threads", "T", "0", "threads of the step's pool, the ceiling and the peak (0 = cores)", NULL},
     {"seconds", "S", "1", "timed seconds per batch size and per measurement", NULL},
     {"json", NULL, NULL, "print the results as one JSON object", NULL},
     CLI_DEVICE_OPTS,
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static cli_command cmd = {"bench", "Times training steps against the sgemm ceiling.",
+static cli_command cmd = {"bench", "Times training steps against the FMA peak and the GEMM ceiling.",
                           "--layers 784,256,128,10 --batch 1,64,1024 --threads 2 [--json]", opts};
 
 #define ROUNDS 7
@@ -57,17 +59,12 @@ typedef struct {
 static void run_steps(const step_args *a, int reps)
 {
     bp_targets tg = {a->t, a->labels};
-    bp_set_threads(1); /* the net's pool does the threading */
     for (int r = 0; r < reps; r++)
         bp_train_step(a->net, a->opt, a->x, tg, a->M, NULL);
 }
 
-/* The ceiling is the BLAS's own: its sgemm with its own threads. */
-static void run_sgemm(const step_args *a, int reps)
-{
-    bp_set_threads(a->threads);
-    bp_step_sgemm_only(a->net, a->x, a->M, reps);
-}
+/* The ceiling: the step's products alone, on the same threads and bands. */
+static void run_gemm(const step_args *a, int reps) { bp_step_gemm_only(a->net, a->x, a->M, reps); }
 
 /* Repetitions of fn that last about `seconds`, found by doubling (which
  * doubles as the warm-up). */
@@ -112,20 +109,20 @@ static int measure_cuda(const step_args *a, double seconds, double *step, double
     return 0;
 }
 
-/* Seconds per step of the whole step and of its sgemm calls alone: rounds
+/* Seconds per step of the whole step and of its products alone: rounds
  * of the two alternate, so that a noisy neighbour slows both alike; each is
  * the median of ROUNDS rounds. */
 static void measure(const step_args *a, double seconds, double *step, double *ceiling)
 {
     double rs[ROUNDS], rc[ROUNDS];
     int ns = calibrate(run_steps, a, seconds / ROUNDS);
-    int nc = calibrate(run_sgemm, a, seconds / ROUNDS);
+    int nc = calibrate(run_gemm, a, seconds / ROUNDS);
     for (int i = 0; i < ROUNDS; i++) {
         double t = now();
         run_steps(a, ns);
         rs[i] = (now() - t) / ns;
         t = now();
-        run_sgemm(a, nc);
+        run_gemm(a, nc);
         rc[i] = (now() - t) / nc;
     }
     qsort(rs, ROUNDS, sizeof rs[0], cmp_double);
@@ -150,7 +147,8 @@ int cmd_bench(int argc, char **argv)
         return cli_error(&cmd, "--threads: '%s' is not in 0..4096", cli_get(&cmd, "threads"));
     if (cli_double(cli_get(&cmd, "seconds"), &seconds) || seconds <= 0 || seconds > 3600)
         return cli_error(&cmd, "--seconds: '%s' is not in (0, 3600]", cli_get(&cmd, "seconds"));
-    if (cli_device(&cmd, &cfg.device))
+    bp_gemm gemm_kind;
+    if (cli_device(&cmd, &cfg.device) || cli_gemm(&cmd, &gemm_kind))
         return 1;
     int cuda = cfg.device == BP_DEVICE_CUDA;
     if (cuda && cfg.loss != BP_LOSS_SOFTMAX_CE)
@@ -175,19 +173,26 @@ int cmd_bench(int argc, char **argv)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? cores : 1;
     }
-    char blas[256];
-    bp_set_threads((int)threads); /* as the ceiling runs it */
-    bp_blas_info(blas, sizeof blas);
+    char prov[256];
+    bp_gemm_info(gemm_kind, prov, sizeof prov);
     int json = cli_flag(&cmd, "json"), L = cfg.n_layers, rc = 1;
-    if (cuda) /* the host's BLAS plays no part */
-        snprintf(blas, sizeof blas, "cuBLAS, TF32 %s", cli_flag(&cmd, "tf32") ? "on" : "off");
+    if (cuda) /* the host's products play no part */
+        snprintf(prov, sizeof prov, "cuBLAS, TF32 %s", cli_flag(&cmd, "tf32") ? "on" : "off");
+    /* the machine's limit on the same threads: the step's fraction of it is
+     * what no provider can change */
+    const char *isa = "";
+    double peak = cuda ? 0 : bp_fma_peak((int)threads, seconds < 1 ? seconds : 1, &isa);
     if (json)
-        printf("{\"blas\": \"%s\", \"device\": \"%s\", \"results\": [", blas,
-               bp_device_name(cfg.device));
-    else
-        printf("layers %s, %s, %ld threads; %s\n%7s %14s %9s %16s %9s\n", cli_get(&cmd, "layers"),
-               bp_device_name(cfg.device), threads, blas, "batch", "examples/s", "GFLOP/s",
-               "sgemm ceiling/s", "fraction");
+        printf("{\"gemm\": \"%s\", \"device\": \"%s\", \"peak_gflops\": %.6g, \"peak_isa\": "
+               "\"%s\", \"results\": [", prov, bp_device_name(cfg.device), peak, isa);
+    else {
+        printf("layers %s, %s, %ld threads; GEMM: %s\n", cli_get(&cmd, "layers"),
+               bp_device_name(cfg.device), threads, prov);
+        if (!cuda)
+            printf("FMA peak: %.1f GFLOP/s (%s, %ld threads)\n", peak, isa, threads);
+        printf("%7s %14s %9s %8s %16s %9s\n", "batch", "examples/s", "GFLOP/s", "of peak",
+               "GEMM ceiling/s", "of ceil.");
+    }
 
     for (int b = 0; b < nb; b++) {
         int M = (int)batches[b];
@@ -204,6 +209,7 @@ int cmd_bench(int argc, char **argv)
             goto done;
         }
         bp_net_init(net, 1);
+        (void)bp_net_set_gemm(net, gemm_kind); /* checked by cli_gemm */
         if (bp_net_set_threads(net, (int)threads) != BP_OK) {
             cli_error(&cmd, "cannot start %ld threads", threads);
             bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
@@ -233,13 +239,16 @@ int cmd_bench(int argc, char **argv)
         if (!cuda)
             measure(&a, seconds, &step, &ceil);
         double eps = M / step, ceps = M / ceil, gf = bp_step_flops(net) * eps * 1e-9;
+        double of_peak = peak > 0 ? gf / peak : 0;
         if (json)
             printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "
-                   "\"gflops\": %.6g, \"ceiling_examples_per_s\": %.6g, \"fraction_of_ceiling\": "
-                   "%.4f}", b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, ceps,
+                   "\"gflops\": %.6g, \"fraction_of_peak\": %.4f, \"ceiling_examples_per_s\": "
+                   "%.6g, \"fraction_of_ceiling\": %.4f}",
+                   b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, of_peak, ceps,
                    eps / ceps);
         else
-            printf("%7d %14.0f %9.1f %16.0f %8.1f%%\n", M, eps, gf, ceps, 100 * eps / ceps);
+            printf("%7d %14.0f %9.1f %7.1f%% %16.0f %8.1f%%\n", M, eps, gf, 100 * of_peak, ceps,
+                   100 * eps / ceps);
         fflush(stdout);
         bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
     }

@@ -361,6 +361,7 @@ int cmd_train(int argc, char **argv)
     *st = (run_state){.seed = seed, .batch = B, .n = n, .n_val = n_val, .epochs = epochs,
                       .patience = patience, .ranks = dist_size(), .threads = threads,
                       .best_val = INFINITY};
+    train_gemm_name(tr.net, st->gemm, sizeof st->gemm);
     bp_rng_seed(&st->rng, seed ^ 0x5851f42d4c957f2dULL);
     for (int i = 0; i < n; i++)
         tr.perm[i] = i;

@@ -42,15 +42,17 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        char blas[256], mpi[256];
-        bp_blas_info(blas, sizeof blas);
+        char gemm[256], blas[256], mpi[256];
+        bp_gemm_info(bp_gemm_default(), gemm, sizeof gemm);
+        bp_gemm_info(BP_GEMM_CBLAS, blas, sizeof blas);
         dist_info(mpi, sizeof mpi);
 #ifdef BP_CUDA_ARCH_DESC
         const char *cuda = bp_cuda_built() ? "yes (built for " BP_CUDA_ARCH_DESC ")" : "no";
 #else
         const char *cuda = bp_cuda_built() ? "yes" : "no";
 #endif
-        printf("backprop %s\nBLAS: %s\nCUDA: %s\nMPI: %s\n", BP_VERSION, blas, cuda, mpi);
+        printf("backprop %s\nGEMM: %s\nBLAS: %s\nCUDA: %s\nMPI: %s\n", BP_VERSION, gemm, blas,
+               cuda, mpi);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -20,6 +20,7 @@ typedef struct {
     uint64_t seed;
     int64_t batch, n, n_val, epochs, patience, ranks; /* the shape                  */
     int64_t threads;                       /* differs: allowed, with a warning     */
+    char gemm[64];                         /* "provider ISA": the same             */
     int64_t epoch, step;                   /* epochs done; steps done in the next  */
     int64_t ran, stopped, best_epoch;      /* rows filled; early-stopped; its best */
     double loss_sum, best_val;             /* Σ loss·M of the epoch's steps so far */
@@ -49,6 +50,9 @@ int train_checkpoint(trainer *tr, int rc);
 /* Loads DIR/checkpoint.bin over the freshly set-up run, after checking that
  * it is one of this run's options; 0 or 1 (printed). */
 int train_resume(trainer *tr, const char *dir, FILE *log);
+/* "onednn avx512_core" or "cblas Haswell": what the run's products ran on,
+ * which decides their last bits as the thread count does. */
+void train_gemm_name(const bp_net *net, char *buf, size_t cap);
 /* Removes the temporary files of saves killed midway from DIR. */
 void train_remove_stale(const char *dir);
 

@@ -28,6 +28,14 @@ static void dir_file(char *buf, size_t cap, const char *dir, const char *name)
     snprintf(buf, cap, "%s/%s", dir, name);
 }
 
+void train_gemm_name(const bp_net *net, char *buf, size_t cap)
+{
+    char isa[48];
+    bp_gemm g = bp_net_gemm(net);
+    bp_gemm_isa(g, isa, sizeof isa);
+    snprintf(buf, cap, "%s %s", bp_gemm_name(g), isa);
+}
+
 /* A save killed midway leaves its temporary file (NAME.tmpXXXXXX); one
  * run owns the folder, so at its start any such file is stale. */
 void train_remove_stale(const char *dir)
@@ -92,6 +100,11 @@ int train_resume(trainer *tr, const char *dir, FILE *log)
                         "the result will differ from an uninterrupted run in the last bits\n",
                 (long long)st->threads, (long long)want.threads);
     st->threads = want.threads;
+    if (strncmp(st->gemm, want.gemm, sizeof st->gemm) != 0 && dist_rank() == 0)
+        fprintf(stderr, "backprop train: warning: the checkpoint's products ran on %.*s, this "
+                        "run's on %s: the result will differ from an uninterrupted run in the "
+                        "last bits\n", (int)sizeof st->gemm, st->gemm, want.gemm);
+    memcpy(st->gemm, want.gemm, sizeof st->gemm);
     if (dist_rank() == 0)
         fprintf(log, "resuming from %s: %lld epochs and %lld steps done\n", path,
                 (long long)st->epoch, (long long)st->step);

@@ -8,8 +8,9 @@
  *   - scalar  (sections 4–5): one example, one weight at a time, double —
  *                             the readable reference and the test oracle;
  *   - vector  (section 6):    one example, matrix–vector, float32;
- *   - batch   (section 7):    M examples, matrix–matrix through CBLAS sgemm,
- *                             float32 — the engine that training uses.
+ *   - batch   (section 7):    M examples, matrix–matrix products through the
+ *                             GEMM seam (oneDNN or CBLAS), float32 — the
+ *                             engine that training uses.
  *
  * Conventions (docs/algorithm.md): W(l) is [N(l+1), N(l)] row-major (row j = weights
  * into neuron j of layer l+1), b(l) is [N(l+1)]; a batch is row-major with one
@@ -221,11 +222,32 @@ const float *bp_net_std(const bp_net *net);  /* [N(0)] or NULL */
 
 /* Threads the network's passes run on (<= 0: one per core, at most 256):
  * the one way to set threads. The engine splits every phase of a step over
- * its own pool of threads and calls the BLAS single-threaded inside each
- * share, so this sets the BLAS to one thread for the whole process.
- * 1 (the default) runs in the caller. bp_net_threads: 0 for NULL. */
+ * its own pool of threads, as many as the phase's work keeps busy, and runs
+ * each share's matrix product on one thread. 1 (the default) runs in the
+ * caller. bp_net_threads: 0 for NULL. */
 bp_status bp_net_set_threads(bp_net *net, int threads);
 int bp_net_threads(const bp_net *net);
+
+/* The provider of the engine's matrix products. oneDNN chooses its kernels
+ * from the CPU's feature bits (AVX-512 where the CPU has it); CBLAS is the
+ * BLAS the library was linked with (OpenBLAS in the Debian build). Both give
+ * the same results to float32 rounding, not bit for bit: a model is
+ * bit-reproducible for a given seed, thread count, provider and ISA. */
+typedef enum { BP_GEMM_ONEDNN = 0, BP_GEMM_CBLAS = 1 } bp_gemm;
+const char *bp_gemm_name(bp_gemm g);                   /* "onednn", "cblas" */
+bp_status bp_gemm_parse(const char *name, bp_gemm *out);
+int bp_gemm_available(bp_gemm g);                      /* 1 if in this build */
+/* oneDNN if built; the environment variable BP_GEMM=cblas|onednn overrides */
+bp_gemm bp_gemm_default(void);
+/* A one-line description, e.g. "oneDNN 2.6.3 (avx512_core)" or OpenBLAS's
+ * configuration string; the ISA alone, e.g. "avx512_core" or "Haswell". */
+void bp_gemm_info(bp_gemm g, char *buf, size_t size);
+void bp_gemm_isa(bp_gemm g, char *buf, size_t size);
+/* A new network uses bp_gemm_default(); BP_ERR_ARG if g is not built in.
+ * bp_net_gemm: BP_GEMM_CBLAS for a NULL net; bp_gemm_name: "?" for an
+ * unknown g; info and isa write nothing to a NULL buf. */
+bp_status bp_net_set_gemm(bp_net *net, bp_gemm g);
+bp_gemm bp_net_gemm(const bp_net *net);
 
 /* He initialisation for the ReLU family, Xavier (Glorot uniform) otherwise;
  * biases zero. Deterministic for a given seed. */

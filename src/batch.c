@@ -1,23 +1,21 @@
 /*
  * batch.c — the batch form of section 7 (eq. 51–56): M examples at once,
- * float32, every matrix product one CBLAS sgemm. This is the engine that
- * training uses.
+ * float32, every matrix product one call of the GEMM seam (gemm.c). This is
+ * the engine that training uses. It stands alone: device dispatch happens
+ * above it (device.c), and a fused descent step reaches it as a rate.
  *
- * Rows are examples (docs/algorithm.md), so the note's Z = W Y + B (N×M) appears
- * transposed: Z [M,out] = Y [M,in] · Wᵀ + b. Transposes are expressed in the
- * sgemm call, never materialised. Nothing here allocates.
+ * Rows are examples (docs/algorithm.md), so the note's Z = W Y + B (N×M)
+ * appears transposed: Z [M,out] = Y [M,in] · Wᵀ + b. Transposes are
+ * expressed in the product call, never materialised. Nothing here allocates.
  *
  * Each pass is a few phases run by the network's thread pool (pool.c);
  * thread k of T takes a band of the phase's output — columns of Z and Δ,
- * rows of W — so every output has one writer and the result depends only on
- * T. A phase's sgemm is single-threaded BLAS on that band.
+ * rows of W — so every output has one writer. A phase's product runs on one
+ * thread inside its band. T follows the phase's work (threads_for), so the
+ * result depends only on the shapes and the pool's size.
  */
 #include "internal.h"
-#ifdef BP_HAVE_CUDA
-#include "cuda.h"
-#endif
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,25 +23,19 @@
 /* Column bands start on 16 floats (a 64-byte cache line). */
 #define ALIGN 16
 
-/* Below this many examples a phase is a few microseconds of work. Split
- * over two threads, one example ran at 1.2x one thread's speed at best and
- * at 0.5x in a third of the runs (this machine's second vCPU is not always
- * there when a thread spins for it; pinning threads did not change that),
- * so the caller runs such phases alone. */
-#define PARALLEL_MIN_M 4
+/* A thread takes a share of a phase only if the share holds at least this
+ * many floating-point operations: about 5 µs of one core's products, a few
+ * times what handing a phase to the pool and waiting for it costs. Below
+ * that, splitting ran slower than one thread (small nets and M = 1 most of
+ * all; this machine's second vCPU is not always there when a thread spins
+ * for it). */
+#define MIN_FLOPS_PER_THREAD (1 << 19)
 
-static int threads_for(const bp_net *net)
+static int threads_for(const bp_net *net, double flops)
 {
-    return net->M < PARALLEL_MIN_M ? 1 : pool_threads(net->pool);
-}
-
-/* Runs a phase on the threads this batch size deserves. */
-static void run(bp_net *net, pool_fn fn, void *arg)
-{
-    if (threads_for(net) == 1)
-        fn(arg, 0, 1);
-    else
-        pool_run(net->pool, fn, arg);
+    int T = pool_threads(net->pool);
+    double t = flops / MIN_FLOPS_PER_THREAD;
+    return t < 2 ? 1 : t < T ? (int)t : T;
 }
 
 /* One phase of a pass: what each thread does to its band. */
@@ -54,8 +46,16 @@ typedef struct {
     int update[2];      /* backward: layers whose ∇W, ∇b to form, −1 for none     */
     float scale, beta;  /* ∇: 1/M and 0 (overwrite); fused descent: −α/M and 1    */
     bp_targets tg;      /* the loss phase's targets                              */
+    int T;              /* threads this phase runs on                            */
     bp_status status[BP_MAX_THREADS];
 } phase;
+
+/* Runs a phase on the threads its work deserves (ph->T, set here). */
+static void run(bp_net *net, pool_fn fn, phase *ph, double flops)
+{
+    ph->T = threads_for(net, flops);
+    pool_run_n(net->pool, ph->T, fn, ph);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Per-example descent (M = 1): one pass over W(0) per step                  */
@@ -140,9 +140,8 @@ static void forward_band(void *arg, int k, int T)
             return;
         /* Z(l+1) = Y(l) W(l)ᵀ   [M,in]·[in,out] -> [M,out]   eq. 51, rows = examples;
          * beta = 0 overwrites Z, so it needs no clearing */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, ly->out, ly->in, 1.0f,
-                    Y + (size_t)lo * ly->in, ly->in, ly->W, ly->in, 0.0f,
-                    z + (size_t)lo * ly->out, ly->out);
+        gemm(net->gemm, 1, 0, 1, hi - lo, ly->out, ly->in, 1.0f, Y + (size_t)lo * ly->in,
+             ly->in, ly->W, ly->in, 0.0f, z + (size_t)lo * ly->out, ly->out);
         /* + b, then softmax(z/T)   eq. 51, 57, 61, 69, one pass */
         softmax_forward(z + (size_t)lo * ly->out, y + (size_t)lo * ly->out, ly->b, hi - lo,
                         ly->out, (float)net->T);
@@ -153,24 +152,17 @@ static void forward_band(void *arg, int k, int T)
     if (lo == hi)
         return;
     /* Z(l+1) = Y(l) W(l)ᵀ, columns lo..hi   eq. 51 */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, hi - lo, ly->in, 1.0f, Y, ly->in,
-                ly->W + (size_t)lo * ly->in, ly->in, 0.0f, z + lo, ly->out);
+    gemm(net->gemm, 1, 0, 1, M, hi - lo, ly->in, 1.0f, Y, ly->in, ly->W + (size_t)lo * ly->in,
+         ly->in, 0.0f, z + lo, ly->out);
     /* + b, then y = f(z)   eq. 51–52, one pass */
     act_forward(net->acts[l + 1], z + lo, y + lo, ly->b + lo, M, hi - lo, ly->out,
                 (float)net->slope);
 }
 
-bp_status bp_forward(bp_net *net, const float *x, int M)
+bp_status batch_forward(bp_net *net, const float *x, int M)
 {
-    BP_NEED(net, NULL);
-    BP_NEED(x, NULL);
-    if (M < 1 || M > net->max_batch)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d not in 1..max_batch %d", __func__, M,
-                       net->max_batch);
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__, bp_cuda_forward(net, x, M));
-#endif
+    if (!x || M < 1 || M > net->max_batch)
+        return BP_ERR_ARG;
     /* Y(0) is the network's own copy: the caller's x may go before backward */
     memcpy(net->x, x, (size_t)M * net->sizes[0] * sizeof(float));
     int l0 = 0;
@@ -191,37 +183,15 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
     phase ph = {.net = net};
     for (int l = l0; l < net->L; l++) {
         ph.l = l;
-        run(net, forward_band, &ph);
+        run(net, forward_band, &ph, 2.0 * M * net->layer[l].in * net->layer[l].out);
     }
     return BP_OK;
 }
 
-const float *bp_net_output(const bp_net *net)
+bp_status batch_loss_value(const bp_net *net, bp_targets tg, double *loss)
 {
-    if (!net)
-        return bp_arg_null(NULL, __func__, "net"), NULL;
-    bp_net_sync_host(net, BP_MIRROR_OUTPUT);
-    return net->y[net->L];
-}
-
-/* On a CUDA network: on the host, from the downloaded z(L), y(L). */
-/* The entry check of the calls that go on from the last forward. */
-static bp_status check_last_forward(const char *fn, const bp_net *net, bp_targets tg)
-{
-    if (!net)
-        return bp_arg_null(NULL, fn, "net");
-    if (net->M < 1)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: no forward pass to go back through", fn);
-    return bp_check_targets(fn, net, tg, net->M);
-}
-
-bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss)
-{
-    bp_status s = check_last_forward(__func__, net, tg);
-    if (s != BP_OK)
-        return s;
-    BP_NEED(loss, NULL);
-    bp_net_sync_host(net, BP_MIRROR_OUTPUT);
+    if (net->M < 1 || (!tg.t == !tg.labels))
+        return BP_ERR_ARG;
     return loss_delta(net, net->z[net->L], net->y[net->L], tg, net->M, NULL, loss);
 }
 
@@ -268,13 +238,9 @@ static void update_band(const phase *ph, int l, int k, int T)
         memcpy(net->pending_y, net->x, (size_t)ly->in * sizeof(float));
         net->pending_scale = ph->scale;
         net->pending = 1;
-    } else if (M == 1 && ph->beta != 0) /* eq. 43's outer product δ yᵀ, added: a rank-1 update */
-        cblas_sger(CblasRowMajor, hi - lo, ly->in, ph->scale, d + lo, 1, bp_net_Y(net, l), 1,
-                   C + (size_t)lo * ly->in, ly->in);
-    else
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, ly->in, M, ph->scale,
-                    d + lo, ly->out, bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in,
-                    ly->in);
+    } else /* at M = 1, eq. 43's outer product δ yᵀ: a product of inner size 1 */
+        gemm(net->gemm, 1, 1, 0, hi - lo, ly->in, M, ph->scale, d + lo, ly->out,
+             bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in, ly->in);
     /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
     if (ph->beta == 0)
         memset(c + lo, 0, (size_t)(hi - lo) * sizeof(float));
@@ -293,9 +259,8 @@ static void delta_band(const phase *ph, int l, int k, int T)
     if (lo == hi)
         return;
     /* Δ(l) = (Δ(l+1) W(l)) ⊙ f'(Z(l))   [M,out]·[out,in] -> [M,in]   eq. 56 */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, hi - lo, ly->out, 1.0f,
-                net->delta[l + 1], ly->out, ly->W + lo, ly->in, 0.0f, net->delta[l] + lo,
-                ly->in);
+    gemm(net->gemm, 1, 0, 0, M, hi - lo, ly->out, 1.0f, net->delta[l + 1], ly->out, ly->W + lo,
+         ly->in, 0.0f, net->delta[l] + lo, ly->in);
     act_backward(net->acts[l], net->delta[l] + lo, net->z[l] + lo, net->y[l] + lo, M, hi - lo,
                  ly->in, (float)net->slope);
 }
@@ -310,66 +275,61 @@ static void backward_band(void *arg, int k, int T)
         delta_band(ph, ph->delta, k, T);
 }
 
-/* The backward pass (eq. 52–56). With opt NULL it overwrites the gradient
+/* The flops of a backward phase: its ∇W products and its Δ product. */
+static double backward_flops(const bp_net *net, const phase *ph)
+{
+    double f = 0;
+    for (int i = 0; i < 2; i++)
+        if (ph->update[i] >= 0)
+            f += 2.0 * net->M * net->layer[ph->update[i]].in * net->layer[ph->update[i]].out;
+    if (ph->delta > 0)
+        f += 2.0 * net->M * net->layer[ph->delta].in * net->layer[ph->delta].out;
+    return f;
+}
+
+/* The backward pass (eq. 52–56). With rate 0 it overwrites the gradient
  * buffer; otherwise each layer's gradient goes straight into a descent step
  * (eq. 49–50), taken after that layer's δ(l) has used the old W(l).
  * Phases: [Δ(L)], [Δ(L−1)], [∇(L−1), Δ(L−2)], ..., [∇(1), ∇(0)]: each needs
  * only what earlier phases finished, and no phase reads a W it changes.
  * The input layer gets no error term: Δ(0) is never computed. */
-static bp_status backward(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
+bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss)
 {
-    int M = net->M, L = net->L, T = threads_for(net);
-    if (M < 1 || (!tg.t == !tg.labels))
+    int M = net->M, L = net->L;
+    if (M < 1 || (!tg.t == !tg.labels) || !(rate >= 0))
         return BP_ERR_ARG;
     bp_net_apply_pending(net); /* Δ(1) is about to be overwritten */
 
     phase ph = {.net = net, .tg = tg, .update = {-1, -1}};
-    run(net, loss_band, &ph);
+    run(net, loss_band, &ph, 8.0 * M * net->sizes[L]);
     double total = 0;
-    for (int k = 0; k < T; k++) {
+    for (int k = 0; k < ph.T; k++) {
         if (ph.status[k] != BP_OK)
             return ph.status[k];
         total += net->part_loss[k];
     }
     if (loss)
         *loss = total / M;
-    if (opt && !isfinite(total)) /* a diverged step is not taken */
+    if (rate > 0 && !isfinite(total)) /* a diverged descent step is not taken */
         return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_step: the batch loss is %g", total / M);
 
     /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
-    ph.scale = opt ? (float)(-optim_fused_sgd_rate(opt) / M) : 1.0f / (float)M;
-    ph.beta = opt ? 1.0f : 0.0f;
+    ph.scale = rate > 0 ? (float)(-rate / M) : 1.0f / (float)M;
+    ph.beta = rate > 0 ? 1.0f : 0.0f;
     if (L > 1) {
         ph.delta = L - 1;
-        run(net, backward_band, &ph);
+        run(net, backward_band, &ph, backward_flops(net, &ph));
     }
     for (int l = L - 1; l >= 2; l--) {
         ph.update[0] = l;
         ph.delta = l - 1;
-        run(net, backward_band, &ph);
+        run(net, backward_band, &ph, backward_flops(net, &ph));
     }
     ph.update[0] = L > 1 ? 1 : 0;
     ph.update[1] = L > 1 ? 0 : -1;
     ph.delta = 0;
-    run(net, backward_band, &ph);
+    run(net, backward_band, &ph, backward_flops(net, &ph));
     return BP_OK;
-}
-
-bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
-{
-    bp_status s = check_last_forward(__func__, net, tg);
-    if (s != BP_OK)
-        return s;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__, bp_cuda_backward(net, tg, loss));
-#endif
-    return backward(net, tg, NULL, loss);
-}
-
-bp_status backward_fused_sgd(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss)
-{
-    return backward(net, tg, opt, loss);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -388,12 +348,8 @@ static int first_bad(const float *v, int rows, int cols, int *row, int *col)
     return 1;
 }
 
-bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
+bp_status batch_find_nonfinite(const bp_net *net, char *where, size_t size)
 {
-    BP_NEED(net, NULL);
-    if (!where && size)
-        return bp_arg_null(NULL, __func__, "where");
-    bp_net_sync_host(net, BP_MIRROR_WORK | BP_MIRROR_GRADS | BP_MIRROR_PARAMS);
     int L = net->L, M = net->M, r, c;
     for (int l = 1; l <= L && M > 0; l++) {
         if (!first_bad(net->z[l], M, net->sizes[l], &r, &c)) {
@@ -427,68 +383,4 @@ bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
             }
         }
     return BP_OK;
-}
-
-double bp_step_flops(const bp_net *net)
-{
-    double f = 0;
-    for (int l = 0; l < net->L; l++)
-        f += 2.0 * net->layer[l].in * net->layer[l].out * (l > 0 ? 3 : 2);
-    return f;
-}
-
-void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps)
-{
-    bp_net_apply_pending(net);
-    for (int r = 0; r < reps; r++) {
-        for (int l = 0; l < net->L; l++) {
-            const bp_layer *ly = &net->layer[l];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, ly->out, ly->in, 1.0f,
-                        l ? net->y[l] : x, ly->in, ly->W, ly->in, 0.0f, net->z[l + 1], ly->out);
-        }
-        for (int l = net->L - 1; l >= 0; l--) {
-            const bp_layer *ly = &net->layer[l];
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ly->out, ly->in, M, 1.0f,
-                        net->delta[l + 1], ly->out, l ? net->y[l] : x, ly->in, 0.0f, ly->gW,
-                        ly->in);
-            if (l > 0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, ly->in, ly->out, 1.0f,
-                            net->delta[l + 1], ly->out, ly->W, ly->in, 0.0f, net->delta[l],
-                            ly->in);
-        }
-    }
-}
-
-#if BP_HAVE_OPENBLAS
-/* OpenBLAS's own extensions; declared here so that only this file knows them */
-char *openblas_get_config(void);
-int openblas_get_num_threads(void);
-void openblas_set_num_threads(int);
-void blas_thread_shutdown_(void);
-#endif
-
-void bp_set_threads(int threads)
-{
-#if BP_HAVE_OPENBLAS
-    if (threads > 0)
-        openblas_set_num_threads(threads);
-    /* OpenBLAS's idle workers keep spinning for a while after a call and
-     * would take cores from the engine's pool: stop them (they restart by
-     * themselves if more threads are asked for again) */
-    if (threads == 1)
-        blas_thread_shutdown_();
-#else
-    (void)threads;
-#endif
-}
-
-void bp_blas_info(char *buf, size_t size)
-{
-    if (!buf || !size)
-        return;
-#if BP_HAVE_OPENBLAS
-    snprintf(buf, size, "%s, %d threads", openblas_get_config(), openblas_get_num_threads());
-#else
-    snprintf(buf, size, "CBLAS");
-#endif
 }

@@ -37,6 +37,7 @@ struct bp_net {
     double slope;                       /* leaky ReLU slope, eq. 29            */
     int max_batch;
     int M;                              /* examples in the last forward        */
+    bp_gemm gemm;                       /* the provider of every product       */
 
     size_t n_params;                    /* P                                   */
     float *params;                      /* [P] W(0) b(0) W(1) b(1) ...         */
@@ -83,6 +84,26 @@ void bp_net_apply_pending(bp_net *net);
 /* device.c: s, with the CUDA context's message put at bp_last_error
  * ("fn: ...") when s is a failure of a CUDA network's operation. */
 bp_status bp_device_status(const bp_net *net, const char *fn, bp_status s);
+
+/* gemm.c: the one seam for every matrix product, row-major:
+ * C [M,N] = alpha op(A) op(B) + beta C, op(X) = Xᵀ where t is 1. The
+ * engine calls it with threads = 1 inside its bands; only the ceiling of
+ * bench asks the provider for its own threads. */
+void gemm(bp_gemm g, int threads, int ta, int tb, int M, int N, int K, float alpha,
+          const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* Sets the process-wide BLAS thread count to one, once (bp_net_create). */
+void gemm_init(void);
+
+/* batch.c: the engine (section 7). Device dispatch happens above it
+ * (device.c); it knows nothing of optimisers: a fused descent step reaches
+ * it as its rate. */
+bp_status batch_forward(bp_net *net, const float *x, int M);
+/* rate 0: ∇W, ∇b into the gradient buffer; rate α > 0: the descent step
+ * W ← W − (α/M) Δᵀ Y, b ← b − (α/M) Σ δ fused into the pass (eq. 49–50 with
+ * 52–56), the gradient buffer untouched. */
+bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss);
+bp_status batch_loss_value(const bp_net *net, bp_targets tg, double *loss);
+bp_status batch_find_nonfinite(const bp_net *net, char *where, size_t size);
 
 /* Y(l) of the last forward: the input for l = 0. */
 static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
@@ -161,6 +182,8 @@ void pool_free(bp_pool *p);
 int pool_threads(const bp_pool *p);                /* 1 for NULL */
 /* Runs fn on every thread (the caller is thread 0); returns when all are done. */
 void pool_run(bp_pool *p, pool_fn fn, void *arg);
+/* The same on the first T of its threads (1 <= T <= pool_threads(p)). */
+void pool_run_n(bp_pool *p, int T, pool_fn fn, void *arg);
 /* Share k of T of [0, n): [*lo, *hi), boundaries on multiples of align. */
 void pool_share(int n, int align, int k, int T, int *lo, int *hi);
 
@@ -196,12 +219,8 @@ double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, 
 int optim_is_plain_sgd(const bp_optimizer *opt);
 
 /* optim.c: plain descent (no clipping, no weight decay) can be fused into
- * the backward pass: returns the rate of this step and counts the step. */
-double optim_fused_sgd_rate(bp_optimizer *opt);
-/* batch.c: the backward pass of the last forward fused with that step:
- * W(l) ← W(l) − (α/M) Δ(l+1)ᵀ Y(l), b(l) ← b(l) − (α/M) Σ δ (eq. 49–50 with
- * 52–56). The gradient buffer is not written. */
-bp_status backward_fused_sgd(bp_net *net, bp_targets tg, bp_optimizer *opt, double *loss);
+ * the backward pass: the rate of the next step (the caller counts it). */
+double optim_fused_sgd_rate(const bp_optimizer *opt);
 
 /* csv.c: the strict CSV reader behind bp_csv_read, where allow_header lets
  * line 1 be a header (a field that is not a number); *header says whether

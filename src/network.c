@@ -130,6 +130,8 @@ bp_net *bp_net_create(const bp_config *config, int max_batch, bp_error *err)
     net->T = cfg->temperature;
     net->slope = cfg->leaky_slope;
     net->max_batch = max_batch;
+    net->gemm = bp_gemm_default();
+    gemm_init(); /* the BLAS at one thread: the pool does the threading */
     net->n_params = n_params;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
@@ -231,8 +233,6 @@ bp_status bp_net_set_threads(bp_net *net, int threads)
     }
     if (threads > BP_MAX_THREADS)
         threads = BP_MAX_THREADS;
-    /* one pool for the step: the BLAS's own threads would compete with it */
-    bp_set_threads(1);
     pool_free(net->pool);
     net->pool = NULL;
     if (threads > 1 && !(net->pool = pool_create(threads)))
@@ -320,6 +320,22 @@ size_t bp_net_n_params(const bp_net *net)
 {
     NET_OR(0);
     return net->n_params;
+}
+
+bp_status bp_net_set_gemm(bp_net *net, bp_gemm g)
+{
+    BP_NEED(net, NULL);
+    if (!bp_gemm_available(g))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: GEMM provider %d (%s) is not in this build",
+                       __func__, (int)g, bp_gemm_name(g));
+    net->gemm = g;
+    return BP_OK;
+}
+
+bp_gemm bp_net_gemm(const bp_net *net)
+{
+    NET_OR(BP_GEMM_CBLAS);
+    return net->gemm;
 }
 
 /* On a CUDA network: the host mirror, current (see backprop.h). */

@@ -434,76 +434,13 @@ double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *g
 }
 
 /* ------------------------------------------------------------------------ */
-/* Training step                                                             */
+/* Fused descent                                                             */
 /* ------------------------------------------------------------------------ */
 
-double optim_fused_sgd_rate(bp_optimizer *opt)
+double optim_fused_sgd_rate(const bp_optimizer *opt)
 {
     const bp_opt_config *c = &opt->cfg;
     if (c->kind != BP_OPT_SGD || c->clip_norm > 0 || c->weight_decay > 0)
         return 0;
-    return sched_rate(c, opt->t++);
-}
-
-/* The network and the optimiser belong together. */
-static bp_status check_pair(const char *fn, const bp_net *net, const bp_optimizer *opt)
-{
-    if (!net || !opt)
-        return bp_arg_null(NULL, fn, net ? "opt" : "net");
-    if (opt->n != net->n_params)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: optimiser holds %zu parameters, the network %zu",
-                       fn, opt->n, net->n_params);
-    return BP_OK;
-}
-
-bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
-                        double *loss)
-{
-    bp_status s = check_pair(__func__, net, opt);
-    if (s != BP_OK)
-        return s;
-    BP_NEED(x, NULL);
-    if (M < 1 || M > net->max_batch)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d not in 1..max_batch %d", __func__, M,
-                       net->max_batch);
-    if ((s = bp_check_targets(__func__, net, tg, M)) != BP_OK)
-        return s;
-    double l = NAN;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA) {
-        s = bp_device_status(net, __func__, bp_cuda_train_step(net, opt, x, tg, M, &l));
-        goto done;
-    }
-#endif
-    if ((s = bp_forward(net, x, M)) != BP_OK)
-        return s;
-    /* plain descent goes into the backward pass itself: no gradient buffer
-     * written and read back, no separate pass over the parameters; a
-     * non-finite loss stops it before the step */
-    if (optim_is_plain_sgd(opt)) {
-        s = backward_fused_sgd(net, tg, opt, &l);
-        goto done;
-    }
-    if ((s = bp_backward(net, tg, &l)) != BP_OK)
-        return s;
-    if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
-        (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
-done:
-    if (s == BP_OK && !isfinite(l))
-        s = bp_fail(NULL, BP_ERR_NONFINITE, "%s: the batch loss is %g", __func__, l);
-    if (loss && (s == BP_OK || s == BP_ERR_NONFINITE))
-        *loss = l;
-    return s;
-}
-
-bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
-{
-    bp_status s = check_pair(__func__, net, opt);
-    if (s != BP_OK)
-        return s;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__, bp_cuda_sync_optimizer(net, opt));
-#endif
-    return BP_OK;
+    return sched_rate(c, opt->t);
 }

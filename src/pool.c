@@ -32,6 +32,7 @@ struct bp_pool {
     atomic_int sleepers; /* workers waiting on `wake`                      */
     atomic_bool quit;
     pool_fn fn;          /* the current phase, read after `gen` changes    */
+    int n;               /* threads that take a share of it (the first n)  */
     void *arg;
 };
 
@@ -73,7 +74,8 @@ static void *worker(void *v)
         seen = g;
         if (atomic_load(&p->quit))
             return NULL;
-        p->fn(p->arg, k, p->T);
+        if (k < p->n)
+            p->fn(p->arg, k, p->n);
         atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
     }
 }
@@ -133,17 +135,21 @@ void pool_free(bp_pool *p)
 
 int pool_threads(const bp_pool *p) { return p ? p->T : 1; }
 
-void pool_run(bp_pool *p, pool_fn fn, void *arg)
+void pool_run(bp_pool *p, pool_fn fn, void *arg) { pool_run_n(p, pool_threads(p), fn, arg); }
+
+void pool_run_n(bp_pool *p, int T, pool_fn fn, void *arg)
 {
-    if (!p || p->T == 1) {
+    if (!p || p->T == 1 || T <= 1) {
         fn(arg, 0, 1);
         return;
     }
+    /* every worker wakes and counts down; those past T take no share */
     p->fn = fn;
     p->arg = arg;
+    p->n = T < p->T ? T : p->T;
     atomic_store_explicit(&p->pending, p->T - 1, memory_order_relaxed);
     publish(p);
-    fn(arg, 0, p->T);
+    fn(arg, 0, p->n);
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
         cpu_relax();
 }

@@ -1,7 +1,7 @@
 /*
  * tools.h — what the project's own CLI, benchmarks and tests use beyond the
- * public header: timing internals and process-wide settings that a program
- * embedding the library has no use for. Not installed; the library's
+ * public header: timing internals and the atomic file write, which a
+ * program embedding the library has no use for. Not installed; the library's
  * internal.h includes it, and so may the CLI and the tests.
  */
 #ifndef BP_TOOLS_H
@@ -18,9 +18,16 @@ extern "C" {
 double bp_step_flops(const bp_net *net);
 
 /* Runs only the matrix products of one training step on M examples (the
- * same sgemm calls and shapes as bp_forward + bp_backward), `reps` times:
- * the ceiling a step cannot beat. Uses the network's buffers; x [M, N(0)]. */
-void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps);
+ * same products and shapes as bp_forward + bp_backward) through the
+ * network's GEMM provider, split over the network's threads as the engine
+ * splits them, `reps` times: the ceiling the provider allows a step. Uses
+ * the network's buffers; x [M, N(0)]. */
+void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
+
+/* The machine's FP32 peak in GFLOP/s: independent FMA chains at the widest
+ * vector ISA the CPU has (named in *isa), on `threads` threads at once,
+ * the median of 5 rounds lasting `seconds` in all. */
+double bp_fma_peak(int threads, double seconds, const char **isa);
 
 /* CUDA networks (bench): seconds per step of `reps` training steps through
  * bp_train_epoch's device path (plain SGD) on batches of M from a synthetic
@@ -29,14 +36,6 @@ void bp_step_sgemm_only(bp_net *net, const float *x, int M, int reps);
  * networks only; BP_ERR_ARG with a message on a CPU network. */
 bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, double *gemm_s,
                              bp_error *err);
-
-/* The BLAS's own threads, process-wide (<= 0: one per core). A network's
- * passes use its own pool (bp_net_set_threads, which sets this to 1): this
- * is for the bench's sgemm ceiling and the CLI's --version. */
-void bp_set_threads(int threads);
-
-/* The BLAS in use, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell, 2 threads". */
-void bp_blas_info(char *buf, size_t size);
 
 /* Writes n bytes to path atomically (temporary file, fsync, rename): the
  * target is either as it was or complete. */

@@ -47,6 +47,7 @@ static bp_loss a_loss;
 static bp_opt_kind a_opt;
 static bp_sched_kind a_sched;
 static bp_device a_dev;
+static bp_gemm a_gemm;
 static const char *model_path, *ckpt_path, *csv_path;
 static const bp_opt_config sgd = {.kind = BP_OPT_SGD, .lr = 0.1};
 static const bp_opt_config adam = {.kind = BP_OPT_ADAM, .lr = 0.1};
@@ -300,6 +301,16 @@ static int no_crash(void) { return 1; }
     X(E(bp_net_set_device(net, (bp_device)99, NULL), BP_ERR_ARG, "unknown device 99"))           \
     X(V(bp_net_device(NULL) == BP_DEVICE_COUNT, "bp_net_device"))                                 \
     X(E(bp_net_set_tf32(NULL, 1), BP_ERR_ARG, "bp_net_set_tf32"))                                 \
+    /* the GEMM provider */                                                                        \
+    X(strcmp(bp_gemm_name((bp_gemm)99), "?") == 0 && !bp_gemm_available((bp_gemm)99))             \
+    X(E(bp_gemm_parse(NULL, &a_gemm), BP_ERR_ARG, "bp_gemm_parse: name is NULL"))                 \
+    X(E(bp_gemm_parse("cblas", NULL), BP_ERR_ARG, "bp_gemm_parse: out is NULL"))                  \
+    X(E(bp_gemm_parse("mkl", &a_gemm), BP_ERR_ARG, "unknown name"))                               \
+    X((bp_gemm_info(BP_GEMM_CBLAS, NULL, 10), bp_gemm_isa(BP_GEMM_CBLAS, NULL, 10), 1))           \
+    X((bp_gemm_info((bp_gemm)99, where, sizeof where), bp_gemm_isa((bp_gemm)99, where, sizeof where), 1)) \
+    X(E(bp_net_set_gemm(NULL, BP_GEMM_CBLAS), BP_ERR_ARG, "bp_net_set_gemm: net is NULL"))       \
+    X(E(bp_net_set_gemm(net, (bp_gemm)99), BP_ERR_ARG, "not in this build"))                      \
+    X(V(bp_net_gemm(NULL) == BP_GEMM_CBLAS, "bp_net_gemm"))                                       \
     /* creation */                                                                                 \
     X(N(bp_net_create(NULL, 4, &err), &err, "bp_net_create: cfg is NULL"))                         \
     X(bad_field(7) && bad_field(8))                                                                \

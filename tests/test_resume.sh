@@ -1,8 +1,9 @@
 #!/bin/sh
 # Checkpoint and resume: a run killed with SIGKILL and resumed from its last
 # checkpoint ends with a model bit-identical to the uninterrupted run (same
-# seed and threads), for the fused SGD step (also per example), momentum with early stopping and
-# Adam with a cosine schedule; a checkpoint of other options, a damaged or a
+# seed, threads and GEMM provider), for the fused SGD step (also per example), momentum with
+# early stopping and Adam with a cosine schedule, on each provider; a checkpoint of another
+# provider resumes with one warning; a checkpoint of other options, a damaged or a
 # missing one is refused with one line and exit 1; a diverging run leaves its
 # last checkpoint intact.
 bp="$1"
@@ -45,7 +46,6 @@ resume_case "sgd (fused step)" --opt sgd --lr 0.05
 resume_case "per-example sgd (W(0)'s step deferred)" --opt sgd --lr 0.01 --batch 1 --epochs 30 --checkpoint-every 500
 resume_case "momentum, step schedule, patience" --opt momentum --lr 0.01 --schedule step --step-epochs 3 --gamma 0.5 --patience 4 --standardize
 resume_case "adamw, cosine, warm-up, clipping" --opt adamw --lr 0.003 --weight-decay 0.01 --schedule cosine --warmup 0.5 --clip-norm 1
-
 # refusals: one line on stderr, exit 1, the model not written
 base="train --data $d/blobs.csv --layers 2,64,64,3 --act tanh --batch 8 --epochs 30 --seed 5 --threads 2 --opt adamw --lr 0.003 --weight-decay 0.01 --schedule cosine --warmup 0.5 --clip-norm 1"
 refuse() {
@@ -76,6 +76,26 @@ head -c $((size - 100)) "$d/part/checkpoint.bin" >"$d/bad/checkpoint.bin"
 refuse "truncated checkpoint" "truncated\|claims" $base --resume "$d/bad"
 printf 'not a checkpoint at all' >"$d/bad/checkpoint.bin"
 refuse "junk checkpoint" "not a backprop checkpoint" $base --resume "$d/bad"
+
+# each GEMM provider resumes bit-identically (the cases above ran on the default)
+resume_case "sgd, CBLAS products" --gemm cblas --opt sgd --lr 0.05
+resume_case "adamw, CBLAS products" --gemm cblas --opt adamw --lr 0.003 --weight-decay 0.01
+
+# a checkpoint of one provider resumed under the other: allowed, one warning
+if "$bp" --version | grep -q '^GEMM: oneDNN'; then
+    "$bp" train --data "$d/blobs.csv" --layers 2,16,3 --epochs 4 --seed 5 --gemm cblas \
+        --checkpoint "$d/prov" --out "$d/prov.st" >/dev/null 2>&1
+    if "$bp" train --data "$d/blobs.csv" --layers 2,16,3 --epochs 4 --seed 5 --gemm onednn \
+        --resume "$d/prov" --out "$d/prov2.st" >/dev/null 2>"$d/stderr" &&
+       [ "$(grep -c 'warning: the checkpoint.s products ran on cblas' "$d/stderr")" -eq 1 ]; then ok
+    else bad "resume under another provider: $(cat "$d/stderr")"; fi
+else
+    if "$bp" train --data "$d/blobs.csv" --layers 2,16,3 --epochs 1 --gemm onednn \
+        --out "$d/prov.st" >/dev/null 2>"$d/stderr"; then bad "--gemm onednn accepted without oneDNN"
+    elif grep -q 'this build has no oneDNN' "$d/stderr" && [ ! -e "$d/prov.st" ]; then ok
+    else bad "--gemm onednn without oneDNN: $(cat "$d/stderr")"; fi
+fi
+
 
 # divergence: exit 2, and the checkpoint of the last good epoch stays
 rm -rf "$d/div"

@@ -1,0 +1,203 @@
+/*
+ * gemm.c — the one seam through which every matrix product of the engine
+ * passes: C [M,N] = alpha op(A) op(B) + beta C, row-major.
+ *
+ * Two providers stand behind it:
+ *   - oneDNN (dnnl_sgemm), the default wherever the build found it: it picks
+ *     its kernels from the CPU's feature bits (AVX-512 where the CPU has it),
+ *     not from a table of model names, so it runs the machine's full width
+ *     even where OpenBLAS has been pinned to its AVX2 kernels by
+ *     OPENBLAS_CORETYPE. Products with a side under SMALL (a single example,
+ *     a 10-class output layer, the outer product of eq. 43) go to CBLAS even
+ *     so: there oneDNN's packing costs more than the product (measured on
+ *     one core: 128×10 layer at M = 16, 23 against 88 GFLOP/s; the outer
+ *     product 784×256 at M = 1, 6 against 33). The choice depends on the
+ *     shape alone, so results stay reproducible;
+ *   - CBLAS (any BLAS; OpenBLAS in the Debian build), kept as the fallback
+ *     and as the oracle the oneDNN results are tested against.
+ *
+ * The engine's pool is the only source of parallelism: inside a band every
+ * product runs on one thread. oneDNN threads with OpenMP, and each pthread
+ * that calls it would start its own OpenMP team, so the calling thread's
+ * OpenMP thread count is set for the call and restored after it. OpenBLAS's
+ * thread count is process-wide: it is set to one once and only the ceiling
+ * (gemm with threads > 1, from one thread) raises it for its own call.
+ */
+#include "internal.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if BP_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#endif
+
+#if BP_HAVE_OPENBLAS
+/* OpenBLAS's own extensions; declared here so that only this file knows them */
+char *openblas_get_config(void);
+void openblas_set_num_threads(int);
+void blas_thread_shutdown_(void);
+#endif
+
+static const char *const names[] = {"onednn", "cblas"};
+
+const char *bp_gemm_name(bp_gemm g)
+{
+    return (unsigned)g < sizeof names / sizeof *names ? names[g] : "?";
+}
+
+bp_status bp_gemm_parse(const char *name, bp_gemm *out)
+{
+    int k;
+    bp_status s = bp_name_parse(__func__, names, (int)(sizeof names / sizeof *names), name,
+                                out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_gemm)k;
+    return s;
+}
+
+int bp_gemm_available(bp_gemm g)
+{
+    return g == BP_GEMM_CBLAS || (g == BP_GEMM_ONEDNN && BP_HAVE_ONEDNN);
+}
+
+/* BP_GEMM in the environment lets a whole program (a test suite, say) run
+ * on the other provider without a change to its code. */
+bp_gemm bp_gemm_default(void)
+{
+    bp_gemm g;
+    const char *e = getenv("BP_GEMM");
+    if (e && bp_gemm_parse(e, &g) == BP_OK && bp_gemm_available(g))
+        return g;
+    return BP_HAVE_ONEDNN ? BP_GEMM_ONEDNN : BP_GEMM_CBLAS;
+}
+
+#if BP_HAVE_ONEDNN
+/* oneDNN's name for the instruction set its kernels use. */
+static const char *onednn_isa(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+    }
+}
+#endif
+
+/* OpenBLAS's kernel name is the last word of its configuration string
+ * ("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Haswell MAX_THREADS=64"). */
+static void cblas_describe(char *buf, size_t size, char *isa, size_t isa_size)
+{
+#if BP_HAVE_OPENBLAS
+    const char *c = openblas_get_config();
+    snprintf(buf, size, "%s", c);
+    /* the core name is the word before "MAX_THREADS" */
+    const char *m = strstr(c, " MAX_THREADS");
+    const char *b = m;
+    while (b && b > c && b[-1] != ' ')
+        b--;
+    if (isa)
+        snprintf(isa, isa_size, "%.*s", m && b ? (int)(m - b) : 1, m && b ? b : "?");
+#else
+    snprintf(buf, size, "CBLAS");
+    if (isa)
+        snprintf(isa, isa_size, "unknown");
+#endif
+}
+
+void bp_gemm_isa(bp_gemm g, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return;
+#if BP_HAVE_ONEDNN
+    if (g == BP_GEMM_ONEDNN) {
+        snprintf(buf, size, "%s", onednn_isa());
+        return;
+    }
+#endif
+    char desc[256];
+    if (g == BP_GEMM_CBLAS)
+        cblas_describe(desc, sizeof desc, buf, size);
+    else
+        snprintf(buf, size, "none");
+}
+
+void bp_gemm_info(bp_gemm g, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return;
+#if BP_HAVE_ONEDNN
+    if (g == BP_GEMM_ONEDNN) {
+        const dnnl_version_t *v = dnnl_version();
+        snprintf(buf, size, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, onednn_isa());
+        return;
+    }
+#endif
+    if (g == BP_GEMM_CBLAS) {
+        char desc[256], isa[64];
+        cblas_describe(desc, sizeof desc, isa, sizeof isa);
+        snprintf(buf, size, "%s", desc);
+        return;
+    }
+    snprintf(buf, size, "%s: not in this build", bp_gemm_name(g));
+}
+
+/* OpenBLAS starts with one thread per core; the engine wants it at one. */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void blas_single(void)
+{
+#if BP_HAVE_OPENBLAS
+    openblas_set_num_threads(1);
+#endif
+}
+
+void gemm_init(void) { pthread_once(&once, blas_single); }
+
+#define SMALL 16
+
+void gemm(bp_gemm g, int threads, int ta, int tb, int M, int N, int K, float alpha,
+          const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+#if BP_HAVE_ONEDNN
+    if (g == BP_GEMM_ONEDNN && M >= SMALL && N >= SMALL && K >= SMALL) {
+        int saved = omp_get_max_threads();
+        if (saved != threads)
+            omp_set_num_threads(threads);
+        /* dnnl_sgemm allocates its packing buffer on every call; should that
+         * fail, the product is not lost: CBLAS computes it below (C is not
+         * written before the allocation). Arguments are checked by the
+         * engine, so no other failure is possible. */
+        dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B,
+                                      ldb, beta, C, ldc);
+        if (saved != threads)
+            omp_set_num_threads(saved);
+        if (st == dnnl_success)
+            return;
+    }
+#endif
+    (void)g;
+#if BP_HAVE_OPENBLAS
+    if (threads > 1)
+        openblas_set_num_threads(threads);
+#endif
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#if BP_HAVE_OPENBLAS
+    if (threads > 1) {
+        openblas_set_num_threads(1);
+        /* its idle workers spin for a while after a call and would take
+         * cores from the engine's pool: stop them (they restart on demand) */
+        blas_thread_shutdown_();
+    }
+#endif
+}
