@@ -81,6 +81,10 @@ void bp_net_sync_host(const bp_net *net, unsigned what);
  * any; every reader of the parameters goes through this (bp_net_sync_host). */
 void bp_net_apply_pending(bp_net *net);
 
+/* network.c: bp_net_create, initialised (init 1) or with zero parameters
+ * (init 0: for a reader that fills them, a model file's). */
+bp_net *bp_net_new(const bp_config *cfg, int max_batch, int init, bp_error *err);
+
 /* device.c: s, with the CUDA context's message put at bp_last_error
  * ("fn: ...") when s is a failure of a CUDA network's operation. */
 bp_status bp_device_status(const bp_net *net, const char *fn, bp_status s);

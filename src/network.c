@@ -77,10 +77,15 @@ static bp_status check_config(const bp_config *cfg, int max_batch, bp_error *err
     return BP_OK;
 }
 
-bp_net *bp_net_create(const bp_config *config, int max_batch, bp_error *err)
+bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
+{
+    return bp_net_new(cfg, max_batch, 1, err);
+}
+
+bp_net *bp_net_new(const bp_config *config, int max_batch, int init, bp_error *err)
 {
     if (!config || !config->sizes || !config->acts) {
-        bp_arg_null(err, __func__, !config ? "cfg" : !config->sizes ? "cfg->sizes" : "cfg->acts");
+        bp_arg_null(err, "bp_net_create", !config ? "cfg" : !config->sizes ? "cfg->sizes" : "cfg->acts");
         return NULL;
     }
     /* zero means the default; a slope of zero is asked for by its flag */
@@ -170,7 +175,8 @@ bp_net *bp_net_create(const bp_config *config, int max_batch, bp_error *err)
     net->x = w;
     net->pending_y = w + (size_t)max_batch * net->sizes[0];
     /* never all zeros: a network trains from the moment it exists */
-    bp_net_init(net, BP_INIT_SEED);
+    if (init)
+        bp_net_init(net, BP_INIT_SEED);
     if (cfg->device != BP_DEVICE_CPU && bp_net_set_device(net, cfg->device, err) != BP_OK) {
         bp_net_free(net);
         return NULL;

@@ -744,7 +744,7 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
                      .flags = m->slope == 0 ? BP_CONFIG_SLOPE_ZERO : 0u};
     bp_error e = {{0}};
     errno = 0;
-    bp_net *net = bp_net_create(&cfg, max_batch, &e);
+    bp_net *net = bp_net_new(&cfg, max_batch, 0, &e); /* read_data fills it */
     /* what the header alone cannot show (output/loss pairing) is the file's
      * fault; a failed calloc, which leaves ENOMEM, is not */
     if (!net)
