@@ -88,6 +88,15 @@ int cli_load_model(const cli_command *cmd, const char *path, int max_batch, bp_d
 int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
                   bp_dataset **out);
 
+/* peak.c: a monotonic clock in seconds; the median of v [n] (sorts v). */
+double cli_now(void);
+double cli_median(double *v, int n);
+/* peak.c: the machine's FP32 peak in GFLOP/s: independent FMA chains at the
+ * widest vector ISA the CPU has (named in *isa), on `threads` threads at
+ * once, the median of 5 rounds lasting `seconds` in all; 0 if threads
+ * cannot start. */
+double cli_fma_peak(int threads, double seconds, const char **isa);
+
 /* dist.c: data-parallel training over MPI (one process without it). */
 int dist_init(int *argc, char ***argv); /* 0 on success */
 void dist_finalize(void);

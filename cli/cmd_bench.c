@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static cli_opt opts[] = {
@@ -31,19 +30,6 @@ static cli_command cmd = {"bench", "Times training steps against the FMA peak an
                           "--layers 784,256,128,10 --batch 1,64,1024 --threads 2 [--json]", opts};
 
 #define ROUNDS 7
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct {
     int threads; /* of the step's pool, and of the BLAS for the ceiling */
@@ -73,9 +59,9 @@ static int calibrate(void (*fn)(const step_args *, int), const step_args *a, dou
     int reps = 1;
     double t;
     for (;;) {
-        t = now();
+        t = cli_now();
         fn(a, reps);
-        t = now() - t;
+        t = cli_now() - t;
         if (t > seconds / 10 || reps > (1 << 24))
             break;
         reps *= 2;
@@ -102,10 +88,8 @@ static int measure_cuda(const step_args *a, double seconds, double *step, double
         if (bp_cuda_bench_step(a->net, a->M, reps, &rs[i], &rc[i], &err) != BP_OK)
             return cli_error(&cmd, "%s", err.msg);
     }
-    qsort(rs, ROUNDS, sizeof rs[0], cmp_double);
-    qsort(rc, ROUNDS, sizeof rc[0], cmp_double);
-    *step = rs[ROUNDS / 2];
-    *ceiling = rc[ROUNDS / 2];
+    *step = cli_median(rs, ROUNDS);
+    *ceiling = cli_median(rc, ROUNDS);
     return 0;
 }
 
@@ -118,17 +102,15 @@ static void measure(const step_args *a, double seconds, double *step, double *ce
     int ns = calibrate(run_steps, a, seconds / ROUNDS);
     int nc = calibrate(run_gemm, a, seconds / ROUNDS);
     for (int i = 0; i < ROUNDS; i++) {
-        double t = now();
+        double t = cli_now();
         run_steps(a, ns);
-        rs[i] = (now() - t) / ns;
-        t = now();
+        rs[i] = (cli_now() - t) / ns;
+        t = cli_now();
         run_gemm(a, nc);
-        rc[i] = (now() - t) / nc;
+        rc[i] = (cli_now() - t) / nc;
     }
-    qsort(rs, ROUNDS, sizeof rs[0], cmp_double);
-    qsort(rc, ROUNDS, sizeof rc[0], cmp_double);
-    *step = rs[ROUNDS / 2];
-    *ceiling = rc[ROUNDS / 2];
+    *step = cli_median(rs, ROUNDS);
+    *ceiling = cli_median(rc, ROUNDS);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -181,7 +163,7 @@ int cmd_bench(int argc, char **argv)
     /* the machine's limit on the same threads: the step's fraction of it is
      * what no provider can change */
     const char *isa = "";
-    double peak = cuda ? 0 : bp_fma_peak((int)threads, seconds < 1 ? seconds : 1, &isa);
+    double peak = cuda ? 0 : cli_fma_peak((int)threads, seconds < 1 ? seconds : 1, &isa);
     if (json)
         printf("{\"gemm\": \"%s\", \"device\": \"%s\", \"peak_gflops\": %.6g, \"peak_isa\": "
                "\"%s\", \"results\": [", prov, bp_device_name(cfg.device), peak, isa);
@@ -242,10 +224,10 @@ int cmd_bench(int argc, char **argv)
         double of_peak = peak > 0 ? gf / peak : 0;
         if (json)
             printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "
-                   "\"gflops\": %.6g, \"fraction_of_peak\": %.4f, \"ceiling_examples_per_s\": "
-                   "%.6g, \"fraction_of_ceiling\": %.4f}",
-                   b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, of_peak, ceps,
-                   eps / ceps);
+                   "\"gflops\": %.6g, \"peak_gflops\": %.6g, \"fraction_of_peak\": %.4f, "
+                   "\"ceiling_examples_per_s\": %.6g, \"fraction_of_ceiling\": %.4f}",
+                   b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, peak, of_peak,
+                   ceps, eps / ceps);
         else
             printf("%7d %14.0f %9.1f %7.1f%% %16.0f %8.1f%%\n", M, eps, gf, 100 * of_peak, ceps,
                    100 * eps / ceps);

@@ -25,9 +25,11 @@
  */
 #include "internal.h"
 
-/* a build that does not say (fuzz/build.sh) has no oneDNN */
 #ifndef BP_HAVE_ONEDNN
 #define BP_HAVE_ONEDNN 0
+#endif
+#ifndef BP_HAVE_OPENBLAS
+#define BP_HAVE_OPENBLAS 0
 #endif
 
 #include <cblas.h>

@@ -24,11 +24,6 @@ double bp_step_flops(const bp_net *net);
  * the network's buffers; x [M, N(0)]. */
 void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
 
-/* The machine's FP32 peak in GFLOP/s: independent FMA chains at the widest
- * vector ISA the CPU has (named in *isa), on `threads` threads at once,
- * the median of 5 rounds lasting `seconds` in all. */
-double bp_fma_peak(int threads, double seconds, const char **isa);
-
 /* CUDA networks (bench): seconds per step of `reps` training steps through
  * bp_train_epoch's device path (plain SGD) on batches of M from a synthetic
  * data set of uint8 inputs and class labels held on the device, and of reps

@@ -25,6 +25,22 @@ expect_ok() {
 
 expect_ok version "$bp" --version
 grep -q '^BLAS: ' "$d/stdout" || bad "--version names no BLAS"
+grep -Eq '^GEMM: (oneDNN [0-9.]+ \([a-z0-9_]+\)|.*BLAS)' "$d/stdout" || bad "--version names no GEMM provider"
+
+# bench: both limits in its JSON; the step cannot beat the FMA peak
+expect_ok "bench json" "$bp" bench --layers 20,16,3 --batch 1,8 --threads 1 --seconds 0.05 --json
+python3 - "$d/stdout" <<'PY' || bad "bench --json: $(cat "$d/stdout")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["peak_gflops"] > 0 and j["peak_isa"], j
+for r in j["results"]:
+    assert r["peak_gflops"] == j["peak_gflops"], r
+    assert 0 < r["fraction_of_peak"] < 1, r
+    assert abs(r["gflops"] / r["peak_gflops"] - r["fraction_of_peak"]) < 1e-3, r
+PY
+expect_fail "unknown --gemm" "" "$bp" bench --layers 4,3 --batch 1 --gemm mkl
+grep -q "unknown provider 'mkl' (onednn, cblas)" "$d/stderr" || bad "--gemm mkl: $(cat "$d/stderr")"
+expect_ok "--gemm cblas" "$bp" bench --layers 4,3 --batch 1 --seconds 0.01 --threads 1 --gemm cblas
 expect_ok help "$bp" --help
 for c in init grad predict explain train eval; do
     expect_ok "$c --help" "$bp" "$c" --help
