@@ -11,10 +11,11 @@ FUZZ_SECONDS ?= 30
 # gradient oracle (tests/torch_check.py; its test skips without it), and
 # Fashion-MNIST for the main job; clang and its sanitizer runtimes for the
 # fuzzers (make fuzz); Open MPI for data-parallel training (mpirun);
-# valgrind for make valgrind.
+# valgrind for make valgrind; FANN 2.2.0 and its 16 data sets for
+# bench/fann-suite only (libfann-dev, libfann-doc: the library never uses them).
 DEPS = build-essential cmake pkg-config libdnnl-dev libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
-       libopenmpi-dev openmpi-bin valgrind
+       libopenmpi-dev openmpi-bin valgrind libfann-dev libfann-doc
 
 .PHONY: all deps test asan valgrind install clean
 

@@ -88,6 +88,14 @@ int cli_load_model(const cli_command *cmd, const char *path, int max_batch, bp_d
 int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
                   bp_dataset **out);
 
+/* The test set of a training run: spec (--test: a file, or an IDX folder's
+ * test split), or when spec is NULL the test split of data (*out stays
+ * NULL where there is none). Its widths must be those of the training set
+ * ds (for class labels: inputs, and no class beyond the k outputs). Prints
+ * the error itself; 0 on success. */
+int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
+                  const bp_dataset *ds, int target_cols, int k, bp_dataset **out);
+
 /* peak.c: a monotonic clock in seconds; the median of v [n] (sorts v). */
 double cli_now(void);
 double cli_median(double *v, int n);

@@ -1,7 +1,9 @@
 /*
  * cmd_eval.c — `backprop eval`: a model measured on a data set: loss,
- * accuracy, per-class precision and recall, the confusion matrix (table,
- * JSON, SVG heat map). The model's own standardisation is applied.
+ * FANN's MSE and bit fail, and where the data set has classes (labels or
+ * one-hot targets, whatever the model's loss) accuracy, per-class precision
+ * and recall, the confusion matrix (table, JSON, SVG heat map). The model's
+ * own standardisation is applied.
  */
 #include "cli.h"
 
@@ -55,7 +57,8 @@ int cmd_eval(int argc, char **argv)
     if (cli_load_model(&cmd, model, 1024, device, &net))
         goto done;
     int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
-    int labelled = bp_dataset_has_labels(ds);
+    /* labelled: class labels alone; classes: those or one-hot targets */
+    int labelled = bp_dataset_has_labels(ds), classes = labelled || bp_dataset_one_hot(ds);
     if (bp_dataset_n_in(ds) != bp_net_size(net, 0) ||
         (labelled ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)) {
         cli_error(&cmd, "%s: examples of %d features and %d %s do not fit %s (%d inputs, %d "
@@ -68,20 +71,25 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     idx = malloc((size_t)n * sizeof *idx);
-    conf = labelled ? calloc((size_t)k * k, sizeof *conf) : NULL;
-    if (!idx || (labelled && !conf)) {
+    conf = classes ? calloc((size_t)k * k, sizeof *conf) : NULL;
+    if (!idx || (classes && !conf)) {
         cli_error(&cmd, "out of memory");
         goto done;
     }
     for (int i = 0; i < n; i++)
         idx[i] = i;
-    double loss, acc;
-    bp_status s = bp_evaluate(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &loss, &acc, conf);
+    bp_metrics m;
+    bp_status s = bp_evaluate_metrics(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &m, conf);
     if (s != BP_OK) {
         cli_error(&cmd, "%s: evaluation failed: %s", data, bp_last_error());
         goto done;
     }
-    if (cli_get(&cmd, "plot") && labelled &&
+    if (cli_get(&cmd, "plot") && !classes) {
+        cli_error(&cmd, "%s: --plot draws a confusion matrix, but the targets are not classes "
+                        "(one-hot rows)", data);
+        goto done;
+    }
+    if (cli_get(&cmd, "plot") &&
         bp_plot_confusion(cli_get(&cmd, "plot"), k, conf, &err) != BP_OK) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
@@ -89,19 +97,21 @@ int cmd_eval(int argc, char **argv)
 
     int json = cli_flag(&cmd, "json");
     if (json) {
-        printf("{\"examples\": %d, \"loss\": %.17g, ", n, loss);
-        if (labelled)
-            printf("\"accuracy\": %.17g, \"classes\": [", acc);
+        printf("{\"examples\": %d, \"loss\": %.17g, \"mse_fann\": %.17g, \"bit_fail\": %ld, ", n,
+               m.loss, m.mse_fann, m.bit_fail);
+        if (classes)
+            printf("\"accuracy\": %.17g, \"classes\": [", m.accuracy);
         else
             printf("\"accuracy\": null, \"classes\": [], \"confusion\": null}\n");
     } else {
-        printf("%d examples  loss %.6f", n, loss);
-        if (labelled)
-            printf("  accuracy %.4f\n\nclass  precision  recall  support\n", acc);
+        printf("%d examples  loss %.6f  MSE (FANN's) %.6g  bit fail %ld", n, m.loss, m.mse_fann,
+               m.bit_fail);
+        if (classes)
+            printf("  accuracy %.4f\n\nclass  precision  recall  support\n", m.accuracy);
         else
             printf("\n");
     }
-    for (int c = 0; labelled && c < k; c++) {
+    for (int c = 0; classes && c < k; c++) {
         long tp = conf[(size_t)c * k + c], row = 0, col = 0;
         for (int j = 0; j < k; j++) {
             row += conf[(size_t)c * k + j];
@@ -117,7 +127,7 @@ int cmd_eval(int argc, char **argv)
             printf("%5d  %9.4f  %6.4f  %7ld\n", c, prec, rec, row);
         }
     }
-    if (labelled && json) {
+    if (classes && json) {
         printf("], \"confusion\": [");
         for (int i = 0; i < k; i++) {
             printf("%s[", i ? ", " : "");
@@ -126,7 +136,7 @@ int cmd_eval(int argc, char **argv)
             printf("]");
         }
         printf("]}\n");
-    } else if (labelled) {
+    } else if (classes) {
         printf("\nconfusion matrix (row = true class, column = predicted)\n     ");
         for (int j = 0; j < k; j++)
             printf("%6d", j);

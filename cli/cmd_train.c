@@ -26,6 +26,8 @@ static cli_opt opts[] = {
     {"data", "D", NULL, "fashion-mnist, mnist, an IDX folder, a .csv or a FANN file", NULL},
     {"target-cols", "K", "0", "CSV: 0 = last column is a class label; K = last K columns are targets",
      NULL},
+    {"test", "D", NULL, "the test set scored at the end (a .csv, FANN file or IDX folder); "
+                        "default: --data's test split, if it has one", NULL},
     {"val", "F", "0.1", "fraction of the training data held out for validation (seeded)", NULL},
     {"standardize", NULL, NULL, "standardise inputs with the training split's mean and std", NULL},
     CLI_NETWORK_OPTS(NULL, "relu", "identity", "softmax_ce"),
@@ -166,9 +168,12 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
                             int step)
 {
     bp_net *net = tr->net;
-    bp_targets tg = tr->labelled ? (bp_targets){NULL, tr->lab} : (bp_targets){tr->t, NULL};
+    /* one of the two: one-hot data sets have both, softmax_ce takes labels */
+    float *t = tr->labelled ? NULL : tr->t;
+    int32_t *lab = tr->labelled ? tr->lab : NULL;
+    bp_targets tg = {t, lab};
     if (dist_size() == 1) {
-        bp_dataset_gather(tr->ds, order, M, tr->mean, tr->std, tr->x, tr->t, tr->lab);
+        bp_dataset_gather(tr->ds, order, M, tr->mean, tr->std, tr->x, t, lab);
         return tr->anomaly ? anomaly_step(net, tr->opt, tr->x, tg, M, loss, epoch, step)
                            : bp_train_step(net, tr->opt, tr->x, tg, M, loss);
     }
@@ -184,7 +189,7 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
      * pass; otherwise each share is weighted first. */
     int equal = M % dist_size() == 0;
     if (hi > lo) {
-        bp_dataset_gather(tr->ds, order + lo, hi - lo, tr->mean, tr->std, tr->x, tr->t, tr->lab);
+        bp_dataset_gather(tr->ds, order + lo, hi - lo, tr->mean, tr->std, tr->x, t, lab);
         s = bp_forward(net, tr->x, hi - lo);
         if (s == BP_OK)
             s = bp_backward(net, tg, &l);
@@ -207,20 +212,23 @@ static bp_status train_step(trainer *tr, const int32_t *order, int M, double *lo
     return BP_OK;
 }
 
-/* Loss and accuracy on idx [n], each rank evaluating its share. */
+/* Loss, accuracy and FANN's figures on idx [n], each rank evaluating its
+ * share. */
 static bp_status evaluate(trainer *tr, const bp_dataset *ds, const int32_t *idx, int n,
-                          double *loss, double *acc)
+                          bp_metrics *out)
 {
     int lo, hi;
     dist_share(n, &lo, &hi);
-    double l = 0, a = 0, sums[3] = {0, 0, 0};
+    bp_metrics m = {0, 0, 0, 0};
+    double sums[5] = {0, 0, 0, 0, 0};
     bp_status s = BP_OK;
     if (hi > lo)
-        s = bp_evaluate(tr->net, ds, idx + lo, hi - lo, tr->mean, tr->std, &l, &a, NULL);
-    sums[0] = l * (hi - lo), sums[1] = a * (hi - lo), sums[2] = s != BP_OK;
-    dist_sum_doubles(sums, 3);
-    *loss = sums[0] / n, *acc = sums[1] / n;
-    return s != BP_OK ? s : sums[2] > 0 ? BP_ERR_ARG : BP_OK; /* BP_ERR_ARG: another rank's */
+        s = bp_evaluate_metrics(tr->net, ds, idx + lo, hi - lo, tr->mean, tr->std, &m, NULL);
+    sums[0] = m.loss * (hi - lo), sums[1] = m.accuracy * (hi - lo);
+    sums[2] = m.mse_fann * (hi - lo), sums[3] = (double)m.bit_fail, sums[4] = s != BP_OK;
+    dist_sum_doubles(sums, 5);
+    *out = (bp_metrics){sums[0] / n, sums[1] / n, sums[2] / n, (long)sums[3]};
+    return s != BP_OK ? s : sums[4] > 0 ? BP_ERR_ARG : BP_OK; /* BP_ERR_ARG: another rank's */
 }
 
 int cmd_train(int argc, char **argv)
@@ -292,10 +300,13 @@ int cmd_train(int argc, char **argv)
     }
 
     if (cli_load_data(&cmd, data, 0, (int)target_cols, &ds) ||
-        cli_load_data(&cmd, data, 1, (int)target_cols, &test))
+        cli_load_test(&cmd, cli_get(&cmd, "test"), data, ds, (int)target_cols,
+                      sizes[cfg.n_layers], &test))
         goto done;
     int L = cfg.n_layers, n = bp_dataset_n(ds), n_in = sizes[0], k = sizes[L];
-    int labelled = bp_dataset_has_labels(ds);
+    /* labelled: class labels alone; classes: those or one-hot targets, which
+     * softmax_ce then trains on as labels */
+    int labelled = bp_dataset_has_labels(ds), classes = labelled || bp_dataset_one_hot(ds);
     if (bp_dataset_n_in(ds) != n_in) {
         cli_error(&cmd, "%s: %d features per example, but --layers starts with %d", data,
                   bp_dataset_n_in(ds), n_in);
@@ -343,7 +354,7 @@ int cmd_train(int argc, char **argv)
 
     size_t P = bp_net_n_params(tr.net);
     tr.ds = ds, tr.n = n, tr.n_val = n_val, tr.n_train = n_train, tr.B = B;
-    tr.labelled = labelled;
+    tr.labelled = labelled || (classes && cfg.loss == BP_LOSS_SOFTMAX_CE);
     tr.perm = malloc((size_t)n * sizeof *tr.perm);
     tr.x = malloc((size_t)B_rank * n_in * sizeof *tr.x);
     tr.t = malloc((size_t)B_rank * k * sizeof *tr.t);
@@ -466,8 +477,10 @@ int cmd_train(int argc, char **argv)
         row->seconds = secs;
         row->ex_per_s = (n_train - first) / secs;
         row->val_loss = row->val_acc = NAN;
-        bp_status vs = n_val > 0 ? evaluate(&tr, ds, val_idx, n_val, &row->val_loss,
-                                            &row->val_acc) : BP_OK;
+        bp_metrics vm;
+        bp_status vs = n_val > 0 ? evaluate(&tr, ds, val_idx, n_val, &vm) : BP_OK;
+        if (n_val > 0 && vs == BP_OK)
+            row->val_loss = vm.loss, row->val_acc = vm.accuracy;
         if (vs != BP_OK) {
             cli_error(&cmd, "%s: validation failed: %s", data, bp_status_string(vs));
             goto done;
@@ -506,7 +519,7 @@ int cmd_train(int argc, char **argv)
     if (rank0 && cli_get(&cmd, "metrics") && write_metrics(cli_get(&cmd, "metrics"), tr.rows, ran))
         goto done;
 
-    double test_loss = NAN, test_acc = NAN;
+    bp_metrics tm = {NAN, NAN, NAN, -1};
     if (test) {
         int nt = bp_dataset_n(test);
         test_idx = malloc((size_t)nt * sizeof *test_idx);
@@ -516,16 +529,16 @@ int cmd_train(int argc, char **argv)
         }
         for (int i = 0; i < nt; i++)
             test_idx[i] = i;
-        bp_status es = bp_dataset_n_in(test) != n_in
-                           ? BP_ERR_SHAPE
-                           : evaluate(&tr, test, test_idx, nt, &test_loss, &test_acc);
+        bp_status es = bp_dataset_n_in(test) != n_in ? BP_ERR_SHAPE
+                                                     : evaluate(&tr, test, test_idx, nt, &tm);
         if (es != BP_OK) {
             cli_error(&cmd, "%s: the test split %s", data,
                       es == BP_ERR_SHAPE ? "does not fit the network" : bp_status_string(es));
             goto done;
         }
         if (!json && rank0)
-            fprintf(log, "test loss %.4f  test accuracy %.4f\n", test_loss, test_acc);
+            fprintf(log, "test loss %.4f  test accuracy %.4f  test MSE (FANN's) %.6g  bit fail "
+                         "%ld\n", tm.loss, tm.accuracy, tm.mse_fann, tm.bit_fail);
     }
     if (!rank0) {
         rc = 0;
@@ -542,7 +555,7 @@ int cmd_train(int argc, char **argv)
             curves[2 * epochs + e] = tr.rows[e].val_acc;
         }
         if (bp_plot_curves(cli_get(&cmd, "plot"), ran, curves, n_val ? curves + epochs : NULL,
-                           n_val && labelled ? curves + 2 * epochs : NULL, &err) != BP_OK) {
+                           n_val && classes ? curves + 2 * epochs : NULL, &err) != BP_OK) {
             cli_error(&cmd, "%s", err.msg);
             goto done;
         }
@@ -558,8 +571,13 @@ int cmd_train(int argc, char **argv)
             json_num(stdout, "seconds", tr.rows[e].seconds, "}");
         }
         printf("], ");
-        json_num(stdout, "test_loss", test_loss, ", ");
-        json_num(stdout, "test_accuracy", test_acc, "}\n");
+        json_num(stdout, "test_loss", tm.loss, ", ");
+        json_num(stdout, "test_accuracy", tm.accuracy, ", ");
+        json_num(stdout, "test_mse_fann", tm.mse_fann, ", ");
+        if (test)
+            printf("\"test_bit_fail\": %ld}\n", tm.bit_fail);
+        else
+            printf("\"test_bit_fail\": null}\n");
     }
     rc = 0;
 done:

@@ -117,6 +117,10 @@ static inline void fuzz_use_dataset(const bp_dataset *ds)
     for (int i = 0; labelled && i < k; i++)
         if (labels[i] < 0 || labels[i] >= n_out)
             __builtin_trap();
+    /* one-hot targets: the label is where the row's one 1 is */
+    for (int i = 0; bp_dataset_one_hot(ds) && i < k; i++)
+        if (labels[i] < 0 || labels[i] >= n_out || t[(size_t)i * n_out + labels[i]] != 1.0f)
+            __builtin_trap();
     free(mean);
     free(std);
     free(x);

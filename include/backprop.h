@@ -522,11 +522,18 @@ int bp_dataset_n(const bp_dataset *ds);         /* examples */
 int bp_dataset_n_in(const bp_dataset *ds);      /* features */
 int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
 int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
+/* 1 if the targets are one-hot (every row exactly one 1, the rest 0, at
+ * least 2 outputs): the loaders then keep each row's class beside its
+ * targets, gathered as labels, and evaluation counts classes. Partly one-hot
+ * data is regression (0). */
+int bp_dataset_one_hot(const bp_dataset *ds);
 
 /* A data set copied from the caller's arrays: x [n, n_in] and exactly one
  * of targets [n, n_out] (regression) and labels [n] in 0..n_out−1
  * (classification into n_out classes). Every x and target finite, n >= 1.
- * NULL and why in err on a bad argument or out of memory. */
+ * One-hot targets get their classes beside them, as the loaders' do
+ * (bp_dataset_one_hot). NULL and why in err on a bad argument or out of
+ * memory. */
 bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
                                    long n, int n_in, int n_out, bp_error *err);
 
@@ -536,20 +543,42 @@ bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const i
 void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std);
 
 /* Batch of the examples idx [M]: x [M, n_in] as float, standardised with
- * (x − mean)/std when mean is not NULL; labels [M] or t [M, n_out] (the
- * pointer for the other kind is ignored and may be NULL). No allocation.
- * Nothing written on a bad argument (NULL, an index out of range). */
+ * (x − mean)/std when mean is not NULL; labels [M] where the data set has
+ * classes (labels, or one-hot targets) and t [M, n_out] where it has
+ * targets (a pointer the data set has nothing for is ignored; either may be
+ * NULL). No allocation. Nothing written on a bad argument (NULL, an index
+ * out of range). */
 void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
                        const float *std, float *x, float *t, int32_t *labels);
 
 /* Loss and accuracy of the network on the examples idx [n] of ds, in batches
  * of the network's maximum batch, inputs standardised with mean/std (both
- * NULL: none). accuracy (may be NULL) is NaN for regression; confusion,
+ * NULL: none). accuracy (may be NULL) is NaN without classes; confusion,
  * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
  * Allocates its batch buffers once per call. */
 bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
                       const float *mean, const float *std, double *loss, double *accuracy,
                       long *confusion);
+
+/* What bp_evaluate_metrics measures. accuracy is NaN without classes. The
+ * FANN figures compare with FANN's: mse_fann is the mean over examples and
+ * outputs of (t − y)², t the targets or a label's one-hot row (our MSE loss
+ * is ½ Σ per example, so for an MSE model loss = mse_fann · N(L) / 2);
+ * bit_fail counts the outputs with |t − y| > BP_BIT_FAIL_LIMIT. */
+#define BP_BIT_FAIL_LIMIT 0.35 /* FANN's default bit-fail limit */
+typedef struct {
+    double loss, accuracy, mse_fann;
+    long bit_fail;
+} bp_metrics;
+
+/* bp_evaluate with the FANN figures too; confusion as there. Classes come
+ * from labels or one-hot targets, whatever the network's loss; the loss is
+ * taken against the targets where the data set has them. BP_ERR_ARG for a
+ * NULL argument, one of mean/std without the other or an index outside ds;
+ * BP_ERR_SHAPE if ds does not fit the network or n < 1. */
+bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                              const float *mean, const float *std, bp_metrics *out,
+                              long *confusion);
 
 /* ------------------------------------------------------------------------ */
 /* Training in one call                                                      */

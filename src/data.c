@@ -32,7 +32,8 @@
 
 struct bp_dataset {
     int n, n_in, n_out; /* examples, features, classes or regression targets */
-    int has_labels;     /* 1: labels is set; 0: targets is set               */
+    int has_labels;     /* 1: labels alone is set; 0: targets is set         */
+    int one_hot;        /* targets all one-hot: labels holds their classes   */
     uint8_t *x_u8;      /* [n, n_in] IDX pixels, x = byte/255; or NULL       */
     float *x_f32;       /* [n, n_in] features as read; or NULL               */
     int32_t *labels;    /* [n] classes 0..n_out-1                            */
@@ -50,10 +51,13 @@ bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t 
     bp_dataset *ds = malloc(sizeof *ds);
     if (!ds)
         return NULL;
-    *ds = (bp_dataset){n, n_in, n_out, 1, x, NULL, labels, NULL};
+    *ds = (bp_dataset){n, n_in, n_out, 1, 0, x, NULL, labels, NULL};
     return ds;
 }
 
+static bp_status find_one_hot(bp_dataset *ds, const char *path, bp_error *err);
+
+/* As the loaders do: one-hot targets get their labels beside them. */
 bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
                                    long n, int n_in, int n_out, bp_error *err)
 {
@@ -94,7 +98,7 @@ bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const i
         }
     bp_dataset *ds = calloc(1, sizeof *ds);
     if (ds) {
-        *ds = (bp_dataset){(int)n, n_in, n_out, labels != NULL, NULL, NULL, NULL, NULL};
+        *ds = (bp_dataset){.n = (int)n, .n_in = n_in, .n_out = n_out, .has_labels = labels != NULL};
         ds->x_f32 = malloc(nx * sizeof(float));
         if (labels)
             ds->labels = malloc((size_t)n * sizeof(int32_t));
@@ -111,6 +115,10 @@ bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const i
         memcpy(ds->labels, labels, (size_t)n * sizeof(int32_t));
     else
         memcpy(ds->targets, targets, nt * sizeof(float));
+    if (find_one_hot(ds, fn, err) != BP_OK) {
+        bp_dataset_free(ds);
+        return NULL;
+    }
     return ds;
 }
 
@@ -134,6 +142,41 @@ int bp_dataset_n(const bp_dataset *ds) { return ds ? ds->n : 0; }
 int bp_dataset_n_in(const bp_dataset *ds) { return ds ? ds->n_in : 0; }
 int bp_dataset_n_out(const bp_dataset *ds) { return ds ? ds->n_out : 0; }
 int bp_dataset_has_labels(const bp_dataset *ds) { return ds ? ds->has_labels : 0; }
+int bp_dataset_one_hot(const bp_dataset *ds) { return ds ? ds->one_hot : 0; }
+
+/* Targets whose every row is one 1 and zeros elsewhere are classes in
+ * disguise: their labels are kept beside them, so a loader's one-hot data
+ * gets accuracy and a confusion matrix and can train on labels. One row
+ * that is not exactly one-hot (a 0.9, two 1s, all 0) leaves the data set
+ * regression: nothing is guessed. A single output is never one-hot. */
+static bp_status find_one_hot(bp_dataset *ds, const char *path, bp_error *err)
+{
+    if (ds->has_labels || ds->n_out < 2)
+        return BP_OK;
+    for (int i = 0; i < ds->n; i++) {
+        const float *t = ds->targets + (size_t)i * (size_t)ds->n_out;
+        int ones = 0;
+        for (int j = 0; j < ds->n_out; j++) {
+            if (t[j] != 0.0f && t[j] != 1.0f)
+                return BP_OK;
+            ones += t[j] == 1.0f;
+        }
+        if (ones != 1)
+            return BP_OK;
+    }
+    ds->labels = malloc((size_t)ds->n * sizeof *ds->labels);
+    if (!ds->labels)
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d labels", path, ds->n);
+    for (int i = 0; i < ds->n; i++) {
+        const float *t = ds->targets + (size_t)i * (size_t)ds->n_out;
+        int c = 0;
+        while (t[c] != 1.0f)
+            c++;
+        ds->labels[i] = c;
+    }
+    ds->one_hot = 1;
+    return BP_OK;
+}
 
 /* Features j0..j0+m-1 of example r as the network sees them. Division, not a
  * multiply by a rounded 1/255, so a pixel is the float nearest byte/255 —
@@ -218,9 +261,9 @@ void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const fl
         if (mean)
             for (size_t j = 0; j < n_in; j++)
                 xi[j] = (xi[j] - mean[j]) / std[j];
-        if (ds->has_labels && labels)
+        if (ds->labels && labels)
             labels[i] = ds->labels[idx[i]];
-        else if (!ds->has_labels && t)
+        if (ds->targets && t)
             memcpy(t + (size_t)i * n_out, ds->targets + (size_t)idx[i] * n_out,
                    n_out * sizeof *t);
     }
@@ -337,6 +380,8 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
     ds->has_labels = target_cols == 0;
     s = csv_split(ds, path, v, rows, cols, header, target_cols, err);
     free(v);
+    if (s == BP_OK)
+        s = find_one_hot(ds, path, err);
     if (s != BP_OK) {
         bp_dataset_free(ds);
         return s;
@@ -433,9 +478,13 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
 
     size_t cap = 0;
     char where[700];
+    long long prev_line = t.tok_line; /* of the token before */
+    int rows = -1; /* the examples are rows of lines (1), or free-form (0) */
     for (int i = 0; i < n; i++) {
         if (!reserve_examples(ds, &cap, (size_t)i + 1, (size_t)n))
             return bp_fail(err, BP_ERR_NOMEM, "%s: example %d: out of memory", path, i + 1);
+        long long first_line = 0;
+        int out_on_new_line = 1;
         for (int j = 0; j < ds->n_in + ds->n_out; j++) {
             int is_in = j < ds->n_in;
             int k = is_in ? j : j - ds->n_in;
@@ -447,6 +496,25 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
                                i + 1, n, is_in ? "input" : "output", k + 1,
                                is_in ? ds->n_in : ds->n_out);
             }
+            /* When the data starts a line after the header, the examples
+             * are rows: whitespace is free inside an example, but each one
+             * starts a line, and its outputs start one unless it is all on
+             * one. A header whose counts disagree with the rows breaks one
+             * of these within an example or two, where the token count
+             * alone might happen to fit. Data that goes on from the
+             * header's line is free-form, as FANN's fscanf reads it. */
+            if (rows < 0)
+                rows = t.tok_line != prev_line;
+            if (rows && j == 0 && t.tok_line == prev_line)
+                return bp_fail(err, BP_ERR_FORMAT,
+                               "%s:%lld: example %d does not start a line: the header's %d "
+                               "inputs and %d outputs disagree with the rows",
+                               path, t.tok_line, i + 1, ds->n_in, ds->n_out);
+            if (j == 0)
+                first_line = t.tok_line;
+            if (j == ds->n_in)
+                out_on_new_line = t.tok_line != prev_line;
+            prev_line = t.tok_line;
             float *v = is_in ? &ds->x_f32[(size_t)i * (size_t)ds->n_in + (size_t)k]
                              : &ds->targets[(size_t)i * (size_t)ds->n_out + (size_t)k];
             snprintf(where, sizeof where, "%s:%lld: example %d, %s %d", path, t.tok_line,
@@ -454,6 +522,11 @@ static bp_status fann_read(FILE *f, const char *path, bp_dataset *ds, bp_error *
             if ((s = bp_parse_number(t.tok, t.tok + t.len, v, where, err)) != BP_OK)
                 return s;
         }
+        if (rows && !out_on_new_line && prev_line != first_line)
+            return bp_fail(err, BP_ERR_FORMAT,
+                           "%s:%lld: example %d: its outputs do not start a line: the header's "
+                           "%d inputs and %d outputs disagree with the rows",
+                           path, prev_line, i + 1, ds->n_in, ds->n_out);
         ds->n = i + 1;
     }
     if (next_token(&t)) {
@@ -482,6 +555,8 @@ bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err
     }
     bp_status s = fann_read(f, path, ds, err);
     fclose(f);
+    if (s == BP_OK)
+        s = find_one_hot(ds, path, err);
     if (s != BP_OK) {
         bp_dataset_free(ds);
         return s;

@@ -71,7 +71,10 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
         return bp_device_status(net, __func__,
                                 bp_cuda_train_epoch(net, opt, ds, idx, n, batch, mean, std, loss_sum));
 #endif
-    int labelled = bp_dataset_has_labels(ds), k = net->sizes[net->L];
+    /* softmax_ce trains on the classes of one-hot targets (the same δ = y − t) */
+    int labelled = bp_dataset_has_labels(ds) ||
+                   (bp_dataset_one_hot(ds) && net->loss == BP_LOSS_SOFTMAX_CE);
+    int k = net->sizes[net->L];
     /* one allocation per call, none per batch */
     float *x = malloc((size_t)batch * net->sizes[0] * sizeof *x);
     float *t = labelled ? NULL : malloc((size_t)batch * k * sizeof *t);

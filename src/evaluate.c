@@ -1,7 +1,8 @@
 /*
  * evaluate.c — a trained network measured on a data set: mean loss,
- * accuracy (classification), and the confusion matrix. Forward passes only,
- * in batches of the network's maximum batch.
+ * accuracy and the confusion matrix (where the data set has classes: labels
+ * or one-hot targets), and FANN's two figures, its MSE and bit fail.
+ * Forward passes only, in batches of the network's maximum batch.
  */
 #include "internal.h"
 
@@ -9,48 +10,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                      const float *mean, const float *std, double *loss, double *accuracy,
-                      long *confusion)
+bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                              const float *mean, const float *std, bp_metrics *out,
+                              long *confusion)
 {
-    if (!net || !ds || !idx || !loss)
-        return bp_arg_null(NULL, __func__, !net ? "net" : !ds ? "ds" : !idx ? "idx" : "loss");
+    const char *fn = "bp_evaluate";
+    if (!net || !ds || !idx || !out)
+        return bp_arg_null(NULL, fn, !net ? "net" : !ds ? "ds" : !idx ? "idx" : "out");
     if (!mean != !std)
-        return bp_arg_null(NULL, __func__, mean ? "std" : "mean");
-    if (n < 1)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d examples < 1", __func__, n);
-    bp_status s = bp_check_dataset(__func__, net, ds);
-    if (s != BP_OK)
-        return s;
-    for (int i = 0; i < n; i++)
+        return bp_arg_null(NULL, fn, mean ? "std" : "mean");
+    for (int i = 0; i < n; i++) /* the gather reads example idx[i] unchecked */
         if (idx[i] < 0 || idx[i] >= bp_dataset_n(ds))
-            return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", __func__, i,
-                           (int)idx[i], bp_dataset_n(ds) - 1);
+            return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", fn, i, (int)idx[i],
+                           bp_dataset_n(ds) - 1);
     int B = net->max_batch, n_in = net->sizes[0], k = net->sizes[net->L];
-    int labelled = bp_dataset_has_labels(ds);
+    /* classes: labels alone, or beside one-hot targets; the loss is taken
+     * against the targets wherever there are some */
+    int targets = !bp_dataset_has_labels(ds);
+    int classes = !targets || bp_dataset_one_hot(ds);
+    if (n < 1)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: n = %d examples < 1", fn, n);
+    if (bp_dataset_n_in(ds) != n_in)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d features, the network %d "
+                       "inputs", fn, bp_dataset_n_in(ds), n_in);
+    if (targets && bp_dataset_n_out(ds) != k)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d targets, the network %d "
+                       "outputs", fn, bp_dataset_n_out(ds), k);
     float *x = malloc((size_t)B * n_in * sizeof *x);
-    float *t = labelled ? NULL : malloc((size_t)B * k * sizeof *t);
-    int32_t *lab = labelled ? malloc((size_t)B * sizeof *lab) : NULL;
-    if (!x || (labelled ? !lab : !t)) {
+    float *t = targets ? malloc((size_t)B * k * sizeof *t) : NULL;
+    int32_t *lab = classes ? malloc((size_t)B * sizeof *lab) : NULL;
+    if (!x || (targets && !t) || (classes && !lab)) {
         free(x), free(t), free(lab);
-        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", __func__, B);
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", fn, B);
     }
     if (confusion)
         memset(confusion, 0, (size_t)k * k * sizeof *confusion);
 
-    double total = 0;
-    long correct = 0;
+    double total = 0, sq = 0;
+    long correct = 0, bit_fail = 0;
+    bp_status s = BP_OK;
     for (int m0 = 0; m0 < n && s == BP_OK; m0 += B) {
         int M = n - m0 < B ? n - m0 : B;
         bp_dataset_gather(ds, idx + m0, M, mean, std, x, t, lab);
         double l = 0;
         s = bp_forward(net, x, M); /* a GPU's failure is reported, not evaluated */
         if (s == BP_OK)
-            s = bp_loss_value(net, (bp_targets){t, lab}, &l);
+            s = bp_loss_value(net, targets ? (bp_targets){t, NULL} : (bp_targets){NULL, lab}, &l);
         total += l * M;
-        const float *out = bp_net_output(net);
-        for (int m = 0; labelled && s == BP_OK && m < M; m++) {
-            const float *y = out + (size_t)m * k;
+        const float *out_y = bp_net_output(net);
+        for (int m = 0; s == BP_OK && m < M; m++) {
+            const float *y = out_y + (size_t)m * k;
+            for (int j = 0; j < k; j++) {
+                double tj = targets ? t[(size_t)m * k + j] : j == lab[m];
+                double e = tj - y[j];
+                sq += e * e;
+                bit_fail += fabs(e) > BP_BIT_FAIL_LIMIT;
+            }
+            if (!classes)
+                continue;
             int best = 0;
             for (int j = 1; j < k; j++)
                 if (y[j] > y[best])
@@ -63,8 +80,25 @@ bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int
     free(x), free(t), free(lab);
     if (s != BP_OK)
         return s;
-    *loss = total / n;
+    out->loss = total / n;
+    out->accuracy = classes ? (double)correct / n : NAN;
+    out->mse_fann = sq / ((double)n * k);
+    out->bit_fail = bit_fail;
+    return BP_OK;
+}
+
+bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                      const float *mean, const float *std, double *loss, double *accuracy,
+                      long *confusion)
+{
+    bp_metrics m;
+    if (!loss)
+        return bp_arg_null(NULL, __func__, "loss");
+    bp_status s = bp_evaluate_metrics(net, ds, idx, n, mean, std, &m, confusion);
+    if (s != BP_OK)
+        return s;
+    *loss = m.loss;
     if (accuracy)
-        *accuracy = labelled ? (double)correct / n : NAN;
+        *accuracy = m.accuracy;
     return BP_OK;
 }

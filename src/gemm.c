@@ -7,12 +7,13 @@
  *     its kernels from the CPU's feature bits (AVX-512 where the CPU has it),
  *     not from a table of model names, so it runs the machine's full width
  *     even where OpenBLAS has been pinned to its AVX2 kernels by
- *     OPENBLAS_CORETYPE. Products with a side under SMALL (a single example,
- *     a 10-class output layer, the outer product of eq. 43) go to CBLAS even
- *     so: there oneDNN's packing costs more than the product (measured on
- *     one core: 128×10 layer at M = 16, 23 against 88 GFLOP/s; the outer
- *     product 784×256 at M = 1, 6 against 33). The choice depends on the
- *     shape alone, so results stay reproducible;
+ *     OPENBLAS_CORETYPE. Small products go to CBLAS even so: a side under 16
+ *     (a single example, a 10-class output layer, the outer product of
+ *     eq. 43) or fewer than SMALL_MACS multiply-adds in all. There oneDNN's
+ *     packing costs more than the product (measured on one core against
+ *     OpenBLAS's AVX-512 kernels: 16×32×21, 0.42–0.67×; 64³, 0.87–0.90×;
+ *     16×128×128, 0.94–1.26×; 16×256×784, 1.3–1.5×). The choice depends
+ *     on the shape alone, so results stay reproducible;
  *   - CBLAS (any BLAS; OpenBLAS in the Debian build), kept as the fallback
  *     and as the oracle the oneDNN results are tested against.
  *
@@ -170,13 +171,15 @@ static void blas_single(void)
 
 void gemm_init(void) { pthread_once(&once, blas_single); }
 
-#define SMALL 16
+#define SMALL_SIDE 16
+#define SMALL_MACS (1L << 18)
 
 void gemm(bp_gemm g, int threads, int ta, int tb, int M, int N, int K, float alpha,
           const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
 #if BP_HAVE_ONEDNN
-    if (g == BP_GEMM_ONEDNN && M >= SMALL && N >= SMALL && K >= SMALL) {
+    if (g == BP_GEMM_ONEDNN && M >= SMALL_SIDE && N >= SMALL_SIDE && K >= SMALL_SIDE &&
+        (long)M * N * K >= SMALL_MACS) {
         int saved = omp_get_max_threads();
         if (saved != threads)
             omp_set_num_threads(threads);

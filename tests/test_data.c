@@ -445,6 +445,89 @@ static void test_fann_good(void)
               "loose values");
     }
     bp_dataset_free(ds);
+
+    /* data that goes on from the header's line is free-form, as for FANN */
+    ds = NULL;
+    path = put("oneline.data", "2 3 2 0.1 0.2 0.3 1 0 -0.1 -0.2\n-0.3 0 1\n");
+    CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds && bp_dataset_n(ds) == 2,
+          "one line: %s", err.msg);
+    bp_dataset_free(ds);
+
+    /* one-hot targets: their classes are kept as labels beside them */
+    ds = NULL;
+    path = put("onehot.data", "3 1 3\n5\n0 0 1\n6\n1 0 0\n7\n0 1 0\n");
+    CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds, "onehot: %s", err.msg);
+    CHECK(bp_dataset_one_hot(ds) == 1 && bp_dataset_has_labels(ds) == 0 && bp_dataset_n_out(ds) == 3,
+          "onehot kind");
+    if (ds) {
+        int32_t idx[3] = {2, 0, 1}, lab[3] = {-1, -1, -1};
+        float x[3], t[9];
+        bp_dataset_gather(ds, idx, 3, NULL, NULL, x, t, lab);
+        CHECK(lab[0] == 1 && lab[1] == 2 && lab[2] == 0 && t[1] == 1 && t[5] == 1 && x[0] == 7,
+              "onehot labels %d %d %d", lab[0], lab[1], lab[2]);
+    }
+    bp_dataset_free(ds);
+    /* partly one-hot stays regression: each of these rows spoils it */
+    const char *spoil[] = {"0 1 1", "0 0 0", "0 0.9 0", "0 2 0", "0 -0 1", "0 1 -1"};
+    for (int i = 0; i < 6; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "2 1 3\n5\n0 0 1\n6\n%s\n", spoil[i]);
+        ds = NULL;
+        path = put("part.data", text);
+        CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds, "part: %s", err.msg);
+        int ok = bp_dataset_one_hot(ds) == (i == 4); /* -0 == 0: still one-hot */
+        CHECK(ok, "partly one-hot row \"%s\": one_hot %d", spoil[i], bp_dataset_one_hot(ds));
+        if (ds && !bp_dataset_one_hot(ds)) {
+            int32_t idx[1] = {0}, never = -7;
+            float x[1], t[3];
+            bp_dataset_gather(ds, idx, 1, NULL, NULL, x, t, &never);
+            CHECK(never == -7, "regression gathers no labels");
+        }
+        bp_dataset_free(ds);
+    }
+    /* one output is never one-hot, even if every target is 1 */
+    ds = NULL;
+    path = put("one.data", "2 1 1\n5\n1\n6\n1\n");
+    CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds && !bp_dataset_one_hot(ds),
+          "single output one-hot");
+    bp_dataset_free(ds);
+    /* CSV targets go the same way */
+    ds = csv_ok("csv one-hot", "a,t0,t1\n1,0,1\n2,1,0\n", 2, 2, 1, 2);
+    CHECK(bp_dataset_one_hot(ds) == 1, "csv one-hot");
+    bp_dataset_free(ds);
+    ds = csv_ok("csv labels", "1,0\n2,1\n", 0, 2, 1, 2);
+    CHECK(bp_dataset_one_hot(ds) == 0 && bp_dataset_has_labels(ds), "csv labels not one-hot");
+    bp_dataset_free(ds);
+
+    /* bp_evaluate_metrics refuses what it cannot read, before reading it */
+    ds = csv_ok("csv eval", "a,t0,t1\n1,0,1\n2,1,0\n", 2, 2, 1, 2);
+    int sizes[2] = {1, 2};
+    bp_act acts[1] = {BP_ACT_SIGMOID};
+    bp_config cfg = {1, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_net *net = bp_net_create(&cfg, 4, &err);
+    if (ds && net) {
+        int32_t good[2] = {0, 1}, bad[2] = {0, 2}, neg[1] = {-1};
+        float mean[1] = {0};
+        bp_metrics m;
+        long conf[4];
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL, &m, conf) == BP_OK &&
+                  conf[0] + conf[1] + conf[2] + conf[3] == 2,
+              "evaluate one-hot");
+        CHECK(bp_evaluate_metrics(net, ds, bad, 2, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate index past the end");
+        CHECK(bp_evaluate_metrics(net, ds, neg, 1, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate negative index");
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, mean, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate mean without std");
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL, NULL, NULL) == BP_ERR_ARG,
+              "evaluate NULL out");
+        CHECK(bp_evaluate_metrics(net, NULL, good, 2, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+              "evaluate NULL data set");
+        CHECK(bp_evaluate_metrics(net, ds, good, 0, NULL, NULL, &m, NULL) == BP_ERR_SHAPE,
+              "evaluate no examples");
+    }
+    bp_net_free(net);
+    bp_dataset_free(ds);
 }
 
 static void fann_refused(const char *what, const char *text, bp_status want, const char *needle)
@@ -479,6 +562,11 @@ static void test_fann_bad(void)
     fann_refused("fann float count", "1 1.0 1\n1\n1\n", BP_ERR_FORMAT, "number of inputs");
     fann_refused("fann short header", "4 2\n", BP_ERR_FORMAT, "header ends early");
     fann_refused("fann empty", "", BP_ERR_FORMAT, "header ends early");
+    /* a header whose counts disagree with the rows: 3 inputs per row, not 2 */
+    fann_refused("fann header vs rows", "2 2 1\n1 2 3\n0\n4 5 6\n1\n", BP_ERR_FORMAT,
+                 ":4: example 2: its outputs do not start a line");
+    fann_refused("fann example mid-line", "2 1 1\n1\n0 2\n1\n", BP_ERR_FORMAT,
+                 ":3: example 2 does not start a line");
 
     bp_error err = {""};
     bp_dataset *ds = (bp_dataset *)&err;

@@ -48,6 +48,7 @@ static bp_opt_kind a_opt;
 static bp_sched_kind a_sched;
 static bp_device a_dev;
 static bp_gemm a_gemm;
+static bp_metrics metrics;
 static const char *model_path, *ckpt_path, *csv_path;
 static const bp_opt_config sgd = {.kind = BP_OPT_SGD, .lr = 0.1};
 static const bp_opt_config adam = {.kind = BP_OPT_ADAM, .lr = 0.1};
@@ -496,10 +497,16 @@ static int no_crash(void) { return 1; }
     X(E(bp_evaluate(net, ds, NULL, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "idx is NULL")) \
     X(E(bp_evaluate(net, ds, idx, 8, NULL, NULL, NULL, NULL, NULL), BP_ERR_ARG, "loss is NULL"))  \
     X(E(bp_evaluate(net, ds, idx, 8, NULL, std, &loss, NULL, NULL), BP_ERR_ARG, "mean is NULL"))  \
-    X(E(bp_evaluate(net, ds, idx, 0, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "n = 0"))        \
+    X(E(bp_evaluate(net, ds, idx, 0, NULL, NULL, &loss, NULL, NULL), BP_ERR_SHAPE, "n = 0"))      \
     X(E(bp_evaluate(net, ds, idx_bad, 2, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "idx[1] = 8")) \
     X(E(bp_evaluate(mse, ds, idx, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_SHAPE, "3 features"))  \
     X(E(bp_evaluate(net, ds_mse, idx, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_SHAPE, "2 features")) \
+    X(E(bp_evaluate_metrics(NULL, ds, idx, 8, NULL, NULL, &metrics, NULL), BP_ERR_ARG, "net is NULL")) \
+    X(E(bp_evaluate_metrics(net, ds, idx, 8, NULL, NULL, NULL, NULL), BP_ERR_ARG, "out is NULL"))  \
+    X(E(bp_evaluate_metrics(net, ds, idx, 8, mean, NULL, &metrics, NULL), BP_ERR_ARG, "std is NULL")) \
+    X(E(bp_evaluate_metrics(net, ds, idx_bad, 2, NULL, NULL, &metrics, NULL), BP_ERR_ARG, "idx[1] = 8")) \
+    X(E(bp_evaluate_metrics(net, ds, idx, -1, NULL, NULL, &metrics, NULL), BP_ERR_SHAPE, "n = -1")) \
+    X(bp_dataset_one_hot(NULL) == 0)                                                               \
     /* the fit call */                                                                             \
     X(fit_fails(NULL, ds, &sgd, 2, 4, 0, BP_ERR_ARG, "bp_fit: net is NULL"))                      \
     X(fit_fails(net, NULL, &sgd, 2, 4, 0, BP_ERR_ARG, "ds is NULL"))                              \

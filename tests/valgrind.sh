@@ -42,6 +42,13 @@ for prefix, part in (("train", rows[:200]), ("t10k", rows[200:])):
         f.write(struct.pack(">IIII", 0x803, len(part), 2, 2) + bytes(p for px, _ in part for p in px))
     with gzip.open(f"{d}/{prefix}-labels-idx1-ubyte.gz", "wb") as f:
         f.write(struct.pack(">II", 0x801, len(part)) + bytes(c for _, c in part))
+# the same as FANN files with one-hot targets, a training and a test file
+for name, part in (("train.fann", rows[:200]), ("test.fann", rows[200:])):
+    with open(f"{d}/{name}", "w") as f:
+        f.write(f"{len(part)} 4 3\n")
+        for px, c in part:
+            f.write(" ".join(f"{p / 255:.6g}" for p in px) + "\n" +
+                    " ".join("1" if j == c else "0" for j in range(3)) + "\n")
 EOF
 
 vg train --data "$d/train.csv" --layers 4,16,3 --act relu --loss softmax_ce --opt adam \
@@ -49,6 +56,10 @@ vg train --data "$d/train.csv" --layers 4,16,3 --act relu --loss softmax_ce --op
     --metrics "$d/metrics.csv" --plot "$d/curves.svg" --json >/dev/null
 vg train --data "$d" --layers 4,8,3 --act tanh --loss softmax_ce --opt sgd --lr 0.1 \
     --batch 32 --epochs 1 --threads 2 --out "$d/m2.safetensors" >/dev/null
+vg train --data "$d/train.fann" --test "$d/test.fann" --layers 4,8,3 --act tanh --loss mse \
+    --out-act sigmoid --opt adamw --lr 0.01 --batch 16 --epochs 1 --standardize --threads 1 \
+    --out "$d/m3.safetensors" --json >/dev/null
+vg eval --model "$d/m3.safetensors" --data "$d/test.fann" --json >/dev/null
 vg predict --model "$d/m.safetensors" --input "$d/x.csv" --out "$d/p.csv"
 vg grad --model "$d/m.safetensors" --input "$d/x.csv" --target "$d/lab.csv" --out "$d/g.safetensors" --json >/dev/null
 vg eval --model "$d/m2.safetensors" --data "$d" --plot "$d/confusion.svg" >/dev/null
