@@ -6,12 +6,7 @@
  * the value the header names) and, for a status, a message at
  * bp_last_error() that names the function or the limit. Under ASan+UBSan
  * (make asan) a sanitizer report or a leak makes the child exit non-zero,
- * so it fails the case too.
- *
- * Then the network's ownership of Y(0): the input of a forward pass may be
- * overwritten and freed before the backward pass, and bp_evaluate followed
- * by bp_backward goes back through evaluate's last batch — both checked
- * against the scalar form's gradient in double.
+ * so it fails the case too. (The ownership of Y(0) is test_y0's.)
  */
 #include "check.h"
 #include "tmpdir.h"
@@ -552,56 +547,6 @@ static const char *const case_text[] = {
 #undef TEXT
 };
 
-/* ------------------------------------------------------------------------ */
-/* Y(0) belongs to the network                                               */
-/* ------------------------------------------------------------------------ */
-
-/* ∇ of the batch form against the scalar form's double, for x [M, 3]. */
-static void check_grad(const char *what, const float *xb, const int32_t *lb, int M)
-{
-    size_t P = bp_net_n_params(net);
-    const float *p = bp_net_params_const(net);
-    for (size_t k = 0; k < P; k++)
-        dparams[k] = p[k];
-    double want_loss;
-    CHECK(bp_scalar_gradient(net, dparams, xb, TL(lb), M, dgrad, &want_loss, NULL) == BP_OK,
-          "%s: scalar", what);
-    const float *g = bp_net_grads(net);
-    for (size_t k = 0; k < P; k++)
-        CHECK_CLOSE(g[k], dgrad[k], 1e-5, "%s: gradient %zu", what, k);
-}
-
-static void test_y0_ownership(void)
-{
-    /* the input dies between forward and backward */
-    float *xh = malloc(sizeof x);
-    memcpy(xh, x, sizeof x);
-    CHECK(bp_forward(net, xh, 4) == BP_OK, "forward");
-    for (int i = 0; i < 12; i++)
-        xh[i] = 1e30f; /* what a reused buffer would hold */
-    free(xh);
-    CHECK(bp_backward(net, TL(lab), &loss) == BP_OK, "backward after the input was freed: %s",
-          bp_last_error());
-    check_grad("freed input", x, lab, 4);
-
-    /* bp_evaluate's batch buffer is freed when it returns (the valgrind
-     * case of the issue): backward goes through its last batch, 8 = 4 + 4
-     * examples, so the last is examples 4..7 */
-    double l;
-    CHECK(bp_evaluate(net, ds, idx, 8, NULL, NULL, &l, NULL, NULL) == BP_OK, "evaluate");
-    float xb[4 * 3];
-    int32_t lb[4];
-    bp_dataset_gather(ds, idx + 4, 4, NULL, NULL, xb, NULL, lb);
-    CHECK(bp_backward(net, TL(lb), &loss) == BP_OK, "backward after evaluate: %s",
-          bp_last_error());
-    check_grad("after evaluate", xb, lb, 4);
-
-    /* an epoch's steps spent its forward passes: nothing to go back through */
-    CHECK(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, NULL, &l) == BP_OK, "epoch");
-    CHECK(bp_backward(net, TL(lab), &loss) == BP_ERR_ARG && strstr(bp_last_error(), "no forward"),
-          "backward after an epoch: %s", bp_last_error());
-}
-
 int main(void)
 {
     tmp_make("bp_misuse");
@@ -652,7 +597,6 @@ int main(void)
     }
     printf("%d cases, each in its own process\n", n_cases);
 
-    test_y0_ownership();
 
     bp_trace_free(trace_mse);
     bp_dataset_free(ds);
