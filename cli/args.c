@@ -235,6 +235,11 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
                          cli_get(cmd, "temperature"));
     if (cli_double(cli_get(cmd, "leaky-slope"), &cfg->leaky_slope))
         return cli_error(cmd, "--leaky-slope: '%s' is not a number", cli_get(cmd, "leaky-slope"));
+    /* the library reads 0 as "the default": here 0 is what was typed */
+    if (cfg->temperature == 0)
+        return cli_error(cmd, "--temperature: 0 is not > 0");
+    if (cfg->leaky_slope == 0)
+        cfg->flags |= BP_CONFIG_SLOPE_ZERO;
     cfg->n_layers = L;
     cfg->sizes = sizes;
     cfg->acts = acts;
@@ -248,7 +253,7 @@ int cli_device(const cli_command *cmd, bp_device *out)
     if (bp_device_parse(name, out) != BP_OK)
         return cli_error(cmd, "--device: unknown device '%s' (cpu, cuda)", name);
     if (*out == BP_DEVICE_CUDA && bp_cuda_probe(&err) != BP_OK)
-        return cli_error(cmd, "%s", err.msg);
+        return cli_error(cmd, "--device cuda: %s", err.msg);
     return 0;
 }
 
@@ -273,9 +278,9 @@ int cli_net_to_device(const cli_command *cmd, bp_net *net, bp_device device)
     if (cli_gemm(cmd, &g) || bp_net_set_gemm(net, g) != BP_OK)
         return 1;
     if (bp_net_set_device(net, device, &err) != BP_OK)
-        return cli_error(cmd, "%s", err.msg);
+        return cli_error(cmd, "--device %s: %s", bp_device_name(device), err.msg);
     if (bp_net_set_tf32(net, cli_flag(cmd, "tf32")) != BP_OK)
-        return cli_error(cmd, "--tf32: %s", bp_net_device_error(net));
+        return cli_error(cmd, "--tf32: %s", bp_last_error());
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #define BP_CLI_H
 
 #include "backprop.h"
+#include "tools.h" /* the project's own: bench internals, BLAS threads, atomic writes */
 
 #include <stdint.h>
 

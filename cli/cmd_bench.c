@@ -198,7 +198,7 @@ int cmd_bench(int argc, char **argv)
             goto done;
         }
         if (bp_net_set_tf32(net, cli_flag(&cmd, "tf32")) != BP_OK) {
-            cli_error(&cmd, "--tf32: %s", bp_net_device_error(net));
+            cli_error(&cmd, "--tf32: %s", bp_last_error());
             bp_optimizer_free(opt), bp_net_free(net), free(x), free(t), free(lab);
             goto done;
         }

@@ -81,8 +81,7 @@ int cmd_eval(int argc, char **argv)
     bp_metrics m;
     bp_status s = bp_evaluate_metrics(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &m, conf);
     if (s != BP_OK) {
-        const char *why = bp_net_device_error(net);
-        cli_error(&cmd, "%s: evaluation failed: %s", data, *why ? why : bp_status_string(s));
+        cli_error(&cmd, "%s: evaluation failed: %s", data, bp_last_error());
         goto done;
     }
     if (cli_get(&cmd, "plot") && !classes) {

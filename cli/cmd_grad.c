@@ -1,6 +1,6 @@
 /*
  * cmd_grad.c — `backprop grad`: the loss and the mean gradients of one batch
- * (SPEC.md §3), computed by the batch engine and written under the model's
+ * (docs/formats.md), computed by the batch engine and written under the model's
  * tensor names.
  */
 #include "cli.h"
@@ -96,8 +96,7 @@ int cmd_grad(int argc, char **argv)
     if (s == BP_OK)
         s = bp_backward(net, tg, &loss);
     if (s != BP_OK) {
-        const char *why = bp_net_device_error(net);
-        cli_error(&cmd, "%s%s%s", bp_status_string(s), *why ? ": " : "", why);
+        cli_error(&cmd, "%s: %s", bp_status_string(s), bp_last_error());
         goto done;
     }
     const float *g = bp_net_grads(net);

@@ -90,7 +90,7 @@ int cmd_predict(int argc, char **argv)
             }
         }
         if (bp_forward(net, batch, M) != BP_OK) {
-            cli_error(&cmd, "forward pass failed (%s)", bp_net_device_error(net));
+            cli_error(&cmd, "forward pass failed (%s)", bp_last_error());
             goto done;
         }
         const float *o = bp_net_output(net);

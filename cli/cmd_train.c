@@ -295,7 +295,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     if (device == BP_DEVICE_CUDA && dist_size() > 1 &&
         bp_cuda_use_gpu(dist_local_rank(), &err) != BP_OK) { /* one GPU per rank */
-        cli_error(&cmd, "%s", err.msg);
+        cli_error(&cmd, "--device cuda: %s", err.msg);
         goto done;
     }
 
@@ -439,13 +439,12 @@ int cmd_train(int argc, char **argv)
             } else {
                 s = train_step(&tr, train_idx + m0, count, &l, e + 1, m0 / B + 1);
             }
-            if (s == BP_ERR_NONFINITE && !tr.on_gpu) { /* --detect-anomaly named it */
+            if (s == BP_ERR_NONFINITE && tr.anomaly) { /* --detect-anomaly named it */
                 rc = 2;
                 goto done;
             }
             if (s != BP_OK && s != BP_ERR_NONFINITE) {
-                const char *why = bp_net_device_error(tr.net);
-                cli_error(&cmd, "%s: %s", data, *why ? why : bp_status_string(s));
+                cli_error(&cmd, "%s: %s", data, bp_last_error());
                 goto done;
             }
             if (!isfinite(l)) {

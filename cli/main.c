@@ -1,6 +1,6 @@
 /*
  * main.c — the backprop command: dispatch to a command, --version, --help.
- * Exit codes (SPEC.md §3): 0 success, 1 bad input or usage, 2 diverged.
+ * Exit codes: 0 success, 1 bad input or usage, 2 diverged.
  */
 #include "cli.h"
 

@@ -1,9 +1,10 @@
 /*
  * backprop.h — the one public header of libbackprop.
  *
- * A fully connected network trained with the backpropagation algorithm as the
- * note (shared/seed/backprop-notes-ru.md, restated in SPEC.md) derives it. The
- * same algorithm exists in the note's three forms:
+ * A fully connected network trained with the backpropagation algorithm.
+ * docs/algorithm.md states the algorithm with the equation numbers cited
+ * below (eq. N), docs/formats.md the model, gradient and checkpoint files.
+ * The same algorithm exists in three forms:
  *   - scalar  (sections 4–5): one example, one weight at a time, double —
  *                             the readable reference and the test oracle;
  *   - vector  (section 6):    one example, matrix–vector, float32;
@@ -11,7 +12,7 @@
  *                             GEMM seam (oneDNN or CBLAS), float32 — the
  *                             engine that training uses.
  *
- * Conventions (SPEC.md §2): W(l) is [N(l+1), N(l)] row-major (row j = weights
+ * Conventions (docs/algorithm.md): W(l) is [N(l+1), N(l)] row-major (row j = weights
  * into neuron j of layer l+1), b(l) is [N(l+1)]; a batch is row-major with one
  * example per row, Y(l) is [M, N(l)]; the loss of a batch is the mean over its
  * examples of the per-example loss.
@@ -20,6 +21,15 @@
  * exits; functions that read outside data take a bp_error that receives a
  * one-line message naming the file and the problem. Handles are opaque, each
  * _create has a NULL-safe _free.
+ *
+ * Bad arguments: no argument crashes a call. A NULL handle or pointer, a
+ * size or an index out of range makes a call that returns a status return
+ * BP_ERR_ARG (BP_ERR_SHAPE where sizes disagree) and change nothing; a call
+ * that returns a value returns what its comment names (0, NULL, NaN, ...).
+ * Either way the reason, one line naming the argument and its limit
+ * ("bp_forward: M = 300 > max_batch 256"), is then at bp_last_error(), and
+ * in the bp_error of calls that take one. Zero in a configuration field
+ * means its default.
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H
@@ -54,6 +64,12 @@ typedef struct {
     char msg[512]; /* one line, e.g. "m.safetensors: tensor layers.0.bias: dtype F64, expected F32" */
 } bp_error;
 
+/* The message of the last call on this thread that failed or was given a
+ * bad argument ("" if none yet), e.g. "bp_train_step: label 7 not in 0..2".
+ * Like errno, a call that succeeds does not clear it: read it right after
+ * the call whose status said it failed. Each thread has its own. */
+const char *bp_last_error(void);
+
 /* ------------------------------------------------------------------------ */
 /* Activations and losses                                                    */
 /* ------------------------------------------------------------------------ */
@@ -75,17 +91,18 @@ typedef enum {
     BP_LOSS_COUNT
 } bp_loss;
 
-#define BP_LEAKY_SLOPE_DEFAULT 0.01f
+#define BP_LEAKY_SLOPE_DEFAULT 0.01 /* the CLI's --leaky-slope default, exactly */
 
 const char *bp_act_name(bp_act a);
 const char *bp_loss_name(bp_loss l);
 /* f(z) and f'(z) given z and y = f(z), in double, for the element-wise
- * activations (NaN for softmax, which is not element-wise): the scalar
- * form's, and the reference the float passes are tested against. */
+ * activations (NaN for softmax, which is not element-wise, and for an
+ * unknown a): the scalar form's, and the reference the float passes are
+ * tested against. Names: "unknown" for an out-of-range enum. */
 double bp_act_f(bp_act a, double z, double slope);
 double bp_act_df(bp_act a, double z, double y, double slope);
 
-/* Name -> enum; BP_ERR_ARG for an unknown name. */
+/* Name -> enum; BP_ERR_ARG for an unknown or NULL name (out is then unchanged). */
 bp_status bp_act_parse(const char *name, bp_act *out);
 bp_status bp_loss_parse(const char *name, bp_loss *out);
 
@@ -106,8 +123,8 @@ bp_status bp_device_parse(const char *name, bp_device *out); /* BP_ERR_ARG if un
 /* 1 if this build has the CUDA backend (nvcc was found when it was built). */
 int bp_cuda_built(void);
 /* BP_OK if a CUDA device can be used now; otherwise BP_ERR_ARG and why in err
- * ("--device cuda: no CUDA device (cudaGetDeviceCount: ...)", or that the
- * build has no CUDA backend). */
+ * ("CUDA: no CUDA device (cudaGetDeviceCount: ...)", or that the build has
+ * no CUDA backend). */
 bp_status bp_cuda_probe(bp_error *err);
 /* The GPU that CUDA networks created afterwards by this thread run on:
  * index modulo the number of GPUs (one GPU per MPI rank of a machine). */
@@ -116,23 +133,39 @@ bp_status bp_cuda_use_gpu(int index, bp_error *err);
 #define BP_MAX_LAYERS 64       /* weight layers */
 #define BP_MAX_WIDTH  (1 << 24) /* neurons in one layer */
 
+/* Zero in a field means its default: temperature 1, leaky slope
+ * BP_LEAKY_SLOPE_DEFAULT, the CPU. A leaky ReLU of slope exactly 0 is
+ * asked for with the flag BP_CONFIG_SLOPE_ZERO (it is also plain relu). */
 typedef struct {
     int n_layers;         /* L: weight layers; sizes has L+1 entries       */
     const int *sizes;     /* N(0..L)                                       */
     const bp_act *acts;   /* [L] activation of layers 1..L (last = output) */
     bp_loss loss;
-    double temperature;   /* T of eq. 69, > 0; 1 for plain softmax         */
-    double leaky_slope;   /* a of eq. 29; BP_LEAKY_SLOPE_DEFAULT           */
-    bp_device device;     /* last, so that zero (CPU) is the default       */
+    double temperature;   /* T of eq. 69, > 0 (0: 1, plain softmax)        */
+    double leaky_slope;   /* a of eq. 29 (0: BP_LEAKY_SLOPE_DEFAULT)       */
+    bp_device device;     /* zero (CPU) is the default                     */
+    unsigned flags;       /* BP_CONFIG_*                                   */
 } bp_config;
+
+#define BP_CONFIG_SLOPE_ZERO 1u /* leaky_slope is 0, not "the default" */
+
+/* Every field at its default; set n_layers, sizes, acts and loss:
+ *   bp_config cfg = BP_CONFIG_DEFAULT; cfg.n_layers = 2; ... */
+#define BP_CONFIG_DEFAULT {0, NULL, NULL, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u}
+
+/* The seed bp_net_create initialises a network from (bp_net_init): the
+ * CLI's default --seed, so a new network is `backprop init`'s default one. */
+#define BP_INIT_SEED 1u
 
 typedef struct bp_net bp_net;
 
 /* Checks cfg (shapes, output/loss pairing, temperature) and allocates the
- * parameters (zeroed), their gradients and every work buffer for batches of
- * up to max_batch examples — on the device too for BP_DEVICE_CUDA. On error
- * returns NULL and writes why to err (for CUDA: no device, no backend in
- * this build, out of device memory). */
+ * parameters, their gradients and every work buffer for batches of up to
+ * max_batch examples — on the device too for BP_DEVICE_CUDA. The weights
+ * are initialised as bp_net_init(net, BP_INIT_SEED) does, so a new network
+ * can train at once; bp_net_init re-seeds it. On error returns NULL and
+ * writes why to err (for CUDA: no device, no backend in this build, out of
+ * device memory). */
 bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err);
 void bp_net_free(bp_net *net);
 
@@ -140,15 +173,16 @@ void bp_net_free(bp_net *net);
  * a CPU network): the parameters go with it, the last forward does not. On
  * error the network stays where it was. */
 bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err);
-bp_device bp_net_device(const bp_net *net);
+bp_device bp_net_device(const bp_net *net); /* BP_DEVICE_COUNT for NULL */
 /* CUDA: 1 lets cuBLAS run float32 products on the tensor cores in TF32
  * (10-bit mantissa inputs, float32 accumulation: ~1e-3 relative error per
  * product instead of ~1e-6); 0 (the default) keeps full float32. BP_OK and
- * no effect on a CPU network. */
+ * no effect on a CPU network. A failed device operation, here or in any
+ * call on a CUDA network, leaves its reason at bp_last_error(). */
 bp_status bp_net_set_tf32(bp_net *net, int on);
-/* The message of the last failed device operation ("" if none or CPU). */
-const char *bp_net_device_error(const bp_net *net);
 
+/* The network's shape. For a NULL net or an l out of range: 0, BP_ACT_COUNT,
+ * BP_LOSS_COUNT, NaN, BP_DEVICE_COUNT. */
 int bp_net_n_layers(const bp_net *net);
 int bp_net_size(const bp_net *net, int l);       /* N(l), 0 <= l <= L */
 bp_act bp_net_act(const bp_net *net, int l);     /* activation of layer l, 1 <= l <= L */
@@ -167,7 +201,9 @@ int bp_net_max_batch(const bp_net *net);
  * On the CPU too, read the parameters through these calls again after a
  * training step rather than through a pointer kept from before it: a
  * per-example (M = 1) descent step leaves W(0)'s update to the next forward
- * pass (one pass over W(0) instead of two), and these calls complete it. */
+ * pass (one pass over W(0) instead of two), and these calls complete it.
+ * For a NULL net: 0 and NULL. The offsets, of W(l) and b(l) for
+ * 0 <= l < L: SIZE_MAX for a NULL net or an l out of range. */
 size_t bp_net_n_params(const bp_net *net);
 float *bp_net_params(bp_net *net);
 const float *bp_net_params_const(const bp_net *net);
@@ -176,16 +212,19 @@ size_t bp_net_weight_offset(const bp_net *net, int l); /* offset of W(l) */
 size_t bp_net_bias_offset(const bp_net *net, int l);   /* offset of b(l) */
 
 /* Input standardisation that belongs to the model: x ← (x − mean)/std per
- * feature, applied by whoever feeds raw inputs (predict, eval); saved in the
- * model file's metadata. NULL, NULL removes it. Copies the N(0) values. */
+ * feature, applied by bp_predict, by bp_fit and by the CLI's predict and
+ * eval; saved in the model file's metadata. NULL, NULL removes it; one of
+ * the two NULL is BP_ERR_ARG, as is a non-finite value or a std <= 0
+ * (nothing changed then). Copies the N(0) values. */
 bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std);
 const float *bp_net_mean(const bp_net *net); /* [N(0)] or NULL */
 const float *bp_net_std(const bp_net *net);  /* [N(0)] or NULL */
 
-/* Threads the network's passes run on (<= 0: one per core, at most 256).
- * The engine splits every phase of a step over its own pool of threads,
- * as many as the phase's work keeps busy, and runs each share's matrix
- * product on one thread. 1 (the default) runs in the caller. */
+/* Threads the network's passes run on (<= 0: one per core, at most 256):
+ * the one way to set threads. The engine splits every phase of a step over
+ * its own pool of threads, as many as the phase's work keeps busy, and runs
+ * each share's matrix product on one thread. 1 (the default) runs in the
+ * caller. bp_net_threads: 0 for NULL. */
 bp_status bp_net_set_threads(bp_net *net, int threads);
 int bp_net_threads(const bp_net *net);
 
@@ -204,7 +243,9 @@ bp_gemm bp_gemm_default(void);
  * configuration string; the ISA alone, e.g. "avx512_core" or "Haswell". */
 void bp_gemm_info(bp_gemm g, char *buf, size_t size);
 void bp_gemm_isa(bp_gemm g, char *buf, size_t size);
-/* A new network uses bp_gemm_default(); BP_ERR_ARG if g is not built in. */
+/* A new network uses bp_gemm_default(); BP_ERR_ARG if g is not built in.
+ * bp_net_gemm: BP_GEMM_CBLAS for a NULL net; bp_gemm_name: "?" for an
+ * unknown g; info and isa write nothing to a NULL buf. */
 bp_status bp_net_set_gemm(bp_net *net, bp_gemm g);
 bp_gemm bp_net_gemm(const bp_net *net);
 
@@ -228,31 +269,49 @@ typedef struct {
 /* The batch form (section 7): the engine                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Forward pass of M <= max_batch examples x [M, N(0)] (eq. 51–52 transposed:
- * Z = Y Wᵀ + b). x is used in place as Y(0), so it must stay unchanged until
- * bp_backward. The outputs are then at bp_net_output(). On a CUDA network x
- * and the targets below are host arrays, uploaded by each call. */
+/* Forward pass of 1 <= M <= max_batch examples x [M, N(0)] (eq. 51–52
+ * transposed: Z = Y Wᵀ + b), as given: no standardisation (bp_predict
+ * applies the model's). The network keeps its own copy of x as Y(0), so x
+ * may change or be freed before bp_backward. The outputs are then at
+ * bp_net_output(). On a CUDA network x and the targets below are host
+ * arrays, uploaded by each call. */
 bp_status bp_forward(bp_net *net, const float *x, int M);
-const float *bp_net_output(const bp_net *net); /* [M, N(L)] of the last forward */
+/* [M, N(L)] of the last forward; NULL for a NULL net */
+const float *bp_net_output(const bp_net *net);
 
-/* Loss of the last forward against targets (mean over the M examples). */
+/* Loss of the last forward against targets (mean over the M examples).
+ * Targets as for bp_backward. */
 bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss);
 
 /* Backward pass of the last forward: overwrites the gradient buffer with the
  * mean gradient over the batch (eq. 52–56) and, if loss is not NULL, stores
- * the batch loss. */
+ * the batch loss. Exactly one of tg.t and tg.labels, labels in 0..N(L)−1
+ * (softmax_ce only); BP_ERR_ARG if there is no forward to go back through
+ * (none yet, or the network moved between devices since). */
 bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
+
+/* Outputs y [n, N(L)] of any number n >= 0 of examples x [n, N(0)] in raw
+ * units: the model's standardisation (bp_net_set_standardize) is applied
+ * first, then forward passes in chunks of the network's maximum batch. */
+bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err);
 
 /* Where the last forward and backward first went non-finite, in the order
  * they computed: z and y of layers 1..L, δ of layers L..1, then ∇W and ∇b,
  * then the parameters. BP_OK if all is finite; else BP_ERR_NONFINITE and a
- * description in where, e.g. "δ of layer 2 (example 4, neuron 17)". Slow:
- * for --detect-anomaly, not for every step. */
+ * description in where [size], e.g. "δ of layer 2 (example 4, neuron 17)".
+ * Slow: for hunting an anomaly, not for every step. */
 bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
 
 /* ------------------------------------------------------------------------ */
-/* The vector form (section 6): one example                                  */
+/* The vector and scalar forms: the teaching and test API                    */
 /* ------------------------------------------------------------------------ */
+
+/* The two forms below compute what the batch engine computes, one example
+ * and (scalar) one weight at a time. Training never uses them: they are the
+ * readable statement of the algorithm and the oracle the tests hold the
+ * engine to. */
+
+/* The vector form (section 6): one example */
 
 /* Gradient of one example x [N(0)] with target t [N(L)] or label (used when
  * t is NULL): eq. 40–46 with sgemv/sger. Overwrites grad [n_params]; uses the
@@ -261,9 +320,7 @@ bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
 bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
                              float *grad, double *loss);
 
-/* ------------------------------------------------------------------------ */
-/* The scalar form (sections 4–5): the reference, in double                  */
-/* ------------------------------------------------------------------------ */
+/* The scalar form (sections 4–5): the reference, in double */
 
 /* What the scalar form computed for its last example: for layer l = 0..L,
  * z, y (eq. 1–2) and δ (eq. 13/26/68) of neuron j at index offset[l] + j.
@@ -290,7 +347,8 @@ bp_status bp_scalar_gradient(const bp_net *net, const double *params, const floa
  * (softmax_ce only), the class label. The same arithmetic as
  * bp_scalar_gradient with M = 1, without rounding x and t to float32 first
  * (explain computes from the decimals a student typed). grad is
- * overwritten; trace (required) holds the intermediates. */
+ * overwritten; trace (required, this network's: else BP_ERR_SHAPE) holds
+ * the intermediates. */
 bp_status bp_scalar_example(const bp_net *net, const double *params, const double *x,
                             const double *t, int32_t label, double *grad, double *loss,
                             bp_trace *trace);
@@ -316,7 +374,8 @@ typedef enum {
 } bp_sched_kind;
 
 /* Zero fields mean "off" (weight decay, clipping, warm-up) or, for
- * momentum/beta1/beta2/eps, the usual defaults 0.9/0.9/0.999/1e-8. */
+ * momentum/beta1/beta2/eps/gamma, the usual defaults 0.9/0.9/0.999/1e-8/0.1.
+ * lr has no default: it must be > 0. */
 typedef struct {
     bp_opt_kind kind;
     double lr;            /* α, the peak learning rate                       */
@@ -340,20 +399,26 @@ bp_status bp_sched_parse(const char *name, bp_sched_kind *out); /* constant step
 
 typedef struct bp_optimizer bp_optimizer;
 
+/* For n_params >= 1 parameters (bp_net_n_params). */
 bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err);
 void bp_optimizer_free(bp_optimizer *opt);
 /* One update of params [n] from grads [n] (the network's two buffers):
  * clipping, then the schedule's rate, then the rule of cfg.kind. grads is
- * not modified. Returns the global L2 norm of grads before clipping. */
+ * not modified. Returns the global L2 norm of grads before clipping; NaN,
+ * and nothing changed, for a NULL pointer or an n other than the
+ * optimiser's (bp_last_error says which). */
 double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
 /* The same with the gradient scale·grads, scale folded into the update's
  * own pass: for data-parallel ranks whose summed gradients need a 1/ranks. */
 double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
                                 double scale);
-double bp_optimizer_lr(const bp_optimizer *opt);  /* the rate the next step will use */
-long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far */
+double bp_optimizer_lr(const bp_optimizer *opt);  /* the rate the next step will use; NaN for NULL */
+long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far; -1 for NULL */
 
-/* Forward, backward and one optimiser step on a batch; loss may be NULL. */
+/* Forward, backward and one optimiser step on a batch of 1 <= M <= max_batch
+ * examples (targets as for bp_backward); loss may be NULL. A non-finite
+ * batch loss is BP_ERR_NONFINITE, the step not taken (on a CUDA network,
+ * where the loss is known only after the step, it was taken). */
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                         double *loss);
 
@@ -361,8 +426,11 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
  * `batch` <= the network's maximum (the last one may be smaller): gather,
  * standardise with mean/std [N(0)] (both NULL: none), then bp_train_step.
  * *loss_sum receives Σ over batches of (batch loss × batch size), so the
- * mean is *loss_sum / n. BP_ERR_NONFINITE if that sum is not finite,
- * BP_ERR_SHAPE if ds does not fit the network.
+ * mean is *loss_sum / n. BP_ERR_SHAPE if ds does not fit the network.
+ * BP_ERR_NONFINITE on the CPU at the first batch whose loss is not finite
+ * (its step not taken, *loss_sum then not finite); on CUDA at the end of a
+ * pass whose sum is not finite. The pass spends its forwards: a bp_backward
+ * afterwards is BP_ERR_ARG.
  * On CUDA the data set is uploaded once and kept (uint8 pixels stay uint8),
  * batches are gathered on the device, each step is one replay of a CUDA
  * graph and the loss is read back once, at the end. The device keeps the
@@ -377,7 +445,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
 bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt);
 
 /* ------------------------------------------------------------------------ */
-/* Model file: safetensors (SPEC.md §3)                                      */
+/* Model file: safetensors (docs/formats.md)                                 */
 /* ------------------------------------------------------------------------ */
 
 /* Writes the network's parameters and its __metadata__ (format, sizes,
@@ -395,7 +463,7 @@ bp_status bp_grads_save(const bp_net *net, const float *grads, double loss, cons
                         bp_error *err);
 
 /* ------------------------------------------------------------------------ */
-/* Checkpoints (checkpoint.c): everything a run needs to continue            */
+/* Checkpoints (docs/formats.md): everything a run needs to continue        */
 /* ------------------------------------------------------------------------ */
 
 /* A named block of the caller's own state saved beside the network's and
@@ -458,6 +526,7 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
 bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err);
 void bp_dataset_free(bp_dataset *ds);
 
+/* The counts: 0 for a NULL ds. */
 int bp_dataset_n(const bp_dataset *ds);         /* examples */
 int bp_dataset_n_in(const bp_dataset *ds);      /* features */
 int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
@@ -468,20 +537,32 @@ int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
  * data is regression (0). */
 int bp_dataset_one_hot(const bp_dataset *ds);
 
+/* A data set copied from the caller's arrays: x [n, n_in] and exactly one
+ * of targets [n, n_out] (regression) and labels [n] in 0..n_out−1
+ * (classification into n_out classes). Every x and target finite, n >= 1.
+ * One-hot targets get their classes beside them, as the loaders' do
+ * (bp_dataset_one_hot). NULL and why in err on a bad argument or out of
+ * memory. */
+bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
+                                   long n, int n_in, int n_out, bp_error *err);
+
 /* Per-feature mean and standard deviation over the examples idx [n]
- * (std of a constant feature is reported as 1). mean, std [n_in]. */
+ * (std of a constant feature is reported as 1). mean, std [n_in]. Nothing
+ * written on a bad argument (NULL, an index out of range). */
 void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std);
 
 /* Batch of the examples idx [M]: x [M, n_in] as float, standardised with
  * (x − mean)/std when mean is not NULL; labels [M] where the data set has
  * classes (labels, or one-hot targets) and t [M, n_out] where it has
  * targets (a pointer the data set has nothing for is ignored; either may be
- * NULL). No allocation. */
+ * NULL). No allocation. Nothing written on a bad argument (NULL, an index
+ * out of range). */
 void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
                        const float *std, float *x, float *t, int32_t *labels);
 
 /* Loss and accuracy of the network on the examples idx [n] of ds, in batches
- * of the network's maximum batch. accuracy is NaN without classes; confusion,
+ * of the network's maximum batch, inputs standardised with mean/std (both
+ * NULL: none). accuracy (may be NULL) is NaN without classes; confusion,
  * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
  * Allocates its batch buffers once per call. */
 bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
@@ -509,6 +590,26 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
                               long *confusion);
 
 /* ------------------------------------------------------------------------ */
+/* Training in one call                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Trains net on ds for `epochs` epochs with a fresh optimiser of
+ * configuration opt, as the CLI's train does: a permutation seeded by seed
+ * holds out the first floor(val_fraction · n) examples (0 <= val_fraction
+ * < 1) for validation; each epoch shuffles the rest with the same generator
+ * and runs bp_train_epoch over it in batches of `batch` (0: the network's
+ * maximum batch; more than the training examples: all of them), then
+ * bp_evaluate on the held-out examples. Inputs are standardised with the
+ * network's own standardisation, if it has one (bp_net_set_standardize).
+ * train_loss [epochs] receives each epoch's mean training loss, val_loss
+ * [epochs] its validation loss (NaN with no validation); either may be NULL.
+ * A diverging run stops with BP_ERR_NONFINITE at the epoch that diverged
+ * (its losses written). The network's initialisation is its own (bp_net_init). */
+bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, int epochs,
+                 int batch, uint64_t seed, double val_fraction, double *train_loss,
+                 double *val_loss, bp_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Plots (plot.c): SVG files a browser shows, written atomically             */
 /* ------------------------------------------------------------------------ */
 
@@ -528,39 +629,13 @@ typedef struct {
     uint64_t s[4];
 } bp_rng;
 
+/* For a NULL r: nothing, 0, NaN, NaN. */
 void bp_rng_seed(bp_rng *r, uint64_t seed);
 uint64_t bp_rng_next(bp_rng *r);
 double bp_rng_uniform(bp_rng *r); /* [0, 1) */
 double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
 /* Fisher–Yates shuffle of idx [n]. */
 void bp_shuffle(bp_rng *r, int32_t *idx, int n);
-
-/* ------------------------------------------------------------------------ */
-/* Build information                                                         */
-/* ------------------------------------------------------------------------ */
-
-/* Floating-point operations of one training step's matrix products for
- * one example: forward, ∂L/∂W, and δ of every layer above the first. */
-double bp_step_flops(const bp_net *net);
-
-/* Runs only the matrix products of one training step on M examples (the
- * same products and shapes as bp_forward + bp_backward) through the
- * network's GEMM provider, split over the network's threads as the engine
- * splits them, `reps` times: the ceiling the provider allows a step. Uses
- * the network's buffers; x [M, N(0)]. */
-void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
-
-/* CUDA networks (bench): seconds per step of `reps` training steps through
- * bp_train_epoch's device path (plain SGD) on batches of M from a synthetic
- * data set of uint8 inputs and class labels held on the device, and of reps
- * runs of the same step's cuBLAS products alone (the ceiling). softmax_ce
- * networks only; BP_ERR_ARG with a message on a CPU network. */
-bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, double *gemm_s,
-                             bp_error *err);
-
-/* Writes n bytes to path atomically (temporary file, fsync, rename): the
- * target is either as it was or complete. */
-bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err);
 
 #ifdef __cplusplus
 }

@@ -24,11 +24,11 @@ const char *bp_act_name(bp_act a)
 
 bp_status bp_act_parse(const char *name, bp_act *out)
 {
-    int k = bp_name_index(act_names, BP_ACT_COUNT, name);
-    if (k < 0)
-        return BP_ERR_ARG;
-    *out = (bp_act)k;
-    return BP_OK;
+    int k;
+    bp_status s = bp_name_parse(__func__, act_names, BP_ACT_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_act)k;
+    return s;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -163,12 +163,14 @@ bp_status batch_forward(bp_net *net, const float *x, int M)
 {
     if (!x || M < 1 || M > net->max_batch)
         return BP_ERR_ARG;
+    /* Y(0) is the network's own copy: the caller's x may go before backward */
+    memcpy(net->x, x, (size_t)M * net->sizes[0] * sizeof(float));
     int l0 = 0;
     if (net->pending && M == 1) { /* the pending step and Z(1), one pass */
         const bp_layer *ly = &net->layer[0];
         float *z = net->z[1], *y = net->y[1];
         rank1_then_gemv(ly->W, ly->out, ly->in, net->pending_scale, net->delta[1],
-                        net->pending_y, x, z);
+                        net->pending_y, net->x, z);
         net->pending = 0;
         if (net->acts[1] == BP_ACT_SOFTMAX)
             softmax_forward(z, y, ly->b, 1, ly->out, (float)net->T);
@@ -177,7 +179,6 @@ bp_status batch_forward(bp_net *net, const float *x, int M)
         l0 = 1;
     }
     bp_net_apply_pending(net);
-    net->x = x;
     net->M = M;
     phase ph = {.net = net};
     for (int l = l0; l < net->L; l++) {
@@ -309,6 +310,8 @@ bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss)
     }
     if (loss)
         *loss = total / M;
+    if (rate > 0 && !isfinite(total)) /* a diverged descent step is not taken */
+        return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_step: the batch loss is %g", total / M);
 
     /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
     ph.scale = rate > 0 ? (float)(-rate / M) : 1.0f / (float)M;

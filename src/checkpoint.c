@@ -137,9 +137,28 @@ static void put_section(writer *w, const char *name, const void *p, size_t n)
         put(w, p, n);
 }
 
+/* NULL pointers, and blobs that cannot be: BP_ERR_ARG naming fn. */
+static bp_status check_args(const char *fn, const char *path, const bp_net *net,
+                            const bp_optimizer *opt, const bp_blob *blobs, int n_blobs,
+                            bp_error *err)
+{
+    if (!path || !net || !opt)
+        return bp_arg_null(err, fn, !path ? "path" : !net ? "net" : "opt");
+    if (n_blobs < 0 || (n_blobs > 0 && !blobs))
+        return bp_fail(err, BP_ERR_ARG, "%s: %d blobs at %p", fn, n_blobs, (const void *)blobs);
+    for (int i = 0; i < n_blobs; i++)
+        if (!blobs[i].name || (!blobs[i].data && blobs[i].size))
+            return bp_fail(err, BP_ERR_ARG, "%s: blob %d: NULL %s", fn, i,
+                           blobs[i].name ? "data" : "name");
+    return BP_OK;
+}
+
 bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optimizer *opt,
                              const bp_blob *blobs, int n_blobs, bp_error *err)
 {
+    bp_status s0 = check_args(__func__, path, net, opt, blobs, n_blobs, err);
+    if (s0 != BP_OK)
+        return s0;
     if (opt->n != net->n_params)
         return bp_fail(err, BP_ERR_ARG, "%s: the optimiser has %zu parameters, the network %zu",
                        path, opt->n, net->n_params);
@@ -271,6 +290,9 @@ static bp_status check_settings(reader *r, const bp_optimizer *opt, const unsign
 bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
                              const bp_blob *blobs, int n_blobs, bp_error *err)
 {
+    bp_status s0 = check_args(__func__, path, net, opt, blobs, n_blobs, err);
+    if (s0 != BP_OK)
+        return s0;
     if (opt->n != net->n_params)
         return bp_fail(err, BP_ERR_ARG, "%s: the optimiser has %zu parameters, the network %zu",
                        path, opt->n, net->n_params);

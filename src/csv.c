@@ -293,7 +293,7 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
     if (cols)
         *cols = 0;
     if (!path || !data || !rows || !cols)
-        return bp_fail(err, BP_ERR_ARG, "bp_csv_read: NULL argument");
+        return bp_arg_null(err, __func__, !path ? "path" : !data ? "data" : !rows ? "rows" : "cols");
     return bp_csv_read_table(path, 0, data, rows, cols, &header, err);
 }
 
@@ -334,8 +334,7 @@ static int write_rows(FILE *f, const float *data, int rows, int cols)
 
 bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, bp_error *err)
 {
-    if (!path)
-        return bp_fail(err, BP_ERR_ARG, "bp_csv_write: NULL path");
+    BP_NEED(path, err);
     if (rows < 0 || (rows > 0 && (cols <= 0 || !data)))
         return bp_fail(err, BP_ERR_ARG, "%s: bad shape [%d, %d] or NULL data", path, rows, cols);
 

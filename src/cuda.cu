@@ -62,7 +62,7 @@ static bp_status open_cublas(bp_error *err)
         lib = dlopen(BP_CUBLAS_DIR "/" CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
 #endif
     if (!lib)
-        return bp_fail(err, BP_ERR_ARG, "--device cuda: cannot open cuBLAS (%s): %s",
+        return bp_fail(err, BP_ERR_ARG, "cannot open cuBLAS (%s): %s",
                        CUBLAS_SONAME, dlerror());
     const char *names[] = {"cublasCreate_v2",       "cublasDestroy_v2",  "cublasSetStream_v2",
                            "cublasSetWorkspace_v2", "cublasSetMathMode", "cublasSgemm_v2",
@@ -71,7 +71,7 @@ static bp_status open_cublas(bp_error *err)
     for (int i = 0; i < 7; i++)
         if (!(fn[i] = dlsym(lib, names[i]))) {
             dlclose(lib);
-            return bp_fail(err, BP_ERR_ARG, "--device cuda: %s has no %s", CUBLAS_SONAME,
+            return bp_fail(err, BP_ERR_ARG, "%s has no %s", CUBLAS_SONAME,
                            names[i]);
         }
     blas.create = (decltype(blas.create))fn[0];
@@ -196,11 +196,11 @@ extern "C" bp_status bp_cuda_probe_device(bp_error *err)
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess)
-        return bp_fail(err, BP_ERR_ARG, "--device cuda: no CUDA device (cudaGetDeviceCount: %s)",
+        return bp_fail(err, BP_ERR_ARG, "no CUDA device (cudaGetDeviceCount: %s)",
                        cudaGetErrorString(e));
     if (n < 1)
         return bp_fail(err, BP_ERR_ARG,
-                       "--device cuda: no CUDA device (cudaGetDeviceCount: 0 devices)");
+                       "no CUDA device (cudaGetDeviceCount: 0 devices)");
     return BP_OK;
 }
 
@@ -211,7 +211,7 @@ extern "C" bp_status bp_cuda_select_device(int index, bp_error *err)
     if (e == cudaSuccess && n > 0)
         e = cudaSetDevice(index % n);
     if (e != cudaSuccess || n < 1)
-        return bp_fail(err, BP_ERR_ARG, "--device cuda: cannot select GPU %d of %d: %s", index, n,
+        return bp_fail(err, BP_ERR_ARG, "cannot select GPU %d of %d: %s", index, n,
                        e != cudaSuccess ? cudaGetErrorString(e) : "no device");
     return BP_OK;
 }
@@ -318,7 +318,7 @@ extern "C" bp_status bp_cuda_create(bp_net *net, bp_error *err)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory");
     bp_status s = create(net);
     if (s != BP_OK) {
-        bp_fail(err, s, "--device cuda: %s", net->cuda->msg);
+        bp_fail(err, s, "%s", net->cuda->msg);
         bp_cuda_free(net);
     }
     return s;

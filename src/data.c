@@ -55,6 +55,73 @@ bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t 
     return ds;
 }
 
+static bp_status find_one_hot(bp_dataset *ds, const char *path, bp_error *err);
+
+/* As the loaders do: one-hot targets get their labels beside them. */
+bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
+                                   long n, int n_in, int n_out, bp_error *err)
+{
+    const char *fn = __func__;
+    if (!x) {
+        bp_arg_null(err, fn, "x");
+        return NULL;
+    }
+    if (!targets == !labels) {
+        bp_fail(err, BP_ERR_ARG, "%s: give exactly one of targets and labels (%s)", fn,
+                targets ? "both given" : "both NULL");
+        return NULL;
+    }
+    if (n < 1 || n > INT_MAX || n_in < 1 || n_in > BP_MAX_WIDTH || n_out < 1 ||
+        n_out > BP_MAX_WIDTH) {
+        bp_fail(err, BP_ERR_ARG, "%s: n = %ld not in 1..%d, or n_in %d, n_out %d not in 1..%d",
+                fn, n, INT_MAX, n_in, n_out, BP_MAX_WIDTH);
+        return NULL;
+    }
+    size_t nx = (size_t)n * (size_t)n_in, nt = targets ? (size_t)n * (size_t)n_out : 0;
+    for (size_t k = 0; k < nx; k++)
+        if (!isfinite(x[k])) {
+            bp_fail(err, BP_ERR_NONFINITE, "%s: x of example %zu, feature %zu is %g", fn,
+                    k / (size_t)n_in, k % (size_t)n_in, x[k]);
+            return NULL;
+        }
+    for (size_t k = 0; k < nt; k++)
+        if (!isfinite(targets[k])) {
+            bp_fail(err, BP_ERR_NONFINITE, "%s: target %zu of example %zu is %g", fn,
+                    k % (size_t)n_out, k / (size_t)n_out, targets[k]);
+            return NULL;
+        }
+    for (long i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= n_out) {
+            bp_fail(err, BP_ERR_ARG, "%s: example %ld: label %d not in 0..%d", fn, i,
+                    (int)labels[i], n_out - 1);
+            return NULL;
+        }
+    bp_dataset *ds = calloc(1, sizeof *ds);
+    if (ds) {
+        *ds = (bp_dataset){.n = (int)n, .n_in = n_in, .n_out = n_out, .has_labels = labels != NULL};
+        ds->x_f32 = malloc(nx * sizeof(float));
+        if (labels)
+            ds->labels = malloc((size_t)n * sizeof(int32_t));
+        else
+            ds->targets = malloc(nt * sizeof(float));
+    }
+    if (!ds || !ds->x_f32 || (labels ? !ds->labels : !ds->targets)) {
+        bp_dataset_free(ds);
+        bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %ld examples", fn, n);
+        return NULL;
+    }
+    memcpy(ds->x_f32, x, nx * sizeof(float));
+    if (labels)
+        memcpy(ds->labels, labels, (size_t)n * sizeof(int32_t));
+    else
+        memcpy(ds->targets, targets, nt * sizeof(float));
+    if (find_one_hot(ds, fn, err) != BP_OK) {
+        bp_dataset_free(ds);
+        return NULL;
+    }
+    return ds;
+}
+
 void bp_dataset_free(bp_dataset *ds)
 {
     if (!ds)
@@ -125,8 +192,28 @@ static void example_floats(const bp_dataset *ds, int32_t r, int j0, int m, float
         memcpy(dst, ds->x_f32 + at, (size_t)m * sizeof *dst);
 }
 
+/* The entry check of moments and gather: the pointers, and every index. */
+static int bad_indices(const char *fn, const bp_dataset *ds, const int32_t *idx, int n)
+{
+    if (!ds || (!idx && n > 0))
+        return bp_arg_null(NULL, fn, ds ? "idx" : "ds"), 1;
+    if (n < 0)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d < 0", fn, n), 1;
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= ds->n)
+            return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", fn, i, (int)idx[i],
+                           ds->n - 1), 1;
+    return 0;
+}
+
 void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std)
 {
+    if (bad_indices(__func__, ds, idx, n))
+        return;
+    if (!mean || !std) {
+        bp_arg_null(NULL, __func__, mean ? "std" : "mean");
+        return;
+    }
     /* Features are taken in blocks so the double accumulators stay on the
      * stack and each example is read in contiguous runs; two passes (mean,
      * then squared deviations) avoid the cancellation of Σx² − n·mean². */
@@ -161,6 +248,12 @@ void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *
 void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
                        const float *std, float *x, float *t, int32_t *labels)
 {
+    if (bad_indices(__func__, ds, idx, M))
+        return;
+    if (!x || (mean && !std)) {
+        bp_arg_null(NULL, __func__, x ? "std" : "x");
+        return;
+    }
     size_t n_in = (size_t)ds->n_in, n_out = (size_t)ds->n_out;
     for (int i = 0; i < M; i++) {
         float *xi = x + (size_t)i * n_in;
@@ -270,7 +363,7 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
     if (out)
         *out = NULL;
     if (!path || !out)
-        return bp_fail(err, BP_ERR_ARG, "bp_dataset_load_csv: NULL argument");
+        return bp_arg_null(err, __func__, path ? "out" : "path");
     if (target_cols < 0 || target_cols > BP_MAX_WIDTH)
         return bp_fail(err, BP_ERR_ARG, "%s: target_cols %d: expected 0 (a label) to %d", path,
                        target_cols, BP_MAX_WIDTH);
@@ -451,7 +544,7 @@ bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err
     if (out)
         *out = NULL;
     if (!path || !out)
-        return bp_fail(err, BP_ERR_ARG, "bp_dataset_load_fann: NULL argument");
+        return bp_arg_null(err, __func__, path ? "out" : "path");
     FILE *f = fopen(path, "rb");
     if (!f)
         return bp_fail(err, BP_ERR_IO, "%s: %s", path, strerror(errno));

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_BACKEND "--device cuda: this build has no CUDA backend (nvcc was not found when it was built)"
+#define NO_BACKEND "this build has no CUDA backend (nvcc was not found when it was built)"
 
 static const char *const device_names[BP_DEVICE_COUNT] = {"cpu", "cuda"};
 
@@ -25,11 +25,11 @@ const char *bp_device_name(bp_device d)
 
 bp_status bp_device_parse(const char *name, bp_device *out)
 {
-    int k = bp_name_index(device_names, BP_DEVICE_COUNT, name);
-    if (k < 0)
-        return BP_ERR_ARG;
-    *out = (bp_device)k;
-    return BP_OK;
+    int k;
+    bp_status s = bp_name_parse(__func__, device_names, BP_DEVICE_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_device)k;
+    return s;
 }
 
 int bp_cuda_built(void)
@@ -54,7 +54,7 @@ bp_status bp_cuda_use_gpu(int index, bp_error *err)
 {
 #ifdef BP_HAVE_CUDA
     if (index < 0)
-        return bp_fail(err, BP_ERR_ARG, "--device cuda: GPU index %d is negative", index);
+        return bp_fail(err, BP_ERR_ARG, "CUDA GPU index %d is negative", index);
     return bp_cuda_select_device(index, err);
 #else
     (void)index;
@@ -62,10 +62,27 @@ bp_status bp_cuda_use_gpu(int index, bp_error *err)
 #endif
 }
 
-bp_device bp_net_device(const bp_net *net) { return net->device; }
+bp_device bp_net_device(const bp_net *net)
+{
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net"), BP_DEVICE_COUNT;
+    return net->device;
+}
+
+bp_status bp_device_status(const bp_net *net, const char *fn, bp_status s)
+{
+#ifdef BP_HAVE_CUDA
+    if (s != BP_OK && net->device == BP_DEVICE_CUDA)
+        return bp_fail(NULL, s, "%s: %s", fn, bp_cuda_last_error(net));
+#else
+    (void)net, (void)fn;
+#endif
+    return s;
+}
 
 bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
 {
+    BP_NEED(net, err);
     if ((unsigned)device >= BP_DEVICE_COUNT)
         return bp_fail(err, BP_ERR_ARG, "unknown device %d", (int)device);
     bp_net_apply_pending(net); /* the parameters a device takes over are whole */
@@ -91,10 +108,9 @@ bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
     net->device_newer = 0;
     net->host_newer = 0;
     /* the last forward stays behind: its z, y, δ are on the device, and the
-     * host's x pointer (Y(0)) is not that forward's, so a bp_backward now
-     * must be BP_ERR_ARG, not a pass over stale buffers */
+     * host's Y(0) is not that forward's, so a bp_backward now must be
+     * BP_ERR_ARG, not a pass over stale buffers */
     net->M = 0;
-    net->x = NULL;
     return BP_OK;
 #else
     return bp_fail(err, BP_ERR_ARG, NO_BACKEND);
@@ -103,22 +119,13 @@ bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
 
 bp_status bp_net_set_tf32(bp_net *net, int on)
 {
+    BP_NEED(net, NULL);
     net->tf32 = on != 0;
 #ifdef BP_HAVE_CUDA
     if (net->device == BP_DEVICE_CUDA)
-        return bp_cuda_set_tf32(net, net->tf32);
+        return bp_device_status(net, __func__, bp_cuda_set_tf32(net, net->tf32));
 #endif
     return BP_OK;
-}
-
-const char *bp_net_device_error(const bp_net *net)
-{
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_cuda_last_error(net);
-#endif
-    (void)net;
-    return "";
 }
 
 void bp_net_sync_host(const bp_net *net, unsigned what)
@@ -141,13 +148,16 @@ void bp_net_sync_host(const bp_net *net, unsigned what)
 bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, double *gemm_s,
                              bp_error *err)
 {
+    BP_NEED(net, err);
+    BP_NEED(step_s, err);
+    BP_NEED(gemm_s, err);
     if (net->device != BP_DEVICE_CUDA)
-        return bp_fail(err, BP_ERR_ARG, "bench: the network is not on a CUDA device");
+        return bp_fail(err, BP_ERR_ARG, "%s: the network is not on a CUDA device", __func__);
     if (net->loss != BP_LOSS_SOFTMAX_CE)
-        return bp_fail(err, BP_ERR_ARG, "bench --device cuda: softmax_ce networks only");
+        return bp_fail(err, BP_ERR_ARG, "%s: softmax_ce networks only", __func__);
     if (M < 1 || M > net->max_batch || reps < 1)
-        return bp_fail(err, BP_ERR_ARG, "bench: batch %d or repetitions %ld out of range", M,
-                       reps);
+        return bp_fail(err, BP_ERR_ARG, "%s: batch %d not in 1..%d or repetitions %ld < 1",
+                       __func__, M, net->max_batch, reps);
 #ifdef BP_HAVE_CUDA
     int n_in = net->sizes[0], k = net->sizes[net->L];
     if (!net->bench_ds) {

@@ -14,24 +14,34 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
                               const float *mean, const float *std, bp_metrics *out,
                               long *confusion)
 {
-    if (!net || !ds || !idx || !out || !mean != !std)
-        return BP_ERR_ARG;
+    const char *fn = "bp_evaluate";
+    if (!net || !ds || !idx || !out)
+        return bp_arg_null(NULL, fn, !net ? "net" : !ds ? "ds" : !idx ? "idx" : "out");
+    if (!mean != !std)
+        return bp_arg_null(NULL, fn, mean ? "std" : "mean");
     for (int i = 0; i < n; i++) /* the gather reads example idx[i] unchecked */
         if (idx[i] < 0 || idx[i] >= bp_dataset_n(ds))
-            return BP_ERR_ARG;
+            return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", fn, i, (int)idx[i],
+                           bp_dataset_n(ds) - 1);
     int B = net->max_batch, n_in = net->sizes[0], k = net->sizes[net->L];
     /* classes: labels alone, or beside one-hot targets; the loss is taken
      * against the targets wherever there are some */
     int targets = !bp_dataset_has_labels(ds);
     int classes = !targets || bp_dataset_one_hot(ds);
-    if (n < 1 || bp_dataset_n_in(ds) != n_in || (targets && bp_dataset_n_out(ds) != k))
-        return BP_ERR_SHAPE;
+    if (n < 1)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: n = %d examples < 1", fn, n);
+    if (bp_dataset_n_in(ds) != n_in)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d features, the network %d "
+                       "inputs", fn, bp_dataset_n_in(ds), n_in);
+    if (targets && bp_dataset_n_out(ds) != k)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d targets, the network %d "
+                       "outputs", fn, bp_dataset_n_out(ds), k);
     float *x = malloc((size_t)B * n_in * sizeof *x);
     float *t = targets ? malloc((size_t)B * k * sizeof *t) : NULL;
     int32_t *lab = classes ? malloc((size_t)B * sizeof *lab) : NULL;
     if (!x || (targets && !t) || (classes && !lab)) {
         free(x), free(t), free(lab);
-        return BP_ERR_NOMEM;
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", fn, B);
     }
     if (confusion)
         memset(confusion, 0, (size_t)k * k * sizeof *confusion);
@@ -83,7 +93,7 @@ bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int
 {
     bp_metrics m;
     if (!loss)
-        return BP_ERR_ARG;
+        return bp_arg_null(NULL, __func__, "loss");
     bp_status s = bp_evaluate_metrics(net, ds, idx, n, mean, std, &m, confusion);
     if (s != BP_OK)
         return s;

@@ -60,11 +60,12 @@ const char *bp_gemm_name(bp_gemm g)
 
 bp_status bp_gemm_parse(const char *name, bp_gemm *out)
 {
-    int k = bp_name_index(names, (int)(sizeof names / sizeof *names), name);
-    if (k < 0 || !out)
-        return BP_ERR_ARG;
-    *out = (bp_gemm)k;
-    return BP_OK;
+    int k;
+    bp_status s = bp_name_parse(__func__, names, (int)(sizeof names / sizeof *names), name,
+                                out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_gemm)k;
+    return s;
 }
 
 int bp_gemm_available(bp_gemm g)

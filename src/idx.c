@@ -203,7 +203,7 @@ bp_status bp_dataset_load_idx(const char *dir, const char *prefix, bp_dataset **
     if (out)
         *out = NULL;
     if (!dir || !prefix || !out)
-        return bp_fail(err, BP_ERR_ARG, "bp_dataset_load_idx: NULL argument");
+        return bp_arg_null(err, __func__, !dir ? "dir" : !prefix ? "prefix" : "out");
 
     idx_file im = {0}, lb = {0};
     uint8_t *pixels = NULL, *bytes = NULL;

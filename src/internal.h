@@ -1,12 +1,13 @@
 /*
  * internal.h — what the library's files share and the public header hides:
  * the network's layout, error reporting, atomic file writes, the generator.
- * Not installed; never included by the CLI.
+ * Not installed; never included by the CLI (which may include tools.h).
  */
 #ifndef BP_INTERNAL_H
 #define BP_INTERNAL_H
 
 #include "backprop.h"
+#include "tools.h"
 
 #include <stdio.h>
 
@@ -47,7 +48,8 @@ struct bp_net {
     struct bp_pool *pool;               /* the step's threads; NULL: one thread */
     double part_loss[BP_MAX_THREADS];   /* each thread's share of a batch loss  */
     float *work;                        /* one allocation behind z, y, delta   */
-    const float *x;                     /* Y(0): the caller's batch, not copied */
+    float *x;                           /* Y(0) [max_batch, N(0)]: the network's copy
+                                         * of the last forward's input (in work) */
     float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
     float *y[BP_MAX_LAYERS + 1];        /* Y(l), l >= 1; = z[l] for identity   */
     float *delta[BP_MAX_LAYERS + 1];    /* Δ(l), l >= 1; δ(0) is never computed */
@@ -79,6 +81,14 @@ void bp_net_sync_host(const bp_net *net, unsigned what);
  * any; every reader of the parameters goes through this (bp_net_sync_host). */
 void bp_net_apply_pending(bp_net *net);
 
+/* network.c: bp_net_create, initialised (init 1) or with zero parameters
+ * (init 0: for a reader that fills them, a model file's). */
+bp_net *bp_net_new(const bp_config *cfg, int max_batch, int init, bp_error *err);
+
+/* device.c: s, with the CUDA context's message put at bp_last_error
+ * ("fn: ...") when s is a failure of a CUDA network's operation. */
+bp_status bp_device_status(const bp_net *net, const char *fn, bp_status s);
+
 /* gemm.c: the one seam for every matrix product, row-major:
  * C [M,N] = alpha op(A) op(B) + beta C, op(X) = Xᵀ where t is 1. The
  * engine calls it with threads = 1 inside its bands; only the ceiling of
@@ -102,11 +112,22 @@ bp_status batch_find_nonfinite(const bp_net *net, char *where, size_t size);
 /* Y(l) of the last forward: the input for l = 0. */
 static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
 
-/* util.c: the index of name in names [count], or -1 (behind every
- * bp_*_parse of a name table). */
-int bp_name_index(const char *const *names, int count, const char *name);
+/* util.c: name's index in names [count] into *out (behind every bp_*_parse
+ * of a name table); BP_ERR_ARG naming fn for NULL or an unknown name. */
+bp_status bp_name_parse(const char *fn, const char *const *names, int count, const char *name,
+                        int *out);
 
-/* Writes a formatted one-line message to err (if not NULL) and returns s. */
+/* util.c: BP_ERR_ARG with "fn: arg is NULL" (in err, if not NULL, and as
+ * bp_last_error). BP_NEED(p, err) returns it from a function when p is 0. */
+bp_status bp_arg_null(bp_error *err, const char *fn, const char *arg);
+#define BP_NEED(p, err)                                                                  \
+    do {                                                                                 \
+        if (!(p))                                                                        \
+            return bp_arg_null(err, __func__, #p);                                       \
+    } while (0)
+
+/* Writes a formatted one-line message to err (if not NULL) and to this
+ * thread's bp_last_error, and returns s. Never from the pool's threads. */
 bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -147,6 +168,15 @@ void softmax_forward(float *z, float *y, const float *b, int M, int n, float T);
 bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targets tg, int M,
                      float *delta, double *loss);
 
+
+/* epoch.c: ds fits net (features, classes or targets); BP_ERR_SHAPE naming
+ * fn if not. */
+bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *ds);
+
+/* losses.c: the entry check of the calls that take targets for M
+ * examples: exactly one of t and labels, labels for softmax_ce only and in
+ * 0..N(L)−1; BP_ERR_ARG naming fn and the first bad one. */
+bp_status bp_check_targets(const char *fn, const bp_net *net, bp_targets tg, int M);
 
 /* pool.c: T threads running each phase of a step on their share of it. */
 typedef struct bp_pool bp_pool;

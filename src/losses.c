@@ -5,7 +5,7 @@
  *   sigmoid_bce  −Σ t log y + (1 − t) log(1 − y),     δ = y − t
  * and the softmax forward pass (eq. 61), which only exists fused with its
  * cross-entropy. Per-example losses are summed over outputs and averaged
- * over the batch (SPEC.md §2).
+ * over the batch (docs/algorithm.md).
  *
  * Never computed: log(softmax) or log(sigmoid) as two steps, which lose
  * everything for |z| large; the losses are written in log-sum-exp and
@@ -30,10 +30,26 @@ const char *bp_loss_name(bp_loss l)
 
 bp_status bp_loss_parse(const char *name, bp_loss *out)
 {
-    int k = bp_name_index(loss_names, BP_LOSS_COUNT, name);
-    if (k < 0)
-        return BP_ERR_ARG;
-    *out = (bp_loss)k;
+    int k;
+    bp_status s = bp_name_parse(__func__, loss_names, BP_LOSS_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_loss)k;
+    return s;
+}
+
+bp_status bp_check_targets(const char *fn, const bp_net *net, bp_targets tg, int M)
+{
+    int n = net->sizes[net->L];
+    if (!tg.t == !tg.labels)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: targets: give exactly one of t and labels (%s)",
+                       fn, tg.t ? "both given" : "both NULL");
+    if (tg.labels && net->loss != BP_LOSS_SOFTMAX_CE)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: class labels need loss softmax_ce, not %s", fn,
+                       bp_loss_name(net->loss));
+    for (int m = 0; tg.labels && m < M; m++)
+        if (tg.labels[m] < 0 || tg.labels[m] >= n)
+            return bp_fail(NULL, BP_ERR_ARG, "%s: example %d: label %d not in 0..%d", fn, m,
+                           (int)tg.labels[m], n - 1);
     return BP_OK;
 }
 

@@ -3,7 +3,7 @@
  * one parameter buffer, the one gradient buffer and the work buffers, the
  * accessors, and the seeded initialisation.
  *
- * Layout of the parameter (and gradient) buffer, SPEC.md §2:
+ * Layout of the parameter (and gradient) buffer (docs/algorithm.md):
  *   W(0) [N(1),N(0)] | b(0) [N(1)] | W(1) [N(2),N(1)] | b(1) [N(2)] | ...
  * Every buffer is allocated here, once, for the largest batch: the forward
  * and backward passes never allocate.
@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 /* Rejects what the note does not define: softmax inside the network, a loss
- * without its output activation, a temperature outside softmax_ce. */
+ * without its output activation, a temperature outside softmax_ce. cfg has
+ * its defaults in. */
 static bp_status check_config(const bp_config *cfg, int max_batch, bp_error *err)
 {
     int L = cfg->n_layers;
@@ -78,8 +79,28 @@ static bp_status check_config(const bp_config *cfg, int max_batch, bp_error *err
 
 bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
 {
-    if (!cfg || !cfg->sizes || !cfg->acts) {
-        bp_fail(err, BP_ERR_ARG, "no network configuration");
+    return bp_net_new(cfg, max_batch, 1, err);
+}
+
+bp_net *bp_net_new(const bp_config *config, int max_batch, int init, bp_error *err)
+{
+    if (!config || !config->sizes || !config->acts) {
+        bp_arg_null(err, "bp_net_create", !config ? "cfg" : !config->sizes ? "cfg->sizes" : "cfg->acts");
+        return NULL;
+    }
+    /* zero means the default; a slope of zero is asked for by its flag */
+    bp_config c = *config, *cfg = &c;
+    if (c.temperature == 0)
+        c.temperature = 1.0;
+    if (c.leaky_slope == 0 && !(c.flags & BP_CONFIG_SLOPE_ZERO))
+        c.leaky_slope = BP_LEAKY_SLOPE_DEFAULT;
+    if (c.flags & ~BP_CONFIG_SLOPE_ZERO) {
+        bp_fail(err, BP_ERR_ARG, "bp_net_create: unknown flags 0x%x", c.flags);
+        return NULL;
+    }
+    if (c.flags & BP_CONFIG_SLOPE_ZERO && c.leaky_slope != 0) {
+        bp_fail(err, BP_ERR_ARG, "bp_net_create: flag BP_CONFIG_SLOPE_ZERO with slope %g",
+                c.leaky_slope);
         return NULL;
     }
     if (check_config(cfg, max_batch, err) != BP_OK)
@@ -95,7 +116,7 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
         units += (size_t)cfg->sizes[l + 1];
     }
     /* z, y and delta for layers 1..L: 3 floats per unit per example */
-    if (units > SIZE_MAX / 3 / sizeof(float) / (size_t)max_batch ||
+    if (units + (size_t)cfg->sizes[0] > SIZE_MAX / 4 / sizeof(float) / (size_t)max_batch ||
         n_params > SIZE_MAX / 2 / sizeof(float)) {
         bp_fail(err, BP_ERR_NOMEM, "network too large for this machine");
         return NULL;
@@ -119,8 +140,10 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
     net->n_params = n_params;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
-    /* + y(0) of a pending per-example step */
-    net->work_size = units * 3 * (size_t)max_batch + (size_t)cfg->sizes[0];
+    /* + Y(0) [max_batch, N(0)], the copy of the input, and y(0) of a
+     * pending per-example step */
+    net->work_size = (units * 3 + (size_t)cfg->sizes[0]) * (size_t)max_batch +
+                     (size_t)cfg->sizes[0];
     net->work = calloc(net->work_size, sizeof(float));
     if (!net->params || !net->grads || !net->work) {
         bp_net_free(net);
@@ -149,7 +172,11 @@ bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
         net->delta[l + 1] = w + 2 * rows;
         w += 3 * rows;
     }
-    net->pending_y = w;
+    net->x = w;
+    net->pending_y = w + (size_t)max_batch * net->sizes[0];
+    /* never all zeros: a network trains from the moment it exists */
+    if (init)
+        bp_net_init(net, BP_INIT_SEED);
     if (cfg->device != BP_DEVICE_CPU && bp_net_set_device(net, cfg->device, err) != BP_OK) {
         bp_net_free(net);
         return NULL;
@@ -177,30 +204,35 @@ void bp_net_free(bp_net *net)
 
 bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std)
 {
+    BP_NEED(net, NULL);
+    if (!mean != !std)
+        return bp_arg_null(NULL, __func__, mean ? "std" : "mean");
+    size_t n = (size_t)net->sizes[0];
+    for (size_t i = 0; mean && i < n; i++)
+        if (!isfinite(mean[i]) || !isfinite(std[i]) || std[i] <= 0)
+            return bp_fail(NULL, BP_ERR_ARG,
+                           "%s: feature %zu: mean %g, std %g: need finite values and std > 0",
+                           __func__, i, mean[i], std[i]);
+    float *m = mean ? malloc(n * sizeof(float)) : NULL, *d = mean ? malloc(n * sizeof(float)) : NULL;
+    if (mean && (!m || !d)) {
+        free(m);
+        free(d);
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory", __func__);
+    }
+    if (mean) {
+        memcpy(m, mean, n * sizeof(float));
+        memcpy(d, std, n * sizeof(float));
+    }
     free(net->mean);
     free(net->std);
-    net->mean = net->std = NULL;
-    if (!mean || !std)
-        return BP_OK;
-    size_t n = (size_t)net->sizes[0];
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(mean[i]) || !isfinite(std[i]) || std[i] <= 0)
-            return BP_ERR_ARG;
-    net->mean = malloc(n * sizeof(float));
-    net->std = malloc(n * sizeof(float));
-    if (!net->mean || !net->std) {
-        free(net->mean);
-        free(net->std);
-        net->mean = net->std = NULL;
-        return BP_ERR_NOMEM;
-    }
-    memcpy(net->mean, mean, n * sizeof(float));
-    memcpy(net->std, std, n * sizeof(float));
+    net->mean = m;
+    net->std = d;
     return BP_OK;
 }
 
 bp_status bp_net_set_threads(bp_net *net, int threads)
 {
+    BP_NEED(net, NULL);
     if (threads <= 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (int)cores : 1;
@@ -210,36 +242,112 @@ bp_status bp_net_set_threads(bp_net *net, int threads)
     pool_free(net->pool);
     net->pool = NULL;
     if (threads > 1 && !(net->pool = pool_create(threads)))
-        return BP_ERR_NOMEM;
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: cannot start %d threads", __func__, threads);
     return BP_OK;
 }
 
-int bp_net_threads(const bp_net *net) { return pool_threads(net->pool); }
+/* The accessors' answer to a NULL net or an index out of range: the
+ * documented value, and the reason at bp_last_error. */
+#define NET_OR(v)                                                                        \
+    do {                                                                                 \
+        if (!net)                                                                        \
+            return bp_arg_null(NULL, __func__, "net"), (v);                              \
+    } while (0)
+#define LAYER_OR(lo, hi, v)                                                              \
+    do {                                                                                 \
+        NET_OR(v);                                                                       \
+        if (l < (lo) || l > (hi))                                                        \
+            return bp_fail(NULL, BP_ERR_ARG, "%s: layer %d not in %d..%d", __func__, l,  \
+                           (lo), (hi)),                                                  \
+                   (v);                                                                  \
+    } while (0)
+
+int bp_net_threads(const bp_net *net)
+{
+    NET_OR(0);
+    return pool_threads(net->pool);
+}
+
+const float *bp_net_mean(const bp_net *net)
+{
+    NET_OR(NULL);
+    return net->mean;
+}
+
+const float *bp_net_std(const bp_net *net)
+{
+    NET_OR(NULL);
+    return net->std;
+}
+
+int bp_net_n_layers(const bp_net *net)
+{
+    NET_OR(0);
+    return net->L;
+}
+
+int bp_net_size(const bp_net *net, int l)
+{
+    LAYER_OR(0, net->L, 0);
+    return net->sizes[l];
+}
+
+bp_act bp_net_act(const bp_net *net, int l)
+{
+    LAYER_OR(1, net->L, BP_ACT_COUNT);
+    return net->acts[l];
+}
+
+bp_loss bp_net_loss(const bp_net *net)
+{
+    NET_OR(BP_LOSS_COUNT);
+    return net->loss;
+}
+
+double bp_net_temperature(const bp_net *net)
+{
+    NET_OR(NAN);
+    return net->T;
+}
+
+double bp_net_leaky_slope(const bp_net *net)
+{
+    NET_OR(NAN);
+    return net->slope;
+}
+
+int bp_net_max_batch(const bp_net *net)
+{
+    NET_OR(0);
+    return net->max_batch;
+}
+
+size_t bp_net_n_params(const bp_net *net)
+{
+    NET_OR(0);
+    return net->n_params;
+}
 
 bp_status bp_net_set_gemm(bp_net *net, bp_gemm g)
 {
-    if (!net || !bp_gemm_available(g))
-        return BP_ERR_ARG;
+    BP_NEED(net, NULL);
+    if (!bp_gemm_available(g))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: GEMM provider %d (%s) is not in this build",
+                       __func__, (int)g, bp_gemm_name(g));
     net->gemm = g;
     return BP_OK;
 }
 
-bp_gemm bp_net_gemm(const bp_net *net) { return net->gemm; }
+bp_gemm bp_net_gemm(const bp_net *net)
+{
+    NET_OR(BP_GEMM_CBLAS);
+    return net->gemm;
+}
 
-const float *bp_net_mean(const bp_net *net) { return net->mean; }
-const float *bp_net_std(const bp_net *net) { return net->std; }
-
-int bp_net_n_layers(const bp_net *net) { return net->L; }
-int bp_net_size(const bp_net *net, int l) { return net->sizes[l]; }
-bp_act bp_net_act(const bp_net *net, int l) { return net->acts[l]; }
-bp_loss bp_net_loss(const bp_net *net) { return net->loss; }
-double bp_net_temperature(const bp_net *net) { return net->T; }
-double bp_net_leaky_slope(const bp_net *net) { return net->slope; }
-int bp_net_max_batch(const bp_net *net) { return net->max_batch; }
-size_t bp_net_n_params(const bp_net *net) { return net->n_params; }
 /* On a CUDA network: the host mirror, current (see backprop.h). */
 float *bp_net_params(bp_net *net)
 {
+    NET_OR(NULL);
     bp_net_sync_host(net, BP_MIRROR_PARAMS);
     if (net->device != BP_DEVICE_CPU)
         net->host_newer = 1; /* the caller may write: upload before the next device use */
@@ -248,23 +356,27 @@ float *bp_net_params(bp_net *net)
 
 const float *bp_net_params_const(const bp_net *net)
 {
+    NET_OR(NULL);
     bp_net_sync_host(net, BP_MIRROR_PARAMS);
     return net->params;
 }
 
 float *bp_net_grads(bp_net *net)
 {
+    NET_OR(NULL);
     bp_net_sync_host(net, BP_MIRROR_GRADS);
     return net->grads;
 }
 
 size_t bp_net_weight_offset(const bp_net *net, int l)
 {
+    LAYER_OR(0, net->L - 1, SIZE_MAX);
     return (size_t)(net->layer[l].W - net->params);
 }
 
 size_t bp_net_bias_offset(const bp_net *net, int l)
 {
+    LAYER_OR(0, net->L - 1, SIZE_MAX);
     return (size_t)(net->layer[l].b - net->params);
 }
 
@@ -272,6 +384,10 @@ size_t bp_net_bias_offset(const bp_net *net, int l)
  * Xavier/Glorot (uniform, variance 2/(in+out)) through the saturating ones. */
 void bp_net_init(bp_net *net, uint64_t seed)
 {
+    if (!net) {
+        bp_arg_null(NULL, __func__, "net");
+        return;
+    }
     (void)bp_net_params(net); /* the host writes the parameters (a CUDA net: its mirror) */
     bp_rng rng;
     bp_rng_seed(&rng, seed);

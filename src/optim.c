@@ -39,11 +39,11 @@ const char *bp_opt_name(bp_opt_kind k)
 
 bp_status bp_opt_parse(const char *name, bp_opt_kind *out)
 {
-    int k = bp_name_index(opt_names, BP_OPT_COUNT, name);
-    if (k < 0)
-        return BP_ERR_ARG;
-    *out = (bp_opt_kind)k;
-    return BP_OK;
+    int k;
+    bp_status s = bp_name_parse(__func__, opt_names, BP_OPT_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_opt_kind)k;
+    return s;
 }
 
 const char *bp_sched_name(bp_sched_kind k)
@@ -53,11 +53,11 @@ const char *bp_sched_name(bp_sched_kind k)
 
 bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 {
-    int k = bp_name_index(sched_names, BP_SCHED_COUNT, name);
-    if (k < 0)
-        return BP_ERR_ARG;
-    *out = (bp_sched_kind)k;
-    return BP_OK;
+    int k;
+    bp_status s = bp_name_parse(__func__, sched_names, BP_SCHED_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_sched_kind)k;
+    return s;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -117,7 +117,11 @@ uint64_t optim_new_id(void)
 bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err)
 {
     if (!cfg) {
-        bp_fail(err, BP_ERR_ARG, "optimiser: no configuration");
+        bp_arg_null(err, __func__, "cfg");
+        return NULL;
+    }
+    if (n_params < 1) {
+        bp_fail(err, BP_ERR_ARG, "%s: n_params is 0: an optimiser for no parameters", __func__);
         return NULL;
     }
     bp_opt_config c = *cfg;
@@ -188,7 +192,12 @@ static double sched_rate(const bp_opt_config *c, long t)
     return a;
 }
 
-double bp_optimizer_lr(const bp_optimizer *opt) { return sched_rate(&opt->cfg, opt->t); }
+double bp_optimizer_lr(const bp_optimizer *opt)
+{
+    if (!opt)
+        return bp_arg_null(NULL, __func__, "opt"), NAN;
+    return sched_rate(&opt->cfg, opt->t);
+}
 
 optim_coef optim_step_coef(const bp_optimizer *opt, long t)
 {
@@ -207,7 +216,12 @@ int optim_is_plain_sgd(const bp_optimizer *opt)
     return opt->cfg.kind == BP_OPT_SGD && opt->cfg.clip_norm == 0 && opt->cfg.weight_decay == 0;
 }
 
-long bp_optimizer_steps(const bp_optimizer *opt) { return opt->t; }
+long bp_optimizer_steps(const bp_optimizer *opt)
+{
+    if (!opt)
+        return bp_arg_null(NULL, __func__, "opt"), -1;
+    return opt->t;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Update rules: one loop each over params [n]                               */
@@ -374,8 +388,16 @@ static void rule_band(void *arg, int k, int T)
 double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
                           double scale, bp_pool *pool)
 {
+    if (!opt || !params || !grads)
+        return bp_arg_null(NULL, "bp_optimizer_step", !opt ? "opt" : !params ? "params" : "grads"),
+               NAN;
     if (n != opt->n)
-        return NAN;
+        return bp_fail(NULL, BP_ERR_ARG,
+                       "bp_optimizer_step: optimiser holds %zu parameters, the buffers %zu",
+                       opt->n, n),
+               NAN;
+    if (!isfinite(scale))
+        return bp_fail(NULL, BP_ERR_ARG, "bp_optimizer_step: scale %g is not finite", scale), NAN;
     const bp_opt_config *cfg = &opt->cfg;
     int T = pool_threads(pool);
     step_job j = {.opt = opt, .params = params, .grads = grads, .n = n};

@@ -293,8 +293,7 @@ static int pick(const double *v, int n, int best, double *out)
 bp_status bp_plot_curves(const char *path, int n, const double *train_loss, const double *val_loss,
                          const double *val_acc, bp_error *err)
 {
-    if (!path)
-        return bp_fail(err, BP_ERR_ARG, "plot: no output path");
+    BP_NEED(path, err);
     if (n < 1)
         return bp_fail(err, BP_ERR_ARG, "%s: curves need at least one epoch, got n = %d", path, n);
     if (!train_loss)
@@ -347,8 +346,7 @@ static void blues(double f, int rgb[3])
 
 bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_error *err)
 {
-    if (!path)
-        return bp_fail(err, BP_ERR_ARG, "plot: no output path");
+    BP_NEED(path, err);
     if (k < 1)
         return bp_fail(err, BP_ERR_ARG, "%s: a confusion matrix needs at least one class, got k = %d",
                        path, k);

@@ -1,5 +1,5 @@
 /*
- * safetensors.c — the model file and the gradient file (SPEC.md §3): a writer
+ * safetensors.c — the model file and the gradient file (docs/formats.md): a writer
  * for both and a strict reader for models.
  *
  * Layout: an 8-byte little-endian header length N, N bytes of JSON (padded
@@ -740,10 +740,11 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
         return s;
 
     bp_config cfg = {.n_layers = m->L, .sizes = m->sizes, .acts = m->acts, .loss = m->loss,
-                     .temperature = m->T, .leaky_slope = m->slope};
+                     .temperature = m->T, .leaky_slope = m->slope,
+                     .flags = m->slope == 0 ? BP_CONFIG_SLOPE_ZERO : 0u};
     bp_error e = {{0}};
     errno = 0;
-    bp_net *net = bp_net_create(&cfg, max_batch, &e);
+    bp_net *net = bp_net_new(&cfg, max_batch, 0, &e); /* read_data fills it */
     /* what the header alone cannot show (output/loss pairing) is the file's
      * fault; a failed calloc, which leaves ENOMEM, is not */
     if (!net)

@@ -8,7 +8,7 @@
  * losses.c beyond the scalar f and f' of activations.c.
  *
  * Indices as in the note: w_ij(l) joins neuron i of layer l to neuron j of
- * layer l+1; it is stored at W(l)[j*N(l) + i] (SPEC.md's row-major layout).
+ * layer l+1; it is stored at W(l)[j*N(l) + i] (the row-major layout of docs/algorithm.md).
  */
 #include "internal.h"
 
@@ -18,6 +18,8 @@
 
 bp_trace *bp_trace_create(const bp_net *net)
 {
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net"), NULL;
     bp_trace *tr = calloc(1, sizeof *tr);
     if (!tr)
         return NULL;
@@ -157,14 +159,19 @@ static double scalar_example(const bp_net *net, const double *params, const doub
 bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
                              bp_targets tg, int M, double *grad, double *loss, bp_trace *trace)
 {
-    if (!net || !params || !x || !grad)
-        return BP_ERR_ARG;
+    BP_NEED(net, NULL);
+    BP_NEED(params, NULL);
+    BP_NEED(x, NULL);
+    BP_NEED(grad, NULL);
     int n_in = net->sizes[0], n_out = net->sizes[net->L];
-    if (M < 1 || (!tg.t == !tg.labels) || (tg.labels && net->loss != BP_LOSS_SOFTMAX_CE))
-        return BP_ERR_ARG;
-    for (int m = 0; tg.labels && m < M; m++)
-        if (tg.labels[m] < 0 || tg.labels[m] >= n_out)
-            return BP_ERR_ARG;
+    if (M < 1)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d < 1", __func__, M);
+    bp_status s = bp_check_targets(__func__, net, tg, M);
+    if (s != BP_OK)
+        return s;
+    if (trace && (trace->n_layers != net->L ||
+                  memcmp(trace->sizes, net->sizes, (size_t)(net->L + 1) * sizeof(int)) != 0))
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the trace is another network's", __func__);
 
     bp_trace *tr = trace ? trace : bp_trace_create(net);
     /* one example's x and t widened to double, as scalar_example reads them */
@@ -173,7 +180,7 @@ bp_status bp_scalar_gradient(const bp_net *net, const double *params, const floa
         free(xd);
         if (!trace)
             bp_trace_free(tr);
-        return BP_ERR_NOMEM;
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory", __func__);
     }
     memset(grad, 0, net->n_params * sizeof(double));
     double total = 0.0;
@@ -200,11 +207,21 @@ bp_status bp_scalar_example(const bp_net *net, const double *params, const doubl
                             const double *t, int32_t label, double *grad, double *loss,
                             bp_trace *trace)
 {
+    BP_NEED(net, NULL);
+    BP_NEED(params, NULL);
+    BP_NEED(x, NULL);
+    BP_NEED(grad, NULL);
+    BP_NEED(trace, NULL);
     /* a trace of another network would be written out of its bounds */
-    if (!net || !params || !x || !grad || !trace || trace->sizes != net->sizes)
-        return BP_ERR_ARG;
-    if (!t && (net->loss != BP_LOSS_SOFTMAX_CE || label < 0 || label >= net->sizes[net->L]))
-        return BP_ERR_ARG;
+    if (trace->n_layers != net->L ||
+        memcmp(trace->sizes, net->sizes, (size_t)(net->L + 1) * sizeof(int)) != 0)
+        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the trace is another network's", __func__);
+    if (!t && net->loss != BP_LOSS_SOFTMAX_CE)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: a class label needs loss softmax_ce, not %s",
+                       __func__, bp_loss_name(net->loss));
+    if (!t && (label < 0 || label >= net->sizes[net->L]))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: label %d not in 0..%d", __func__, (int)label,
+                       net->sizes[net->L] - 1);
     memset(grad, 0, net->n_params * sizeof(double));
     double l = scalar_example(net, params, x, t, label, grad, trace);
     if (loss)

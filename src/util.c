@@ -32,26 +32,44 @@ const char *bp_status_string(bp_status s)
     return "unknown status";
 }
 
-int bp_name_index(const char *const *names, int count, const char *name)
+bp_status bp_name_parse(const char *fn, const char *const *names, int count, const char *name,
+                        int *out)
 {
+    if (!name || !out)
+        return bp_arg_null(NULL, fn, name ? "out" : "name");
     for (int k = 0; k < count; k++)
-        if (names[k] && strcmp(name, names[k]) == 0)
-            return k;
-    return -1;
+        if (names[k] && strcmp(name, names[k]) == 0) {
+            *out = k;
+            return BP_OK;
+        }
+    char q[40];
+    return bp_fail(NULL, BP_ERR_ARG, "%s: unknown name \"%s\"", fn,
+                   bp_quote(q, sizeof q, name, strlen(name)));
+}
+
+/* The message of the last failure on this thread: calls without a bp_error
+ * (and callers that passed none) read it back with bp_last_error. */
+static _Thread_local char last_error[sizeof(((bp_error *)0)->msg)];
+
+const char *bp_last_error(void) { return last_error; }
+
+bp_status bp_arg_null(bp_error *err, const char *fn, const char *arg)
+{
+    return bp_fail(err, BP_ERR_ARG, "%s: %s is NULL", fn, arg);
 }
 
 bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        /* one line: a message never carries a newline from a file's bytes */
-        for (char *p = err->msg; *p; p++)
-            if (*p == '\n' || *p == '\r')
-                *p = ' ';
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    /* one line: a message never carries a newline from a file's bytes */
+    for (char *p = last_error; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (err)
+        memcpy(err->msg, last_error, sizeof err->msg);
     return s;
 }
 
@@ -142,6 +160,9 @@ bp_status bp_atomic_commit(bp_atomic *a, bp_error *err)
 
 bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err)
 {
+    BP_NEED(path, err);
+    if (!data && n)
+        return bp_arg_null(err, __func__, "data");
     bp_atomic a;
     bp_status s = bp_atomic_open(&a, path, err);
     if (s != BP_OK)
@@ -167,6 +188,10 @@ static uint64_t splitmix64(uint64_t *x)
 
 void bp_rng_seed(bp_rng *r, uint64_t seed)
 {
+    if (!r) {
+        bp_arg_null(NULL, __func__, "r");
+        return;
+    }
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&seed);
 }
@@ -175,6 +200,8 @@ static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t bp_rng_next(bp_rng *r)
 {
+    if (!r)
+        return bp_arg_null(NULL, __func__, "r"), 0;
     uint64_t *s = r->s;
     uint64_t out = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -187,10 +214,17 @@ uint64_t bp_rng_next(bp_rng *r)
     return out;
 }
 
-double bp_rng_uniform(bp_rng *r) { return (double)(bp_rng_next(r) >> 11) * 0x1.0p-53; }
+double bp_rng_uniform(bp_rng *r)
+{
+    if (!r)
+        return bp_arg_null(NULL, __func__, "r"), NAN;
+    return (double)(bp_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 double bp_rng_normal(bp_rng *r)
 {
+    if (!r)
+        return bp_arg_null(NULL, __func__, "r"), NAN;
     /* Box–Muller; 1 - u keeps the logarithm's argument in (0, 1] */
     double u = 1.0 - bp_rng_uniform(r), v = bp_rng_uniform(r);
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
@@ -198,6 +232,10 @@ double bp_rng_normal(bp_rng *r)
 
 void bp_shuffle(bp_rng *r, int32_t *idx, int n)
 {
+    if (!r || (!idx && n > 0)) {
+        bp_arg_null(NULL, __func__, r ? "idx" : "r");
+        return;
+    }
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(bp_rng_next(r) % (uint64_t)(i + 1));
         int32_t keep = idx[i];

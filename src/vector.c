@@ -15,14 +15,20 @@
 bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
                              float *grad, double *loss)
 {
+    BP_NEED(net, NULL);
+    BP_NEED(x, NULL);
+    BP_NEED(grad, NULL);
     int L = net->L;
     float slope = (float)net->slope;
     bp_targets tg = {t, t ? NULL : &label};
+    bp_status s = bp_check_targets(__func__, net, tg, 1);
+    if (s != BP_OK)
+        return s;
 
     /* a CUDA network: on its host mirror, whose work rows now hold this */
     bp_net_sync_host(net, BP_MIRROR_PARAMS);
     net->device_newer &= ~(BP_MIRROR_WORK | BP_MIRROR_OUTPUT);
-    net->x = x;
+    memcpy(net->x, x, (size_t)net->sizes[0] * sizeof(float));
     net->M = 1;
     for (int l = 0; l < L; l++) {
         const bp_layer *ly = &net->layer[l];
@@ -38,7 +44,7 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
     }
 
     /* δ(L)   eq. 13/32, 68/69 */
-    bp_status s = loss_delta(net, net->z[L], net->y[L], tg, 1, net->delta[L], loss);
+    s = loss_delta(net, net->z[L], net->y[L], tg, 1, net->delta[L], loss);
     if (s != BP_OK)
         return s;
 

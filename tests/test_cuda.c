@@ -78,11 +78,11 @@ static void grad_case(bp_rng *r, int L, bp_act hidden, bp_loss loss, bp_act out,
 
     bp_error err;
     CHECK(bp_net_set_device(net, BP_DEVICE_CUDA, &err) == BP_OK, "%s: to cuda: %s", what, err.msg);
-    CHECK(bp_forward(net, x, M) == BP_OK, "%s: gpu forward: %s", what, bp_net_device_error(net));
+    CHECK(bp_forward(net, x, M) == BP_OK, "%s: gpu forward: %s", what, bp_last_error());
     double ey = rel_err(bp_net_output(net), y_cpu, (size_t)M * nL);
     CHECK(ey <= 1e-5, "%s: outputs: relative error %.3g", what, ey);
     CHECK(bp_backward(net, tg, &l_gpu) == BP_OK, "%s: gpu backward: %s", what,
-          bp_net_device_error(net));
+          bp_last_error());
     compare_tensors(net, bp_net_grads(net), g_cpu, 1e-5, what);
     double le = fabs(l_gpu - l_cpu) / fmax(fabs(l_cpu), 1e-30);
     if (le > worst_loss)
@@ -125,7 +125,7 @@ static void make_pair(bp_rng *r, const int *sizes, int L, bp_act hidden, bp_loss
     for (int l = 0; l < L - 1; l++)
         acts[l] = hidden;
     acts[L - 1] = loss == BP_LOSS_SOFTMAX_CE ? BP_ACT_SOFTMAX : BP_ACT_IDENTITY;
-    bp_config cfg = {L, sizes, acts, loss, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+    bp_config cfg = {L, sizes, acts, loss, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
     bp_error err;
     *cpu = bp_net_create(&cfg, B, &err);
     cfg.device = BP_DEVICE_CUDA;
@@ -163,7 +163,7 @@ static void epoch_case(bp_rng *r, const bp_dataset *ds, bp_loss loss, bp_opt_con
         bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n, B, standardise ? mean : NULL,
                                       standardise ? std : NULL, &lb);
         CHECK(sa == BP_OK && sb == BP_OK, "%s: epoch %d: %s / %s (%s)", what, e,
-              bp_status_string(sa), bp_status_string(sb), bp_net_device_error(gpu));
+              bp_status_string(sa), bp_status_string(sb), bp_last_error());
         CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "%s: epoch %d: loss sum %.9g vs cpu %.9g", what,
               e, lb, la);
     }
@@ -283,7 +283,7 @@ static bp_net *net_on(bp_device d, int B, const float *p)
 {
     static const int sizes[3] = {20, 16, 5};
     static const bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
-    bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, d};
+    bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, d, 0u};
     bp_error err;
     bp_net *net = bp_net_create(&cfg, B, &err);
     if (!net) {
@@ -334,12 +334,12 @@ static void chunks(bp_rng *r, const bp_dataset *ds, const float *p0)
         double l;
         bp_shuffle(r, idx, n);
         CHECK(bp_train_epoch(whole, ow, ds, idx, n, B, mean, std, &l) == BP_OK, "chunks: whole: %s",
-              bp_net_device_error(whole));
+              bp_last_error());
         sum_w += l;
         for (int m0 = 0; m0 < n;) {
             int count = n - m0 < k * B ? n - m0 : k * B;
             CHECK(bp_train_epoch(cut, oc, ds, idx + m0, count, B, mean, std, &l) == BP_OK,
-                  "chunks: epoch %d at %d: %s", e, m0, bp_net_device_error(cut));
+                  "chunks: epoch %d at %d: %s", e, m0, bp_last_error());
             sum_c += l;
             m0 += count;
             CHECK(bp_optimizer_sync(cut, oc) == BP_OK, "chunks: sync");
@@ -387,7 +387,7 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
         bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n_ep, b, NULL, NULL, &la);
         bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n_ep, b, NULL, NULL, &lb);
         CHECK(sa == BP_OK && sb == BP_OK, "between: epoch %d (batch %d): %s", e, b,
-              bp_net_device_error(gpu));
+              bp_last_error());
         CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "between: epoch %d (batch %d): loss %.9g vs cpu %.9g",
               e, b, lb, la);
         if (e != 0)
@@ -408,7 +408,7 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
         double ec, eg, ac, ag;
         CHECK(bp_evaluate(cpu, ds, idx, n, NULL, NULL, &ec, &ac, NULL) == BP_OK &&
               bp_evaluate(gpu, ds, idx, n, NULL, NULL, &eg, &ag, NULL) == BP_OK,
-              "between: evaluate: %s", bp_net_device_error(gpu));
+              "between: evaluate: %s", bp_last_error());
         CHECK(fabs(eg - ec) <= 1e-4 * fabs(ec), "between: evaluate: %.9g vs cpu %.9g", eg, ec);
         /* the host write */
         bp_net_params(cpu)[bp_net_bias_offset(cpu, 1) + 2] += 0.25f;
@@ -462,7 +462,7 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     CHECK(bp_checkpoint_load(path, res, o_res, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
     CHECK(bp_checkpoint_load(path, cpu, o_cpu, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
     CHECK(bp_train_epoch(res, o_res, ds, idx2, n, B, NULL, NULL, &l_res) == BP_OK,
-          "resume: resumed epoch: %s", bp_net_device_error(res));
+          "resume: resumed epoch: %s", bp_last_error());
     CHECK(bp_train_epoch(cpu, o_cpu, ds, idx2, n, B, NULL, NULL, &l_cpu) == BP_OK,
           "resume: resumed epoch on the cpu");
     CHECK(memcmp(bp_net_params_const(res), bp_net_params_const(run), P * sizeof(float)) == 0,
@@ -504,7 +504,7 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
           err.msg);
     CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, NULL, &l1) == BP_OK &&
           bp_train_epoch(fresh, o_fresh, ds, idx, n, B, NULL, NULL, &l_res) == BP_OK,
-          "resume: epoch 3: %s", bp_net_device_error(run));
+          "resume: epoch 3: %s", bp_last_error());
     CHECK(memcmp(bp_net_params_const(fresh), bp_net_params_const(run), P * sizeof(float)) == 0 &&
           l1 == l_res, "resume: epoch 3 after a load at an equal count differs (relative %.3g)",
           rel_err(bp_net_params_const(run), bp_net_params_const(fresh), P));
@@ -570,7 +570,7 @@ static void mirror(bp_rng *r)
         double lc, lg, ac, ag;
         CHECK(bp_evaluate(cpu, ds, idx, n, NULL, NULL, &lc, &ac, NULL) == BP_OK, "cpu evaluate");
         CHECK(bp_evaluate(gpu, ds, idx, n, NULL, NULL, &lg, &ag, NULL) == BP_OK,
-              "gpu evaluate: %s", bp_net_device_error(gpu));
+              "gpu evaluate: %s", bp_last_error());
         CHECK(fabs(lg - lc) <= 1e-5 * fabs(lc), "evaluate: loss %.9g vs cpu %.9g", lg, lc);
         CHECK(fabs(ag - ac) <= 1.5 / n, "evaluate: accuracy %g vs cpu %g", ag, ac);
         bp_dataset_free(ds);

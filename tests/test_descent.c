@@ -14,7 +14,7 @@ static bp_net *worked_example(void)
 {
     int sizes[3] = {2, 2, 2};
     bp_act acts[2] = {BP_ACT_SIGMOID, BP_ACT_SIGMOID};
-    bp_config cfg = {2, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+    bp_config cfg = {2, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
     bp_net *net = bp_net_create(&cfg, 1, NULL);
     /* W(0) = [[w1 w2],[w3 w4]], b(0) = (b1 b1), W(1) = [[w5 w6],[w7 w8]], b(1) = (b2 b2) */
     const float p[12] = {0.15f, 0.20f, 0.25f, 0.30f, 0.35f, 0.35f,
@@ -39,7 +39,7 @@ static void test_per_example(void)
                              c % 2 ? 1.0 : 0.7, 4);
         int n0 = bp_net_size(a, 0), nL = bp_net_size(a, L);
         bp_config cfg = {L, NULL, NULL, loss, bp_net_temperature(a), bp_net_leaky_slope(a),
-                         BP_DEVICE_CPU};
+                         BP_DEVICE_CPU, 0u};
         int sizes[BP_MAX_LAYERS + 1];
         bp_act acts[BP_MAX_LAYERS];
         for (int l = 0; l <= L; l++)
@@ -131,7 +131,7 @@ int main(void)
     {
         int sizes[3] = {2, 4, 1};
         bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SIGMOID};
-        bp_config cfg = {2, sizes, acts, BP_LOSS_SIGMOID_BCE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+        bp_config cfg = {2, sizes, acts, BP_LOSS_SIGMOID_BCE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
         bp_net *net = bp_net_create(&cfg, 4, NULL);
         bp_net_init(net, 3);
         const float X[8] = {0, 0, 0, 1, 1, 0, 1, 1}, Y[4] = {0, 1, 1, 0};

@@ -126,7 +126,7 @@ int main(void)
      * at M = 1 (bit for bit on values a float holds), labels as one-hot */
     {
         bp_net *net = test_net(&r, 2, 6, BP_ACT_TANH, BP_LOSS_SOFTMAX_CE, 0, 2.0, 1);
-        bp_net *other = test_net(&r, 2, 6, BP_ACT_TANH, BP_LOSS_SOFTMAX_CE, 0, 2.0, 1);
+        bp_net *other = test_net(&r, 3, 6, BP_ACT_TANH, BP_LOSS_SOFTMAX_CE, 0, 2.0, 1);
         int n0 = bp_net_size(net, 0), nL = bp_net_size(net, 2);
         size_t P = bp_net_n_params(net);
         float *x = malloc(sizeof(float) * n0), *t = calloc((size_t)nL, sizeof(float));
@@ -149,7 +149,7 @@ int main(void)
         CHECK(memcmp(g1, g2, sizeof(double) * P) == 0 && l1 == l3, "label vs one-hot");
         CHECK(bp_scalar_example(net, p, xd, NULL, nL, g2, &l3, tr) == BP_ERR_ARG, "label range");
         CHECK(bp_scalar_example(net, p, xd, td, 0, g2, &l3, NULL) == BP_ERR_ARG, "no trace");
-        CHECK(bp_scalar_example(net, p, xd, td, 0, g2, &l3, tr_other) == BP_ERR_ARG,
+        CHECK(bp_scalar_example(net, p, xd, td, 0, g2, &l3, tr_other) == BP_ERR_SHAPE,
               "another network's trace");
         CHECK(bp_scalar_example(NULL, p, xd, td, 0, g2, &l3, tr) == BP_ERR_ARG, "no network");
         free(x), free(t), free(xd), free(td), free(p), free(g1), free(g2);

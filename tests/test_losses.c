@@ -8,14 +8,16 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static bp_net *identity_net(int n, bp_act out, bp_loss loss, double T, int M)
 {
     int sizes[2] = {n, n};
     bp_act acts[1] = {out};
-    bp_config cfg = {1, sizes, acts, loss, T, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+    bp_config cfg = {1, sizes, acts, loss, T, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
     bp_net *net = bp_net_create(&cfg, M, NULL);
     float *W = bp_net_params(net);
+    memset(W, 0, bp_net_n_params(net) * sizeof *W); /* not the initialisation: the identity */
     for (int j = 0; j < n; j++)
         W[j * n + j] = 1.0f;
     return net;

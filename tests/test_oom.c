@@ -68,7 +68,7 @@ enum { N_IN = 4, N_HID = 5, N_CLS = 3, N_EX = 12, BATCH = 4, EPOCHS = 2 };
 static const int sizes[3] = {N_IN, N_HID, N_CLS};
 static const bp_act acts[2] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
 static const bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 2.0, BP_LEAKY_SLOPE_DEFAULT,
-                              BP_DEVICE_CPU};
+                              BP_DEVICE_CPU, 0u};
 
 static const char *model_path, *csv_path, *fann_path;
 

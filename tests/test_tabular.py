@@ -56,7 +56,7 @@ def write_fann(name, rows):
 
 
 def write_model(name, sizes, acts, loss, params):
-    """params: [(W as rows, b)] per layer; SPEC.md's safetensors layout."""
+    """params: [(W as rows, b)] per layer; docs/formats.md's safetensors layout."""
     meta = {"format": "backprop", "sizes": ",".join(map(str, sizes)),
             "activations": ",".join(acts), "loss": loss}
     header, blob = {"__metadata__": meta}, b""

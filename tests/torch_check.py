@@ -3,7 +3,7 @@
 
 Random networks (depth 1-4, widths 1-40, every activation, all three losses,
 temperatures other than 1, batches of 1 to 64, hard and soft targets) are
-written as SPEC.md's safetensors files by this script's own writer; the
+written as model files (docs/formats.md) by this script's own writer; the
 gradients that `backprop grad` writes are read by this script's own parser
 and compared tensor by tensor with autograd in float64. Exit 1 on any
 relative error above 1e-4.
