@@ -71,13 +71,6 @@ static cli_command cmd = {"train", "Trains a network on a data set and writes th
                           opts};
 
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 static void json_num(FILE *f, const char *key, double v, const char *sep)
 {
     if (isfinite(v))
@@ -106,7 +99,7 @@ static int write_metrics(const char *path, const epoch_row *rows, int n)
 
 static void progress(int epoch, int epochs, long done, long total, double loss, double t0)
 {
-    double el = now() - t0, rate = done / (el > 0 ? el : 1e-9);
+    double el = cli_now() - t0, rate = done / (el > 0 ? el : 1e-9);
     int width = 30, fill = (int)(width * done / total);
     fprintf(stderr, "\repoch %d/%d [", epoch, epochs);
     for (int i = 0; i < width; i++)
@@ -418,7 +411,7 @@ int cmd_train(int argc, char **argv)
             row->lr = bp_optimizer_lr(tr.opt);
             st->loss_sum = 0;
         }
-        double t0 = now();
+        double t0 = cli_now();
         int first = (int)(st->step * B);
         for (int m0 = first; m0 < n_train;) {
             /* one step; on a GPU in one process, every step up to the next
@@ -472,7 +465,7 @@ int cmd_train(int argc, char **argv)
                 goto done;
             }
         }
-        double secs = now() - t0;
+        double secs = cli_now() - t0;
         row->train_loss = st->loss_sum / n_train;
         row->seconds = secs;
         row->ex_per_s = (n_train - first) / secs;

@@ -157,6 +157,30 @@ static inline int ex_shown_neuron(const ex_opts *opt, int j)
     return !opt->neuron || opt->neuron == j + 1;
 }
 
+/* The parameters --layer and --neuron show, in the note's order: layer by
+ * layer, neuron j of layer l+1 by neuron, its weights w_ij(l) and then its
+ * bias (i = N(l)). Start from {.l = 0, .i = -1}; 0 when done. */
+typedef struct {
+    int l, j, i, bias;
+    size_t k; /* its place in the trace's parameter vector */
+} ex_param;
+static inline int ex_next_param(const ex_trace *e, const ex_opts *opt, ex_param *p)
+{
+    for (;;) {
+        if (++p->i > e->N[p->l])
+            p->i = 0, p->j++;
+        if (p->j >= e->N[p->l + 1])
+            p->j = 0, p->l++;
+        if (p->l >= e->L)
+            return 0;
+        if (ex_shown_layer(opt, p->l + 1) && ex_shown_neuron(opt, p->j))
+            break;
+    }
+    p->bias = p->i == e->N[p->l];
+    p->k = p->bias ? ex_b(e, p->l, p->j) : ex_w(e, p->l, p->i, p->j);
+    return 1;
+}
+
 /* ---- explain_text.c: the derivation (scalar form) ---- */
 /* ∂y_j/∂z_j of layer l as a formula line (eq. 27-29); returns its value */
 double ex_df_line(ex_out *o, const ex_trace *e, int l, int j, double z, double y);

@@ -204,28 +204,18 @@ void ex_check_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
                   "(𝓛(p + h) − 𝓛(p − h)) / 2h не использует производных, поэтому "
                   "совпадение доказывает производные выше; отн. = |АОРО − КР| / "
                   "max(|АОРО|, |КР|)."));
-    for (int l = 0; l < e->L; l++) {
-        if (!ex_shown_layer(opt, l + 1))
-            continue;
-        for (int j = 0; j < e->N[l + 1]; j++) {
-            if (!ex_shown_neuron(opt, j))
-                continue;
-            for (int i = 0; i <= e->N[l]; i++) {
-                int bias = i == e->N[l];
-                size_t k = bias ? ex_b(e, l, j) : ex_w(e, l, i, j);
-                double a = e->grad[k], f = e->fd[k], den = fmax(fabs(a), fabs(f));
-                double rel = den > 1e-9 ? fabs(a - f) / den : 0;
-                worst = fmax(worst, rel);
-                char name[48];
-                if (bias)
-                    snprintf(name, sizeof name, "b_{%d}^{(%d)}", j + 1, l);
-                else
-                    snprintf(name, sizeof name, "w_{%s}^{(%d)}", ex_ij(s, i + 1, j + 1), l);
-                ex_eq(o, "", "∂𝓛/∂%s = %s, %s %s, %s %.1e", name, ex_num(o, a),
-                      EX_TR(o, "\\t{FD}", "\\t{КР}"), ex_num(o, f),
-                      EX_TR(o, "\\t{rel.}", "\\t{отн.}"), rel);
-            }
-        }
+    for (ex_param q = {.l = 0, .i = -1}; ex_next_param(e, opt, &q);) {
+        double a = e->grad[q.k], f = e->fd[q.k], den = fmax(fabs(a), fabs(f));
+        double rel = den > 1e-9 ? fabs(a - f) / den : 0;
+        worst = fmax(worst, rel);
+        char name[48];
+        if (q.bias)
+            snprintf(name, sizeof name, "b_{%d}^{(%d)}", q.j + 1, q.l);
+        else
+            snprintf(name, sizeof name, "w_{%s}^{(%d)}", ex_ij(s, q.i + 1, q.j + 1), q.l);
+        ex_eq(o, "", "∂𝓛/∂%s = %s, %s %s, %s %.1e", name, ex_num(o, a),
+              EX_TR(o, "\\t{FD}", "\\t{КР}"), ex_num(o, f), EX_TR(o, "\\t{rel.}", "\\t{отн.}"),
+              rel);
     }
     ex_text(o,
             EX_TR(o, "Largest relative difference: %.1e", "Наибольшее относительное отличие: %.1e"),
@@ -236,28 +226,17 @@ void ex_update_lines(ex_out *o, const ex_trace *e, const ex_opts *opt)
 {
     char s[24];
     ex_section(o, EX_TR(o, "Gradient descent step", "Шаг градиентного спуска"));
-    for (int l = 0; l < e->L; l++) {
-        if (!ex_shown_layer(opt, l + 1))
-            continue;
-        for (int j = 0; j < e->N[l + 1]; j++) {
-            if (!ex_shown_neuron(opt, j))
-                continue;
-            for (int i = 0; i <= e->N[l]; i++) {
-                int bias = i == e->N[l];
-                size_t k = bias ? ex_b(e, l, j) : ex_w(e, l, i, j);
-                double v = e->p[k], g = e->grad[k];
-                if (bias)
-                    ex_eq(o, "50",
-                          "b_{%d}^{(%d)} ← b_{%d}^{(%d)} − α·∂𝓛/∂b_{%d}^{(%d)} = %s − %s·%s = %s",
-                          j + 1, l, j + 1, l, j + 1, l, ex_num(o, v), ex_num(o, opt->lr),
-                          ex_fac(o, g), ex_num(o, v - opt->lr * g));
-                else
-                    ex_eq(o, "49",
-                          "w_{%s}^{(%d)} ← w_{%s}^{(%d)} − α·∂𝓛/∂w_{%s}^{(%d)} = %s − %s·%s = %s",
-                          ex_ij(s, i + 1, j + 1), l, s, l, s, l, ex_num(o, v), ex_num(o, opt->lr),
-                          ex_fac(o, g), ex_num(o, v - opt->lr * g));
-            }
-        }
+    for (ex_param q = {.l = 0, .i = -1}; ex_next_param(e, opt, &q);) {
+        double v = e->p[q.k], g = e->grad[q.k];
+        int j = q.j + 1, l = q.l;
+        if (q.bias)
+            ex_eq(o, "50", "b_{%d}^{(%d)} ← b_{%d}^{(%d)} − α·∂𝓛/∂b_{%d}^{(%d)} = %s − %s·%s = %s", j,
+                  l, j, l, j, l, ex_num(o, v), ex_num(o, opt->lr), ex_fac(o, g),
+                  ex_num(o, v - opt->lr * g));
+        else
+            ex_eq(o, "49", "w_{%s}^{(%d)} ← w_{%s}^{(%d)} − α·∂𝓛/∂w_{%s}^{(%d)} = %s − %s·%s = %s",
+                  ex_ij(s, q.i + 1, j), l, s, l, s, l, ex_num(o, v), ex_num(o, opt->lr),
+                  ex_fac(o, g), ex_num(o, v - opt->lr * g));
     }
 }
 
