@@ -37,6 +37,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The library exports exactly the functions declared here (it is built
+ * with hidden visibility; tests/test_exports.sh checks). */
+#if defined(__GNUC__) && !defined(BP_API)
+#define BP_API __attribute__((visibility("default")))
+#elif !defined(BP_API)
+#define BP_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -57,7 +65,7 @@ typedef enum {
     BP_ERR_NONFINITE, /* NaN or Inf where a finite number is required      */
 } bp_status;
 
-const char *bp_status_string(bp_status s);
+BP_API const char *bp_status_string(bp_status s);
 
 /* Filled by functions that can fail on outside input; may be NULL. */
 typedef struct {
@@ -68,7 +76,7 @@ typedef struct {
  * bad argument ("" if none yet), e.g. "bp_train_step: label 7 not in 0..2".
  * Like errno, a call that succeeds does not clear it: read it right after
  * the call whose status said it failed. Each thread has its own. */
-const char *bp_last_error(void);
+BP_API const char *bp_last_error(void);
 
 /* ------------------------------------------------------------------------ */
 /* Activations and losses                                                    */
@@ -93,18 +101,18 @@ typedef enum {
 
 #define BP_LEAKY_SLOPE_DEFAULT 0.01 /* the CLI's --leaky-slope default, exactly */
 
-const char *bp_act_name(bp_act a);
-const char *bp_loss_name(bp_loss l);
+BP_API const char *bp_act_name(bp_act a);
+BP_API const char *bp_loss_name(bp_loss l);
 /* f(z) and f'(z) given z and y = f(z), in double, for the element-wise
  * activations (NaN for softmax, which is not element-wise, and for an
  * unknown a): the scalar form's, and the reference the float passes are
  * tested against. Names: "unknown" for an out-of-range enum. */
-double bp_act_f(bp_act a, double z, double slope);
-double bp_act_df(bp_act a, double z, double y, double slope);
+BP_API double bp_act_f(bp_act a, double z, double slope);
+BP_API double bp_act_df(bp_act a, double z, double y, double slope);
 
 /* Name -> enum; BP_ERR_ARG for an unknown or NULL name (out is then unchanged). */
-bp_status bp_act_parse(const char *name, bp_act *out);
-bp_status bp_loss_parse(const char *name, bp_loss *out);
+BP_API bp_status bp_act_parse(const char *name, bp_act *out);
+BP_API bp_status bp_loss_parse(const char *name, bp_loss *out);
 
 /* ------------------------------------------------------------------------ */
 /* The network                                                               */
@@ -118,17 +126,17 @@ typedef enum {
     BP_DEVICE_COUNT
 } bp_device;
 
-const char *bp_device_name(bp_device d);                   /* "cpu", "cuda" */
-bp_status bp_device_parse(const char *name, bp_device *out); /* BP_ERR_ARG if unknown */
+BP_API const char *bp_device_name(bp_device d);                   /* "cpu", "cuda" */
+BP_API bp_status bp_device_parse(const char *name, bp_device *out); /* BP_ERR_ARG if unknown */
 /* 1 if this build has the CUDA backend (nvcc was found when it was built). */
-int bp_cuda_built(void);
+BP_API int bp_cuda_built(void);
 /* BP_OK if a CUDA device can be used now; otherwise BP_ERR_ARG and why in err
  * ("CUDA: no CUDA device (cudaGetDeviceCount: ...)", or that the build has
  * no CUDA backend). */
-bp_status bp_cuda_probe(bp_error *err);
+BP_API bp_status bp_cuda_probe(bp_error *err);
 /* The GPU that CUDA networks created afterwards by this thread run on:
  * index modulo the number of GPUs (one GPU per MPI rank of a machine). */
-bp_status bp_cuda_use_gpu(int index, bp_error *err);
+BP_API bp_status bp_cuda_use_gpu(int index, bp_error *err);
 
 #define BP_MAX_LAYERS 64       /* weight layers */
 #define BP_MAX_WIDTH  (1 << 24) /* neurons in one layer */
@@ -166,30 +174,30 @@ typedef struct bp_net bp_net;
  * can train at once; bp_net_init re-seeds it. On error returns NULL and
  * writes why to err (for CUDA: no device, no backend in this build, out of
  * device memory). */
-bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err);
-void bp_net_free(bp_net *net);
+BP_API bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err);
+BP_API void bp_net_free(bp_net *net);
 
 /* Moves a network to another device (e.g. after bp_model_load, which makes
  * a CPU network): the parameters go with it, the last forward does not. On
  * error the network stays where it was. */
-bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err);
-bp_device bp_net_device(const bp_net *net); /* BP_DEVICE_COUNT for NULL */
+BP_API bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err);
+BP_API bp_device bp_net_device(const bp_net *net); /* BP_DEVICE_COUNT for NULL */
 /* CUDA: 1 lets cuBLAS run float32 products on the tensor cores in TF32
  * (10-bit mantissa inputs, float32 accumulation: ~1e-3 relative error per
  * product instead of ~1e-6); 0 (the default) keeps full float32. BP_OK and
  * no effect on a CPU network. A failed device operation, here or in any
  * call on a CUDA network, leaves its reason at bp_last_error(). */
-bp_status bp_net_set_tf32(bp_net *net, int on);
+BP_API bp_status bp_net_set_tf32(bp_net *net, int on);
 
 /* The network's shape. For a NULL net or an l out of range: 0, BP_ACT_COUNT,
  * BP_LOSS_COUNT, NaN, BP_DEVICE_COUNT. */
-int bp_net_n_layers(const bp_net *net);
-int bp_net_size(const bp_net *net, int l);       /* N(l), 0 <= l <= L */
-bp_act bp_net_act(const bp_net *net, int l);     /* activation of layer l, 1 <= l <= L */
-bp_loss bp_net_loss(const bp_net *net);
-double bp_net_temperature(const bp_net *net);
-double bp_net_leaky_slope(const bp_net *net);
-int bp_net_max_batch(const bp_net *net);
+BP_API int bp_net_n_layers(const bp_net *net);
+BP_API int bp_net_size(const bp_net *net, int l);       /* N(l), 0 <= l <= L */
+BP_API bp_act bp_net_act(const bp_net *net, int l);     /* activation of layer l, 1 <= l <= L */
+BP_API bp_loss bp_net_loss(const bp_net *net);
+BP_API double bp_net_temperature(const bp_net *net);
+BP_API double bp_net_leaky_slope(const bp_net *net);
+BP_API int bp_net_max_batch(const bp_net *net);
 
 /* All parameters live in one float buffer: for l = 0..L-1, W(l) [N(l+1),N(l)]
  * then b(l) [N(l+1)]. The gradient buffer has the same layout.
@@ -204,29 +212,29 @@ int bp_net_max_batch(const bp_net *net);
  * pass (one pass over W(0) instead of two), and these calls complete it.
  * For a NULL net: 0 and NULL. The offsets, of W(l) and b(l) for
  * 0 <= l < L: SIZE_MAX for a NULL net or an l out of range. */
-size_t bp_net_n_params(const bp_net *net);
-float *bp_net_params(bp_net *net);
-const float *bp_net_params_const(const bp_net *net);
-float *bp_net_grads(bp_net *net);
-size_t bp_net_weight_offset(const bp_net *net, int l); /* offset of W(l) */
-size_t bp_net_bias_offset(const bp_net *net, int l);   /* offset of b(l) */
+BP_API size_t bp_net_n_params(const bp_net *net);
+BP_API float *bp_net_params(bp_net *net);
+BP_API const float *bp_net_params_const(const bp_net *net);
+BP_API float *bp_net_grads(bp_net *net);
+BP_API size_t bp_net_weight_offset(const bp_net *net, int l); /* offset of W(l) */
+BP_API size_t bp_net_bias_offset(const bp_net *net, int l);   /* offset of b(l) */
 
 /* Input standardisation that belongs to the model: x ← (x − mean)/std per
  * feature, applied by bp_predict, by bp_fit and by the CLI's predict and
  * eval; saved in the model file's metadata. NULL, NULL removes it; one of
  * the two NULL is BP_ERR_ARG, as is a non-finite value or a std <= 0
  * (nothing changed then). Copies the N(0) values. */
-bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std);
-const float *bp_net_mean(const bp_net *net); /* [N(0)] or NULL */
-const float *bp_net_std(const bp_net *net);  /* [N(0)] or NULL */
+BP_API bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std);
+BP_API const float *bp_net_mean(const bp_net *net); /* [N(0)] or NULL */
+BP_API const float *bp_net_std(const bp_net *net);  /* [N(0)] or NULL */
 
 /* Threads the network's passes run on (<= 0: one per core, at most 256):
  * the one way to set threads. The engine splits every phase of a step over
  * its own pool of threads, as many as the phase's work keeps busy, and runs
  * each share's matrix product on one thread. 1 (the default) runs in the
  * caller. bp_net_threads: 0 for NULL. */
-bp_status bp_net_set_threads(bp_net *net, int threads);
-int bp_net_threads(const bp_net *net);
+BP_API bp_status bp_net_set_threads(bp_net *net, int threads);
+BP_API int bp_net_threads(const bp_net *net);
 
 /* The provider of the engine's matrix products. oneDNN chooses its kernels
  * from the CPU's feature bits (AVX-512 where the CPU has it); CBLAS is the
@@ -234,24 +242,24 @@ int bp_net_threads(const bp_net *net);
  * the same results to float32 rounding, not bit for bit: a model is
  * bit-reproducible for a given seed, thread count, provider and ISA. */
 typedef enum { BP_GEMM_ONEDNN = 0, BP_GEMM_CBLAS = 1 } bp_gemm;
-const char *bp_gemm_name(bp_gemm g);                   /* "onednn", "cblas" */
-bp_status bp_gemm_parse(const char *name, bp_gemm *out);
-int bp_gemm_available(bp_gemm g);                      /* 1 if in this build */
+BP_API const char *bp_gemm_name(bp_gemm g);                   /* "onednn", "cblas" */
+BP_API bp_status bp_gemm_parse(const char *name, bp_gemm *out);
+BP_API int bp_gemm_available(bp_gemm g);                      /* 1 if in this build */
 /* oneDNN if built; the environment variable BP_GEMM=cblas|onednn overrides */
-bp_gemm bp_gemm_default(void);
+BP_API bp_gemm bp_gemm_default(void);
 /* A one-line description, e.g. "oneDNN 2.6.3 (avx512_core)" or OpenBLAS's
  * configuration string; the ISA alone, e.g. "avx512_core" or "Haswell". */
-void bp_gemm_info(bp_gemm g, char *buf, size_t size);
-void bp_gemm_isa(bp_gemm g, char *buf, size_t size);
+BP_API void bp_gemm_info(bp_gemm g, char *buf, size_t size);
+BP_API void bp_gemm_isa(bp_gemm g, char *buf, size_t size);
 /* A new network uses bp_gemm_default(); BP_ERR_ARG if g is not built in.
  * bp_net_gemm: BP_GEMM_CBLAS for a NULL net; bp_gemm_name: "?" for an
  * unknown g; info and isa write nothing to a NULL buf. */
-bp_status bp_net_set_gemm(bp_net *net, bp_gemm g);
-bp_gemm bp_net_gemm(const bp_net *net);
+BP_API bp_status bp_net_set_gemm(bp_net *net, bp_gemm g);
+BP_API bp_gemm bp_net_gemm(const bp_net *net);
 
 /* He initialisation for the ReLU family, Xavier (Glorot uniform) otherwise;
  * biases zero. Deterministic for a given seed. */
-void bp_net_init(bp_net *net, uint64_t seed);
+BP_API void bp_net_init(bp_net *net, uint64_t seed);
 
 /* ------------------------------------------------------------------------ */
 /* Targets                                                                   */
@@ -275,32 +283,32 @@ typedef struct {
  * may change or be freed before bp_backward. The outputs are then at
  * bp_net_output(). On a CUDA network x and the targets below are host
  * arrays, uploaded by each call. */
-bp_status bp_forward(bp_net *net, const float *x, int M);
+BP_API bp_status bp_forward(bp_net *net, const float *x, int M);
 /* [M, N(L)] of the last forward; NULL for a NULL net */
-const float *bp_net_output(const bp_net *net);
+BP_API const float *bp_net_output(const bp_net *net);
 
 /* Loss of the last forward against targets (mean over the M examples).
  * Targets as for bp_backward. */
-bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss);
+BP_API bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss);
 
 /* Backward pass of the last forward: overwrites the gradient buffer with the
  * mean gradient over the batch (eq. 52–56) and, if loss is not NULL, stores
  * the batch loss. Exactly one of tg.t and tg.labels, labels in 0..N(L)−1
  * (softmax_ce only); BP_ERR_ARG if there is no forward to go back through
  * (none yet, or the network moved between devices since). */
-bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
+BP_API bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
 
 /* Outputs y [n, N(L)] of any number n >= 0 of examples x [n, N(0)] in raw
  * units: the model's standardisation (bp_net_set_standardize) is applied
  * first, then forward passes in chunks of the network's maximum batch. */
-bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err);
+BP_API bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err);
 
 /* Where the last forward and backward first went non-finite, in the order
  * they computed: z and y of layers 1..L, δ of layers L..1, then ∇W and ∇b,
  * then the parameters. BP_OK if all is finite; else BP_ERR_NONFINITE and a
  * description in where [size], e.g. "δ of layer 2 (example 4, neuron 17)".
  * Slow: for hunting an anomaly, not for every step. */
-bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
+BP_API bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* The vector and scalar forms: the teaching and test API                    */
@@ -317,8 +325,8 @@ bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size);
  * t is NULL): eq. 40–46 with sgemv/sger. Overwrites grad [n_params]; uses the
  * network's work buffers, so it invalidates the last batch forward. Always
  * on the host (on a CUDA network: on its mirror, downloaded first). */
-bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
-                             float *grad, double *loss);
+BP_API bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
+                                    float *grad, double *loss);
 
 /* The scalar form (sections 4–5): the reference, in double */
 
@@ -332,8 +340,8 @@ typedef struct {
     double *z, *y, *delta;
 } bp_trace;
 
-bp_trace *bp_trace_create(const bp_net *net);
-void bp_trace_free(bp_trace *tr);
+BP_API bp_trace *bp_trace_create(const bp_net *net);
+BP_API void bp_trace_free(bp_trace *tr);
 
 /* Mean gradient and loss of M examples, one weight at a time (eq. 1, 2, 13,
  * 17, 26, 37, then 52–53's sum and 1/M) in double. The network gives the
@@ -341,17 +349,18 @@ void bp_trace_free(bp_trace *tr);
  * double, the network's layout (so finite differences can perturb them
  * finely). grad [n_params] is overwritten. trace, if not NULL, holds the
  * intermediates of the last example. */
-bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
-                             bp_targets tg, int M, double *grad, double *loss, bp_trace *trace);
+BP_API bp_status bp_scalar_gradient(const bp_net *net, const double *params, const float *x,
+                                    bp_targets tg, int M, double *grad, double *loss,
+                                    bp_trace *trace);
 /* One example given in double: x [N(0)], and t [N(L)] or, when t is NULL
  * (softmax_ce only), the class label. The same arithmetic as
  * bp_scalar_gradient with M = 1, without rounding x and t to float32 first
  * (explain computes from the decimals a student typed). grad is
  * overwritten; trace (required, this network's: else BP_ERR_SHAPE) holds
  * the intermediates. */
-bp_status bp_scalar_example(const bp_net *net, const double *params, const double *x,
-                            const double *t, int32_t label, double *grad, double *loss,
-                            bp_trace *trace);
+BP_API bp_status bp_scalar_example(const bp_net *net, const double *params, const double *x,
+                                   const double *t, int32_t label, double *grad, double *loss,
+                                   bp_trace *trace);
 
 /* ------------------------------------------------------------------------ */
 /* Optimisers (eq. 49–50 and what extends them)                              */
@@ -392,35 +401,37 @@ typedef struct {
     double min_lr;        /* cosine: the floor                               */
 } bp_opt_config;
 
-const char *bp_opt_name(bp_opt_kind k);
-bp_status bp_opt_parse(const char *name, bp_opt_kind *out);     /* sgd momentum nesterov adam adamw */
-const char *bp_sched_name(bp_sched_kind k);
-bp_status bp_sched_parse(const char *name, bp_sched_kind *out); /* constant step cosine */
+BP_API const char *bp_opt_name(bp_opt_kind k);
+/* sgd momentum nesterov adam adamw */
+BP_API bp_status bp_opt_parse(const char *name, bp_opt_kind *out);
+BP_API const char *bp_sched_name(bp_sched_kind k);
+BP_API bp_status bp_sched_parse(const char *name, bp_sched_kind *out); /* constant step cosine */
 
 typedef struct bp_optimizer bp_optimizer;
 
 /* For n_params >= 1 parameters (bp_net_n_params). */
-bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err);
-void bp_optimizer_free(bp_optimizer *opt);
+BP_API bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err);
+BP_API void bp_optimizer_free(bp_optimizer *opt);
 /* One update of params [n] from grads [n] (the network's two buffers):
  * clipping, then the schedule's rate, then the rule of cfg.kind. grads is
  * not modified. Returns the global L2 norm of grads before clipping; NaN,
  * and nothing changed, for a NULL pointer or an n other than the
  * optimiser's (bp_last_error says which). */
-double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
+BP_API double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
 /* The same with the gradient scale·grads, scale folded into the update's
  * own pass: for data-parallel ranks whose summed gradients need a 1/ranks. */
-double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                                double scale);
-double bp_optimizer_lr(const bp_optimizer *opt);  /* the rate the next step will use; NaN for NULL */
-long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far; -1 for NULL */
+BP_API double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads,
+                                       size_t n, double scale);
+/* the rate the next step will use; NaN for NULL */
+BP_API double bp_optimizer_lr(const bp_optimizer *opt);
+BP_API long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far; -1 for NULL */
 
 /* Forward, backward and one optimiser step on a batch of 1 <= M <= max_batch
  * examples (targets as for bp_backward); loss may be NULL. A non-finite
  * batch loss is BP_ERR_NONFINITE, the step not taken (on a CUDA network,
  * where the loss is known only after the step, it was taken). */
-bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
-                        double *loss);
+BP_API bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
+                               double *loss);
 
 /* One pass over the examples idx [n] of ds in that order, in batches of
  * `batch` <= the network's maximum (the last one may be smaller): gather,
@@ -436,13 +447,14 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
  * graph and the loss is read back once, at the end. The device keeps the
  * optimiser's state; bp_optimizer_sync brings it back to opt. */
 typedef struct bp_dataset bp_dataset; /* see "Data sets" below */
-bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,
-                         int n, int batch, const float *mean, const float *std, double *loss_sum);
+BP_API bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                                const int32_t *idx, int n, int batch, const float *mean,
+                                const float *std, double *loss_sum);
 /* Copies the optimiser state (velocity, moments) that a CUDA network's steps
  * keep on the device back into opt, e.g. before a checkpoint saves it or a
  * host bp_optimizer_step uses it. BP_OK and nothing done on a CPU network or
  * when the device holds no newer state of opt. */
-bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt);
+BP_API bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt);
 
 /* ------------------------------------------------------------------------ */
 /* Model file: safetensors (docs/formats.md)                                 */
@@ -451,16 +463,16 @@ bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt);
 /* Writes the network's parameters and its __metadata__ (format, sizes,
  * activations, loss, temperature where not 1, leaky_slope where not 0.01)
  * atomically: a temporary file in the same folder, fsync, rename. */
-bp_status bp_model_save(const bp_net *net, const char *path, bp_error *err);
+BP_API bp_status bp_model_save(const bp_net *net, const char *path, bp_error *err);
 
 /* Reads a model strictly and creates a network for batches of up to
  * max_batch with its parameters. */
-bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error *err);
+BP_API bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error *err);
 
 /* Writes a gradient buffer [n_params] under the model's tensor names, with
  * __metadata__["loss_value"] = loss (round-trip exact decimal). */
-bp_status bp_grads_save(const bp_net *net, const float *grads, double loss, const char *path,
-                        bp_error *err);
+BP_API bp_status bp_grads_save(const bp_net *net, const float *grads, double loss, const char *path,
+                               bp_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Checkpoints (docs/formats.md): everything a run needs to continue        */
@@ -482,15 +494,15 @@ typedef struct {
  * exchange: the model file is that. */
 /* On a CUDA network whose optimiser stepped on the device (bp_train_epoch),
  * call bp_optimizer_sync first. */
-bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optimizer *opt,
-                             const bp_blob *blobs, int n_blobs, bp_error *err);
+BP_API bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optimizer *opt,
+                                    const bp_blob *blobs, int n_blobs, bp_error *err);
 
 /* Reads a checkpoint into a network and an optimiser made with the same
  * configuration, and each blob. Everything is checked (magic, CRC, shapes,
  * activations, loss, optimiser settings, blob sizes) before anything is
  * changed: on error net, opt and the blobs are as they were. */
-bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
-                             const bp_blob *blobs, int n_blobs, bp_error *err);
+BP_API bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
+                                    const bp_blob *blobs, int n_blobs, bp_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* CSV (inputs, targets, outputs)                                            */
@@ -498,11 +510,12 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
 
 /* Reads a numeric CSV with no header: every row the same number of columns,
  * every value finite. *data [rows, cols] is malloc'ed; the caller frees it. */
-bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err);
+BP_API bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err);
 
 /* Writes data [rows, cols] as CSV (shortest round-trip decimals) atomically;
  * path "-" writes to stdout. */
-bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, bp_error *err);
+BP_API bp_status bp_csv_write(const char *path, const float *data, int rows, int cols,
+                              bp_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Data sets (data.c)                                                        */
@@ -516,26 +529,28 @@ bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, 
 /* IDX, the MNIST family's format, plain or gzip'ed: DIR/PREFIX-images-idx3-ubyte[.gz]
  * and DIR/PREFIX-labels-idx1-ubyte[.gz], prefix "train" or "t10k". Pixels are
  * scaled to [0, 1]. */
-bp_status bp_dataset_load_idx(const char *dir, const char *prefix, bp_dataset **out, bp_error *err);
+BP_API bp_status bp_dataset_load_idx(const char *dir, const char *prefix, bp_dataset **out,
+                                     bp_error *err);
 /* CSV, one example per row, optional header line (detected: a first line that
  * is not all numbers). target_cols = 0: the last column is an integer class
  * label; K > 0: the last K columns are regression targets. */
-bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out, bp_error *err);
+BP_API bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out,
+                                     bp_error *err);
 /* FANN's training-data format: "count inputs outputs", then per example a
  * line of inputs and a line of outputs (float targets). */
-bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err);
-void bp_dataset_free(bp_dataset *ds);
+BP_API bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err);
+BP_API void bp_dataset_free(bp_dataset *ds);
 
 /* The counts: 0 for a NULL ds. */
-int bp_dataset_n(const bp_dataset *ds);         /* examples */
-int bp_dataset_n_in(const bp_dataset *ds);      /* features */
-int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
-int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
+BP_API int bp_dataset_n(const bp_dataset *ds);         /* examples */
+BP_API int bp_dataset_n_in(const bp_dataset *ds);      /* features */
+BP_API int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
+BP_API int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
 /* 1 if the targets are one-hot (every row exactly one 1, the rest 0, at
  * least 2 outputs): the loaders then keep each row's class beside its
  * targets, gathered as labels, and evaluation counts classes. Partly one-hot
  * data is regression (0). */
-int bp_dataset_one_hot(const bp_dataset *ds);
+BP_API int bp_dataset_one_hot(const bp_dataset *ds);
 
 /* A data set copied from the caller's arrays: x [n, n_in] and exactly one
  * of targets [n, n_out] (regression) and labels [n] in 0..n_out−1
@@ -543,13 +558,15 @@ int bp_dataset_one_hot(const bp_dataset *ds);
  * One-hot targets get their classes beside them, as the loaders' do
  * (bp_dataset_one_hot). NULL and why in err on a bad argument or out of
  * memory. */
-bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
-                                   long n, int n_in, int n_out, bp_error *err);
+BP_API bp_dataset *bp_dataset_from_memory(const float *x, const float *targets,
+                                          const int32_t *labels, long n, int n_in, int n_out,
+                                          bp_error *err);
 
 /* Per-feature mean and standard deviation over the examples idx [n]
  * (std of a constant feature is reported as 1). mean, std [n_in]. Nothing
  * written on a bad argument (NULL, an index out of range). */
-void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std);
+BP_API void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean,
+                               float *std);
 
 /* Batch of the examples idx [M]: x [M, n_in] as float, standardised with
  * (x − mean)/std when mean is not NULL; labels [M] where the data set has
@@ -557,17 +574,17 @@ void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *
  * targets (a pointer the data set has nothing for is ignored; either may be
  * NULL). No allocation. Nothing written on a bad argument (NULL, an index
  * out of range). */
-void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
-                       const float *std, float *x, float *t, int32_t *labels);
+BP_API void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
+                              const float *std, float *x, float *t, int32_t *labels);
 
 /* Loss and accuracy of the network on the examples idx [n] of ds, in batches
  * of the network's maximum batch, inputs standardised with mean/std (both
  * NULL: none). accuracy (may be NULL) is NaN without classes; confusion,
  * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
  * Allocates its batch buffers once per call. */
-bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                      const float *mean, const float *std, double *loss, double *accuracy,
-                      long *confusion);
+BP_API bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                             const float *mean, const float *std, double *loss, double *accuracy,
+                             long *confusion);
 
 /* What bp_evaluate_metrics measures. accuracy is NaN without classes. The
  * FANN figures compare with FANN's: mse_fann is the mean over examples and
@@ -585,9 +602,9 @@ typedef struct {
  * taken against the targets where the data set has them. BP_ERR_ARG for a
  * NULL argument, one of mean/std without the other or an index outside ds;
  * BP_ERR_SHAPE if ds does not fit the network or n < 1. */
-bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                              const float *mean, const float *std, bp_metrics *out,
-                              long *confusion);
+BP_API bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                                     const float *mean, const float *std, bp_metrics *out,
+                                     long *confusion);
 
 /* ------------------------------------------------------------------------ */
 /* Training in one call                                                      */
@@ -605,9 +622,9 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
  * [epochs] its validation loss (NaN with no validation); either may be NULL.
  * A diverging run stops with BP_ERR_NONFINITE at the epoch that diverged
  * (its losses written). The network's initialisation is its own (bp_net_init). */
-bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, int epochs,
-                 int batch, uint64_t seed, double val_fraction, double *train_loss,
-                 double *val_loss, bp_error *err);
+BP_API bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, int epochs,
+                        int batch, uint64_t seed, double val_fraction, double *train_loss,
+                        double *val_loss, bp_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Plots (plot.c): SVG files a browser shows, written atomically             */
@@ -615,11 +632,11 @@ bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, in
 
 /* Loss (train, and validation if not NULL) and validation accuracy (if not
  * NULL) against epoch 1..n: two panels, axes, ticks, labels, legend. */
-bp_status bp_plot_curves(const char *path, int n, const double *train_loss, const double *val_loss,
-                         const double *val_acc, bp_error *err);
+BP_API bp_status bp_plot_curves(const char *path, int n, const double *train_loss,
+                                const double *val_loss, const double *val_acc, bp_error *err);
 /* Confusion matrix [k, k] (row = true class, column = predicted) as a heat
  * map with counts in the cells. */
-bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_error *err);
+BP_API bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* The seeded generator (xoshiro256**): its state lives with its user        */
@@ -630,12 +647,12 @@ typedef struct {
 } bp_rng;
 
 /* For a NULL r: nothing, 0, NaN, NaN. */
-void bp_rng_seed(bp_rng *r, uint64_t seed);
-uint64_t bp_rng_next(bp_rng *r);
-double bp_rng_uniform(bp_rng *r); /* [0, 1) */
-double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
+BP_API void bp_rng_seed(bp_rng *r, uint64_t seed);
+BP_API uint64_t bp_rng_next(bp_rng *r);
+BP_API double bp_rng_uniform(bp_rng *r); /* [0, 1) */
+BP_API double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
 /* Fisher–Yates shuffle of idx [n]. */
-void bp_shuffle(bp_rng *r, int32_t *idx, int n);
+BP_API void bp_shuffle(bp_rng *r, int32_t *idx, int n);
 
 #ifdef __cplusplus
 }
