@@ -32,8 +32,6 @@ static cli_command cmd = {"bench", "Times training steps against the FMA peak an
 #define ROUNDS 7
 
 typedef struct {
-    int threads; /* of the step's pool, and of the BLAS for the ceiling */
-    int cuda;    /* 1: the step and the ceiling are timed on the device */
     bp_net *net;
     bp_optimizer *opt;
     const float *x;
@@ -211,7 +209,7 @@ int cmd_bench(int argc, char **argv)
         for (int m = 0; m < M; m++)
             lab[m] = (int32_t)(bp_rng_next(&rng) % (uint64_t)sizes[L]);
         int labels = cfg.loss == BP_LOSS_SOFTMAX_CE;
-        step_args a = {(int)threads, cuda, net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
+        step_args a = {net, opt, x, labels ? lab : NULL, labels ? NULL : t, M};
 
         double step = 0, ceil = 0;
         if (cuda && measure_cuda(&a, seconds, &step, &ceil)) {

@@ -44,8 +44,8 @@ struct bp_dataset {
 /* The data set                                                              */
 /* ------------------------------------------------------------------------ */
 
-/* For idx.c, which declares it until internal.h carries the prototype: the
- * loader there owns the file format, this file owns the struct. */
+/* For idx.c (declared in internal.h): the loader there owns the file
+ * format, this file owns the struct. */
 bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t *labels)
 {
     bp_dataset *ds = malloc(sizeof *ds);
