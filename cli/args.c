@@ -163,6 +163,15 @@ int cli_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+char *cli_next_item(char **p)
+{
+    char *tok = *p, *comma = tok ? strchr(tok, ',') : NULL;
+    if (comma)
+        *comma++ = '\0';
+    *p = comma;
+    return tok;
+}
+
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg)
 {
     const char *layers = cli_get(cmd, "layers"), *act = cli_get(cmd, "act");
@@ -175,10 +184,7 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
         return cli_error(cmd, "--layers: give the widths, e.g. 784,256,10");
     strcpy(buf, layers);
     int n = 0;
-    for (char *p = buf, *tok; (tok = p) != NULL; n++) {
-        p = strchr(p, ',');
-        if (p)
-            *p++ = '\0';
+    for (char *p = buf, *tok; (tok = cli_next_item(&p)) != NULL; n++) {
         long v;
         if (n > BP_MAX_LAYERS)
             return cli_error(cmd, "--layers: at most %d layers", BP_MAX_LAYERS + 1);
@@ -198,10 +204,7 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
         return cli_error(cmd, "--act: give an activation name or a list of them");
     strcpy(buf, act);
     int k = 0;
-    for (char *p = buf, *tok; (tok = p) != NULL; k++) {
-        p = strchr(p, ',');
-        if (p)
-            *p++ = '\0';
+    for (char *p = buf, *tok; (tok = cli_next_item(&p)) != NULL; k++) {
         if (k >= L)
             return cli_error(cmd, "--act: more names than the %d non-input layers", L);
         if (bp_act_parse(tok, &acts[k]) != BP_OK)

@@ -65,6 +65,10 @@ int cli_int(const char *s, long lo, long hi, long *out);
 int cli_double(const char *s, double *out);
 int cli_u64(const char *s, uint64_t *out);
 
+/* The next item of a comma-separated list split in place: "a,b" gives "a",
+ * then "b", then NULL; *p advances (an empty item is ""). */
+char *cli_next_item(char **p);
+
 /* "784,256,10" -> sizes; "relu" or "relu,tanh" + loss + --out-act -> acts of a
  * network configuration. Prints the error itself; 0 on success. */
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg);

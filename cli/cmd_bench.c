@@ -141,10 +141,7 @@ int cmd_bench(int argc, char **argv)
     if (strlen(bs) >= sizeof buf)
         return cli_error(&cmd, "--batch: too long");
     strcpy(buf, bs);
-    for (char *p = buf, *tok; (tok = p) != NULL; nb++) {
-        p = strchr(p, ',');
-        if (p)
-            *p++ = '\0';
+    for (char *p = buf, *tok; (tok = cli_next_item(&p)) != NULL; nb++) {
         if (nb == 64 || cli_int(tok, 1, 1 << 16, &batches[nb]))
             return cli_error(&cmd, "--batch: '%s' is not a batch size in 1..65536 (64 at most)",
                              tok);
