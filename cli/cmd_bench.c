@@ -47,7 +47,7 @@ static void run_steps(const step_args *a, int reps)
         bp_train_step(a->net, a->opt, a->x, tg, a->M, NULL);
 }
 
-/* The ceiling: the step's products alone, on the same threads and bands. */
+/* The ceiling: the step's products alone, in the engine's bands, all threads. */
 static void run_gemm(const step_args *a, int reps) { bp_step_gemm_only(a->net, a->x, a->M, reps); }
 
 /* Repetitions of fn that last about `seconds`, found by doubling (which

@@ -140,7 +140,7 @@ static void forward_band(void *arg, int k, int T)
             return;
         /* Z(l+1) = Y(l) W(l)ᵀ   [M,in]·[in,out] -> [M,out]   eq. 51, rows = examples;
          * beta = 0 overwrites Z, so it needs no clearing */
-        gemm(net->gemm, 1, 0, 1, hi - lo, ly->out, ly->in, 1.0f, Y + (size_t)lo * ly->in,
+        gemm(net->gemm, 0, 1, hi - lo, ly->out, ly->in, 1.0f, Y + (size_t)lo * ly->in,
              ly->in, ly->W, ly->in, 0.0f, z + (size_t)lo * ly->out, ly->out);
         /* + b, then softmax(z/T)   eq. 51, 57, 61, 69, one pass */
         softmax_forward(z + (size_t)lo * ly->out, y + (size_t)lo * ly->out, ly->b, hi - lo,
@@ -152,7 +152,7 @@ static void forward_band(void *arg, int k, int T)
     if (lo == hi)
         return;
     /* Z(l+1) = Y(l) W(l)ᵀ, columns lo..hi   eq. 51 */
-    gemm(net->gemm, 1, 0, 1, M, hi - lo, ly->in, 1.0f, Y, ly->in, ly->W + (size_t)lo * ly->in,
+    gemm(net->gemm, 0, 1, M, hi - lo, ly->in, 1.0f, Y, ly->in, ly->W + (size_t)lo * ly->in,
          ly->in, 0.0f, z + lo, ly->out);
     /* + b, then y = f(z)   eq. 51–52, one pass */
     act_forward(net->acts[l + 1], z + lo, y + lo, ly->b + lo, M, hi - lo, ly->out,
@@ -239,7 +239,7 @@ static void update_band(const phase *ph, int l, int k, int T)
         net->pending_scale = ph->scale;
         net->pending = 1;
     } else /* at M = 1, eq. 43's outer product δ yᵀ: a product of inner size 1 */
-        gemm(net->gemm, 1, 1, 0, hi - lo, ly->in, M, ph->scale, d + lo, ly->out,
+        gemm(net->gemm, 1, 0, hi - lo, ly->in, M, ph->scale, d + lo, ly->out,
              bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in, ly->in);
     /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
     if (ph->beta == 0)
@@ -259,7 +259,7 @@ static void delta_band(const phase *ph, int l, int k, int T)
     if (lo == hi)
         return;
     /* Δ(l) = (Δ(l+1) W(l)) ⊙ f'(Z(l))   [M,out]·[out,in] -> [M,in]   eq. 56 */
-    gemm(net->gemm, 1, 0, 0, M, hi - lo, ly->out, 1.0f, net->delta[l + 1], ly->out, ly->W + lo,
+    gemm(net->gemm, 0, 0, M, hi - lo, ly->out, 1.0f, net->delta[l + 1], ly->out, ly->W + lo,
          ly->in, 0.0f, net->delta[l] + lo, ly->in);
     act_backward(net->acts[l], net->delta[l] + lo, net->z[l] + lo, net->y[l] + lo, M, hi - lo,
                  ly->in, (float)net->slope);
@@ -311,7 +311,7 @@ bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss)
     if (loss)
         *loss = total / M;
     if (rate > 0 && !isfinite(total)) /* a diverged descent step is not taken */
-        return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_step: the batch loss is %g", total / M);
+        return BP_ERR_NONFINITE;
 
     /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
     ph.scale = rate > 0 ? (float)(-rate / M) : 1.0f / (float)M;

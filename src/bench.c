@@ -15,7 +15,8 @@ double bp_step_flops(const bp_net *net)
     return f;
 }
 
-/* One product of the step, split over the pool as the engine splits it:
+/* One product of the step, split over all the pool's threads in the bands
+ * the engine uses (the engine keeps phases too small to split on one):
  * thread k takes a band of C's columns (rows for ∇W, whose band is rows of
  * W), so the ceiling is what the provider allows inside the same bands. */
 typedef struct {
@@ -33,10 +34,11 @@ static void product_band(void *arg, int k, int T)
     if (lo == hi)
         return;
     if (p->rows) /* rows lo..hi of C = rows lo..hi of op(A) = columns of A when ta */
-        gemm(p->g, 1, p->ta, p->tb, hi - lo, p->N, p->K, 1.0f, p->A + (p->ta ? (size_t)lo : (size_t)lo * p->lda),
-             p->lda, p->B, p->ldb, 0.0f, p->C + (size_t)lo * p->ldc, p->ldc);
+        gemm(p->g, p->ta, p->tb, hi - lo, p->N, p->K, 1.0f,
+             p->A + (p->ta ? (size_t)lo : (size_t)lo * p->lda), p->lda, p->B, p->ldb, 0.0f,
+             p->C + (size_t)lo * p->ldc, p->ldc);
     else /* columns lo..hi of C = columns of op(B) = rows of B when tb */
-        gemm(p->g, 1, p->ta, p->tb, p->M, hi - lo, p->K, 1.0f, p->A, p->lda,
+        gemm(p->g, p->ta, p->tb, p->M, hi - lo, p->K, 1.0f, p->A, p->lda,
              p->B + (p->tb ? (size_t)lo * p->ldb : (size_t)lo), p->ldb, 0.0f, p->C + lo, p->ldc);
 }
 

@@ -20,9 +20,8 @@
  * The engine's pool is the only source of parallelism: inside a band every
  * product runs on one thread. oneDNN threads with OpenMP, and each pthread
  * that calls it would start its own OpenMP team, so the calling thread's
- * OpenMP thread count is set for the call and restored after it. OpenBLAS's
- * thread count is process-wide: it is set to one once and only the ceiling
- * (gemm with threads > 1, from one thread) raises it for its own call.
+ * OpenMP thread count is set to one for the call and restored after it.
+ * OpenBLAS's thread count is process-wide: it is set to one, once.
  */
 #include "internal.h"
 
@@ -48,7 +47,6 @@
 /* OpenBLAS's own extensions; declared here so that only this file knows them */
 char *openblas_get_config(void);
 void openblas_set_num_threads(int);
-void blas_thread_shutdown_(void);
 #endif
 
 static const char *const names[] = {"onednn", "cblas"};
@@ -174,40 +172,29 @@ void gemm_init(void) { pthread_once(&once, blas_single); }
 #define SMALL_SIDE 16
 #define SMALL_MACS (1L << 18)
 
-void gemm(bp_gemm g, int threads, int ta, int tb, int M, int N, int K, float alpha,
-          const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+void gemm(bp_gemm g, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+          const float *B, int ldb, float beta, float *C, int ldc)
 {
 #if BP_HAVE_ONEDNN
     if (g == BP_GEMM_ONEDNN && M >= SMALL_SIDE && N >= SMALL_SIDE && K >= SMALL_SIDE &&
         (long)M * N * K >= SMALL_MACS) {
         int saved = omp_get_max_threads();
-        if (saved != threads)
-            omp_set_num_threads(threads);
-        /* dnnl_sgemm allocates its packing buffer on every call; should that
-         * fail, the product is not lost: CBLAS computes it below (C is not
-         * written before the allocation). Arguments are checked by the
-         * engine, so no other failure is possible. */
+        if (saved != 1)
+            omp_set_num_threads(1);
+        /* dnnl_sgemm allocates its packing buffer on every call. Should that
+         * fail, CBLAS computes the product below; this assumes oneDNN's
+         * driver allocates before it writes C (true of its sequential path
+         * as we read it, not verified in its source). Arguments are checked
+         * by the engine, so no other failure is possible. */
         dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B,
                                       ldb, beta, C, ldc);
-        if (saved != threads)
+        if (saved != 1)
             omp_set_num_threads(saved);
         if (st == dnnl_success)
             return;
     }
 #endif
     (void)g;
-#if BP_HAVE_OPENBLAS
-    if (threads > 1)
-        openblas_set_num_threads(threads);
-#endif
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-#if BP_HAVE_OPENBLAS
-    if (threads > 1) {
-        openblas_set_num_threads(1);
-        /* its idle workers spin for a while after a call and would take
-         * cores from the engine's pool: stop them (they restart on demand) */
-        blas_thread_shutdown_();
-    }
-#endif
 }

@@ -90,11 +90,10 @@ bp_net *bp_net_new(const bp_config *cfg, int max_batch, int init, bp_error *err)
 bp_status bp_device_status(const bp_net *net, const char *fn, bp_status s);
 
 /* gemm.c: the one seam for every matrix product, row-major:
- * C [M,N] = alpha op(A) op(B) + beta C, op(X) = Xᵀ where t is 1. The
- * engine calls it with threads = 1 inside its bands; only the ceiling of
- * bench asks the provider for its own threads. */
-void gemm(bp_gemm g, int threads, int ta, int tb, int M, int N, int K, float alpha,
-          const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+ * C [M,N] = alpha op(A) op(B) + beta C, op(X) = Xᵀ where t is 1, on the
+ * calling thread (the engine's pool does the threading, band by band). */
+void gemm(bp_gemm g, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+          const float *B, int ldb, float beta, float *C, int ldc);
 /* Sets the process-wide BLAS thread count to one, once (bp_net_create). */
 void gemm_init(void);
 

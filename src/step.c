@@ -122,7 +122,7 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
         (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
 done:
-    if (s == BP_OK && !isfinite(l))
+    if ((s == BP_OK || s == BP_ERR_NONFINITE) && !isfinite(l))
         s = bp_fail(NULL, BP_ERR_NONFINITE, "%s: the batch loss is %g", __func__, l);
     if (loss && (s == BP_OK || s == BP_ERR_NONFINITE))
         *loss = l;

@@ -19,8 +19,8 @@ double bp_step_flops(const bp_net *net);
 
 /* Runs only the matrix products of one training step on M examples (the
  * same products and shapes as bp_forward + bp_backward) through the
- * network's GEMM provider, split over the network's threads as the engine
- * splits them, `reps` times: the ceiling the provider allows a step. Uses
+ * network's GEMM provider, each split into the engine's bands over all the
+ * network's threads, `reps` times: the ceiling the provider allows a step. Uses
  * the network's buffers; x [M, N(0)]. */
 void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
 
