@@ -77,13 +77,8 @@ double bp_act_df(bp_act a, double z, double y, double slope)
 /* Batch passes, float                                                       */
 /* ------------------------------------------------------------------------ */
 
-static inline float sigmoid_f(float z)
-{
-    if (z >= 0)
-        return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
+/* The element functions are ops.h's, shared with the CUDA kernels; the
+ * switch stays outside each row's loop so that the loop vectorises. */
 
 /* z [M,n] += b [n]; y = f(z)   eq. 51 (bias) fused with eq. 2. Rows are
  * ld apart, so a thread can take a band of columns of a wider Z. */
@@ -100,25 +95,25 @@ void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, int
         case BP_ACT_SIGMOID:
             for (int j = 0; j < n; j++) {
                 zr[j] += b[j];
-                yr[j] = sigmoid_f(zr[j]);
+                yr[j] = op_sigmoid(zr[j]);
             }
             break;
         case BP_ACT_RELU:
             for (int j = 0; j < n; j++) {
                 zr[j] += b[j];
-                yr[j] = zr[j] > 0 ? zr[j] : 0.0f;
+                yr[j] = op_relu(zr[j]);
             }
             break;
         case BP_ACT_LEAKY_RELU:
             for (int j = 0; j < n; j++) {
                 zr[j] += b[j];
-                yr[j] = zr[j] > 0 ? zr[j] : slope * zr[j];
+                yr[j] = op_leaky_relu(zr[j], slope);
             }
             break;
         case BP_ACT_TANH:
             for (int j = 0; j < n; j++) {
                 zr[j] += b[j];
-                yr[j] = tanhf(zr[j]);
+                yr[j] = op_tanh(zr[j]);
             }
             break;
         case BP_ACT_SOFTMAX: /* handled by softmax_forward */
@@ -139,19 +134,19 @@ void act_backward(bp_act a, float *delta, const float *z, const float *y, int M,
         case BP_ACT_IDENTITY: return;
         case BP_ACT_SIGMOID:
             for (int j = 0; j < n; j++)
-                d[j] *= yr[j] * (1.0f - yr[j]);
+                d[j] = op_sigmoid_delta(d[j], yr[j]);
             break;
         case BP_ACT_RELU:
             for (int j = 0; j < n; j++)
-                d[j] = zr[j] > 0 ? d[j] : 0.0f;
+                d[j] = op_relu_delta(d[j], zr[j]);
             break;
         case BP_ACT_LEAKY_RELU:
             for (int j = 0; j < n; j++)
-                d[j] = zr[j] > 0 ? d[j] : slope * d[j];
+                d[j] = op_leaky_relu_delta(d[j], zr[j], slope);
             break;
         case BP_ACT_TANH:
             for (int j = 0; j < n; j++)
-                d[j] *= 1.0f - yr[j] * yr[j];
+                d[j] = op_tanh_delta(d[j], yr[j]);
             break;
         case BP_ACT_SOFTMAX: /* never a hidden layer: the fused δ of eq. 68 covers it */
         case BP_ACT_COUNT: return;

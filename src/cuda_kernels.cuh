@@ -1,12 +1,15 @@
 /*
  * cuda_kernels.cuh — the CUDA backend's kernels, the maths of one step on
  * the device: each is the twin of a host function (named in its comment)
- * and cites the note's equation. Included once, by cuda.cu, which launches
- * them (one translation unit, so they stay static); it defines THREADS and
- * NORM_BLOCKS before the include.
+ * and cites the note's equation; the element maths (activations, optimiser
+ * rules, the input transform) is ops.h's, the host's own. Included once, by
+ * cuda_pass.cu, which launches them (one translation unit, so they stay
+ * static); it defines THREADS before the include, cuda_ctx.cuh NORM_BLOCKS.
  */
 #ifndef BP_CUDA_KERNELS_CUH
 #define BP_CUDA_KERNELS_CUH
+
+#include "ops.h"
 
 /* ------------------------------------------------------------------------ */
 /* Kernels: one per concern, each the twin of a host function                */
@@ -16,40 +19,8 @@
     for (size_t k = (size_t)blockIdx.x * blockDim.x + threadIdx.x; k < (n);          \
          k += (size_t)gridDim.x * blockDim.x)
 
-__device__ static float sigmoid_f(float z)
-{
-    if (z >= 0)
-        return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
-
-/* f(z): eq. 2–4, 29, tanh (activations.c's act_forward) */
-__device__ static float act_f(int a, float z, float slope)
-{
-    switch (a) {
-    case BP_ACT_SIGMOID: return sigmoid_f(z);
-    case BP_ACT_RELU: return z > 0 ? z : 0.0f;
-    case BP_ACT_LEAKY_RELU: return z > 0 ? z : slope * z;
-    case BP_ACT_TANH: return tanhf(z);
-    default: return z; /* identity */
-    }
-}
-
-/* δ ⊙ f'(z): eq. 27–29 and tanh's 1 − y² (activations.c's act_backward) */
-__device__ static float act_times_df(int a, float d, float z, float y, float slope)
-{
-    switch (a) {
-    case BP_ACT_SIGMOID: return d * (y * (1.0f - y));
-    case BP_ACT_RELU: return z > 0 ? d : 0.0f;
-    case BP_ACT_LEAKY_RELU: return z > 0 ? d : slope * d;
-    case BP_ACT_TANH: return d * (1.0f - y * y);
-    default: return d; /* identity */
-    }
-}
-
 /* x [M,n_in] = (stored x of example idx[s·stride + m] − mean)/std, and its
- * label or targets t [M,n_out]: data.c's bp_dataset_gather, with
+ * label or targets t [M,n_out]: data.c's bp_dataset_gather, with ops.h's
  * byte/255 as there. s is the device step counter (0 when step is NULL). */
 __global__ static void gather(float *x, int32_t *labels, float *t, const uint8_t *x_u8,
                               const float *x_f32, const int32_t *ds_labels, const float *ds_t,
@@ -59,8 +30,7 @@ __global__ static void gather(float *x, int32_t *labels, float *t, const uint8_t
     const int32_t *rows = idx + (size_t)(step ? *step : 0) * stride;
     GRID_STRIDE(k, (size_t)M * n_in) {
         size_t m = k / n_in, j = k % n_in, at = (size_t)rows[m] * n_in + j;
-        float v = x_u8 ? (float)x_u8[at] / 255.0f : x_f32[at];
-        x[k] = (v - mean[j]) / std[j];
+        x[k] = op_standardize(x_u8 ? op_byte_input(x_u8[at]) : x_f32[at], mean[j], std[j]);
     }
     if (ds_labels)
         GRID_STRIDE(m, (size_t)M) labels[m] = ds_labels[rows[m]];
@@ -75,7 +45,7 @@ __global__ static void bias_act_forward(float *z, float *y, const float *b, int 
     GRID_STRIDE(k, (size_t)M * n) {
         float v = z[k] + b[k % n];
         z[k] = v;
-        y[k] = act_f(act, v, slope);
+        y[k] = op_act_f(act, v, slope);
     }
 }
 
@@ -84,7 +54,7 @@ __global__ static void bias_act_forward(float *z, float *y, const float *b, int 
 __global__ static void act_backward_k(float *delta, const float *z, const float *y, int M, int n,
                                       int act, float slope)
 {
-    GRID_STRIDE(k, (size_t)M * n) delta[k] = act_times_df(act, delta[k], z[k], y[k], slope);
+    GRID_STRIDE(k, (size_t)M * n) delta[k] = op_act_delta(act, delta[k], z[k], y[k], slope);
 }
 
 __device__ static float warp_max(float v)
@@ -176,7 +146,7 @@ __global__ static void output_delta(float *delta, double *row_loss, const float 
             if (loss == BP_LOSS_MSE) {
                 double e = (double)t[k] - y[k];
                 row += 0.5 * e * e;
-                delta[k] = act_times_df(act, y[k] - t[k], z[k], y[k], slope);
+                delta[k] = op_act_delta(act, y[k] - t[k], z[k], y[k], slope);
             } else {
                 double zk = z[k];
                 row += (zk > 0 ? zk : 0.0) - t[k] * zk + log1p(exp(-fabs(zk)));
@@ -234,48 +204,24 @@ __global__ static void norm_final(double *norm, const double *part)
         *norm = sqrt(s);
 }
 
-/* What an optimiser keeps from step to step (optim.c's configuration). */
-typedef struct {
-    int kind;
-    float wd, mu;              /* λ (L2; 0 for AdamW), μ                 */
-    float b1, b2, c1, c2, eps; /* Adam's β1, β2, 1 − β1, 1 − β2, ε         */
-    double clip;               /* clip_norm, 0 = off                      */
-} opt_const;
-
 /* Every parameter of p [P] in one pass, with velocity/moments m, v [P]:
- * eq. 49–50 and optim.c's momentum, Nesterov, Adam and AdamW rules, on
- * ĝ = c g + λ θ. The step's rate comes from coef[s], s the device step
- * counter (0 when step is NULL); c from the norm when clipping. */
+ * ops.h's rule of kind (BP_OPT_*), as optim.c's apply_rule runs it, with
+ * coef[s], s the device step counter (0 when step is NULL), and the factor
+ * c = clip/‖g‖ when clipping (clip > 0) and the norm is above clip. */
 __global__ static void optimizer_update(float *p, float *m, float *v, const float *g, size_t P,
-                                        opt_const k, const optim_coef *coef, const int *step,
-                                        const double *norm)
+                                        int kind, double clip, const optim_coef *coef,
+                                        const int *step, const double *norm)
 {
     optim_coef q = coef[step ? *step : 0];
     float c = 1.0f;
-    if (k.clip > 0 && isfinite(*norm) && *norm > k.clip)
-        c = (float)(k.clip / *norm);
+    if (clip > 0 && isfinite(*norm) && *norm > clip)
+        c = (float)(clip / *norm);
     GRID_STRIDE(i, P) {
-        switch (k.kind) {
-        case BP_OPT_SGD: p[i] -= q.lr * (c * g[i] + k.wd * p[i]); break;
-        case BP_OPT_MOMENTUM: {
-            float gi = c * g[i] + k.wd * p[i];
-            m[i] = k.mu * m[i] + gi;
-            p[i] -= q.lr * m[i];
-            break;
-        }
-        case BP_OPT_NESTEROV: {
-            float gi = c * g[i] + k.wd * p[i];
-            m[i] = k.mu * m[i] + gi;
-            p[i] -= q.lr * (gi + k.mu * m[i]);
-            break;
-        }
-        default: { /* Adam, AdamW (decay = 1 − α λ, wd = 0) */
-            float th = q.decay * p[i];
-            float gi = c * g[i] + k.wd * th;
-            m[i] = k.b1 * m[i] + k.c1 * gi;
-            v[i] = k.b2 * v[i] + k.c2 * gi * gi;
-            p[i] = th - q.a * m[i] / (q.r * sqrtf(v[i]) + k.eps);
-        }
+        switch (kind) {
+        case BP_OPT_SGD: op_sgd(&p[i], g[i], c, q); break;
+        case BP_OPT_MOMENTUM: op_momentum(&p[i], &m[i], g[i], c, q); break;
+        case BP_OPT_NESTEROV: op_nesterov(&p[i], &m[i], g[i], c, q); break;
+        default: op_adam(&p[i], &m[i], &v[i], g[i], c, q); /* Adam, AdamW */
         }
     }
 }

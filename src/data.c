@@ -178,16 +178,15 @@ static bp_status find_one_hot(bp_dataset *ds, const char *path, bp_error *err)
     return BP_OK;
 }
 
-/* Features j0..j0+m-1 of example r as the network sees them. Division, not a
- * multiply by a rounded 1/255, so a pixel is the float nearest byte/255 —
- * bit for bit what torchvision's ToTensor gives. */
+/* Features j0..j0+m-1 of example r as the network sees them: bytes through
+ * ops.h's op_byte_input (the CUDA gather's too), floats as stored. */
 static void example_floats(const bp_dataset *ds, int32_t r, int j0, int m, float *dst)
 {
     assert(r >= 0 && r < ds->n);
     size_t at = (size_t)r * (size_t)ds->n_in + (size_t)j0;
     if (ds->x_u8)
         for (int j = 0; j < m; j++)
-            dst[j] = (float)ds->x_u8[at + (size_t)j] / 255.0f;
+            dst[j] = op_byte_input(ds->x_u8[at + (size_t)j]);
     else
         memcpy(dst, ds->x_f32 + at, (size_t)m * sizeof *dst);
 }
@@ -260,7 +259,7 @@ void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const fl
         example_floats(ds, idx[i], 0, ds->n_in, xi);
         if (mean)
             for (size_t j = 0; j < n_in; j++)
-                xi[j] = (xi[j] - mean[j]) / std[j];
+                xi[j] = op_standardize(xi[j], mean[j], std[j]);
         if (ds->labels && labels)
             labels[i] = ds->labels[idx[i]];
         if (ds->targets && t)

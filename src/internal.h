@@ -7,6 +7,7 @@
 #define BP_INTERNAL_H
 
 #include "backprop.h"
+#include "ops.h"
 #include "tools.h"
 
 #include <stdio.h>
@@ -201,14 +202,7 @@ struct bp_optimizer {
     float *v;          /* [P] Adam's second moment v; else NULL                */
 };
 
-/* The scalars of step t (from 0) that change from step to step: the
- * schedule's rate and Adam's bias corrections, computed once in double and
- * used by the host loops and the device kernel alike. */
-typedef struct {
-    float lr;    /* α_t: schedule and warm-up applied                       */
-    float a, r;  /* Adam: α_t / (1 − β1^(t+1)), 1 / √(1 − β2^(t+1))         */
-    float decay; /* AdamW: 1 − α_t λ (decoupled decay); otherwise 1          */
-} optim_coef;
+/* The coefficients of opt's rule for step t (from 0), optim_coef of ops.h. */
 optim_coef optim_step_coef(const bp_optimizer *opt, long t);
 /* optim.c: a fresh optimiser identity (bp_optimizer_create; a checkpoint
  * load, whose state replaces the old, takes a new one too). */

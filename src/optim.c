@@ -7,8 +7,9 @@
  *
  * The conventions are PyTorch's (torch.optim.SGD/Adam/AdamW,
  * clip_grad_norm_, StepLR/CosineAnnealingLR) so that numbers can be compared
- * with it. Every rule is one loop over the flat buffers [P] and sees nothing
- * of the network; its state (velocity, moments) is float, allocated once at
+ * with it. Every rule is one loop over the flat buffers [P] of an element
+ * update of ops.h (the CUDA kernel runs the same) and sees nothing of the
+ * network; its state (velocity, moments) is float, allocated once at
  * creation, and a step allocates nothing. Not here: parameter groups,
  * per-layer rates, skipping non-finite steps (the caller sees the norm).
  */
@@ -208,6 +209,13 @@ optim_coef optim_step_coef(const bp_optimizer *opt, long t)
         .a = (float)(lr / (1 - pow(c->beta1, t1))),
         .r = (float)(1 / sqrt(1 - pow(c->beta2, t1))),
         .decay = c->kind == BP_OPT_ADAMW ? (float)(1 - lr * c->weight_decay) : 1.0f,
+        .wd = c->kind == BP_OPT_ADAMW ? 0.0f : (float)c->weight_decay, /* AdamW: in decay */
+        .mu = (float)c->momentum,
+        .b1 = (float)c->beta1,
+        .b2 = (float)c->beta2,
+        .c1 = (float)(1 - c->beta1),
+        .c2 = (float)(1 - c->beta2),
+        .eps = (float)c->eps,
     };
 }
 
@@ -224,14 +232,9 @@ long bp_optimizer_steps(const bp_optimizer *opt)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Update rules: one loop each over params [n]                               */
+/* The gradient's norm (the rules themselves are ops.h's)                    */
 /* ------------------------------------------------------------------------ */
 
-/* In every rule the gradient used is ĝ = c g + λ θ: c the clipping factor
- * (1 when not clipping), λ the L2 weight decay added to the gradient as
- * PyTorch does (0 for AdamW, whose decay is decoupled). */
-
-/* θ ← θ − α ĝ   eq. 49–50 */
 /* Σ g², in double, as 8 independent partial sums: one serial chain of
  * additions would cost its latency per element (4 cycles), which made this
  * the slowest pass of a small-batch step. */
@@ -247,60 +250,6 @@ static double sum_squares(const float *g, size_t n)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-static void sgd_update(float *p, const float *g, size_t n, float lr, float c, float wd)
-{
-    for (size_t k = 0; k < n; k++)
-        p[k] -= lr * (c * g[k] + wd * p[k]);
-}
-
-/* v ← μ v + ĝ;  θ ← θ − α v   (heavy ball, PyTorch's SGD momentum, no dampening) */
-static void momentum_update(float *p, float *v, const float *g, size_t n, float lr, float c,
-                            float wd, float mu)
-{
-    for (size_t k = 0; k < n; k++) {
-        float gk = c * g[k] + wd * p[k];
-        v[k] = mu * v[k] + gk;
-        p[k] -= lr * v[k];
-    }
-}
-
-/* v ← μ v + ĝ;  θ ← θ − α (ĝ + μ v)   (Nesterov as Sutskever et al. 2013
- * rewrite it, PyTorch's nesterov=True) */
-static void nesterov_update(float *p, float *v, const float *g, size_t n, float lr, float c,
-                            float wd, float mu)
-{
-    for (size_t k = 0; k < n; k++) {
-        float gk = c * g[k] + wd * p[k];
-        v[k] = mu * v[k] + gk;
-        p[k] -= lr * (gk + mu * v[k]);
-    }
-}
-
-/* Adam (Kingma & Ba 2015, alg. 1), step t from 1:
- *   m ← β1 m + (1 − β1) ĝ;  v ← β2 v + (1 − β2) ĝ²
- *   θ ← θ − α m̂ / (√v̂ + ε),  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
- * with the corrections folded in as PyTorch does: a = α / (1 − β1^t),
- * r = 1 / √(1 − β2^t), θ ← θ − a m / (r √v + ε). AdamW (Loshchilov & Hutter
- * 2019) first shrinks θ ← (1 − α λ) θ = decay θ; Adam passes decay = 1. */
-typedef struct {
-    float a, r, eps;   /* α / (1 − β1^t), 1 / √(1 − β2^t), ε */
-    float b1, b2;      /* β1, β2                             */
-    float c1, c2;      /* 1 − β1, 1 − β2                     */
-    float c, wd;       /* clipping factor, λ in ĝ            */
-    float decay;       /* 1 − α λ (AdamW) or 1 (Adam)        */
-} adam_coef;
-
-static void adam_update(float *p, float *m, float *v, const float *g, size_t n, adam_coef q)
-{
-    for (size_t k = 0; k < n; k++) {
-        float th = q.decay * p[k];
-        float gk = q.c * g[k] + q.wd * th;
-        m[k] = q.b1 * m[k] + q.c1 * gk;
-        v[k] = q.b2 * v[k] + q.c2 * gk * gk;
-        p[k] = th - q.a * m[k] / (q.r * sqrtf(v[k]) + q.eps);
-    }
-}
-
 /* ------------------------------------------------------------------------ */
 /* One step                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -314,37 +263,32 @@ double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, s
 }
 
 /* The rule of opt's kind on elements [lo, hi) of the buffers, with the
- * step's coefficients k and the gradient's factor c (scale and clipping). */
+ * step's coefficients q and the gradient's factor c (scale and clipping):
+ * ops.h's element rules, one loop per kind. */
 static void apply_rule(bp_optimizer *opt, float *params, const float *grads, size_t lo,
-                       size_t hi, optim_coef k, float c)
+                       size_t hi, optim_coef q, float c)
 {
-    const bp_opt_config *cfg = &opt->cfg;
     float *p = params + lo, *m = opt->m ? opt->m + lo : NULL, *v = opt->v ? opt->v + lo : NULL;
     const float *g = grads + lo;
     size_t n = hi - lo;
-    float wd = (float)cfg->weight_decay;
-    switch (cfg->kind) {
-    case BP_OPT_SGD: sgd_update(p, g, n, k.lr, c, wd); break;
-    case BP_OPT_MOMENTUM: momentum_update(p, m, g, n, k.lr, c, wd, (float)cfg->momentum); break;
-    case BP_OPT_NESTEROV: nesterov_update(p, m, g, n, k.lr, c, wd, (float)cfg->momentum); break;
-    case BP_OPT_ADAM:
-    case BP_OPT_ADAMW: {
-        int decoupled = cfg->kind == BP_OPT_ADAMW;
-        adam_coef q = {
-            .a = k.a,
-            .r = k.r,
-            .eps = (float)cfg->eps,
-            .b1 = (float)cfg->beta1,
-            .b2 = (float)cfg->beta2,
-            .c1 = (float)(1 - cfg->beta1),
-            .c2 = (float)(1 - cfg->beta2),
-            .c = c,
-            .wd = decoupled ? 0.0f : wd,
-            .decay = k.decay,
-        };
-        adam_update(p, m, v, g, n, q);
+    switch (opt->cfg.kind) {
+    case BP_OPT_SGD:
+        for (size_t k = 0; k < n; k++)
+            op_sgd(&p[k], g[k], c, q);
         break;
-    }
+    case BP_OPT_MOMENTUM:
+        for (size_t k = 0; k < n; k++)
+            op_momentum(&p[k], &m[k], g[k], c, q);
+        break;
+    case BP_OPT_NESTEROV:
+        for (size_t k = 0; k < n; k++)
+            op_nesterov(&p[k], &m[k], g[k], c, q);
+        break;
+    case BP_OPT_ADAM:
+    case BP_OPT_ADAMW: /* AdamW: q.decay < 1, q.wd = 0 */
+        for (size_t k = 0; k < n; k++)
+            op_adam(&p[k], &m[k], &v[k], g[k], c, q);
+        break;
     case BP_OPT_COUNT: break;
     }
 }
