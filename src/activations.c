@@ -1,7 +1,8 @@
 /*
  * activations.c — the element-wise activations of eq. 2–4, 27–29 and tanh:
  * names, the double-precision scalar pair (f, f') that the reference form
- * uses, and the float passes over a batch that the engine uses.
+ * uses, and the float passes over a batch that the engine uses (their
+ * element functions are ops.h's, which the CUDA kernels share).
  *
  * Softmax is not element-wise: its forward pass lives in losses.c beside the
  * cross-entropy it is fused with (eq. 68).

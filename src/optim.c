@@ -65,8 +65,8 @@ bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 /* Creation                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* struct bp_optimizer is in internal.h: cuda.cu runs the same rules
- * and checkpoint.c saves the state. */
+/* struct bp_optimizer is in internal.h: the CUDA backend steps it with
+ * the same rules (ops.h) and checkpoint.c saves the state. */
 
 /* Every field checked once the defaults are in: BP_OK or BP_ERR_ARG with a
  * one-line message naming the field. */
@@ -300,7 +300,7 @@ typedef struct {
     float *params;
     const float *grads;
     size_t n;
-    optim_coef k;
+    optim_coef q;
     float c;
     double part[BP_MAX_THREADS];
 } step_job;
@@ -326,7 +326,7 @@ static void rule_band(void *arg, int k, int T)
     step_job *j = arg;
     size_t lo, hi;
     band(j->n, k, T, &lo, &hi);
-    apply_rule(j->opt, j->params, j->grads, lo, hi, j->k, j->c);
+    apply_rule(j->opt, j->params, j->grads, lo, hi, j->q, j->c);
 }
 
 double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
@@ -362,12 +362,12 @@ double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, 
     if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
         j.c = (float)(scale * (cfg->clip_norm / norm));
 
-    j.k = optim_step_coef(opt, opt->t);
+    j.q = optim_step_coef(opt, opt->t);
     opt->t++;
     if (T > 1)
         pool_run(pool, rule_band, &j);
     else
-        apply_rule(opt, params, grads, 0, n, j.k, j.c);
+        apply_rule(opt, params, grads, 0, n, j.q, j.c);
     return norm;
 }
 
