@@ -7,7 +7,7 @@
  * −α/M, 1 for the fused step).
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 
 #include <stdlib.h>
 

@@ -5,10 +5,7 @@
  * data set on the device and replays one captured step per batch.
  * The arguments are checked here, once, for both.
  */
-#include "internal.h"
-#ifdef BP_HAVE_CUDA
-#include "cuda.h"
-#endif
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -66,11 +63,8 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     bp_status s = check(net, opt, ds, idx, n, batch, mean, std, loss_sum);
     if (s != BP_OK)
         return s;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__,
-                                bp_cuda_train_epoch(net, opt, ds, idx, n, batch, mean, std, loss_sum));
-#endif
+    if (net->be->train_epoch)
+        return net->be->train_epoch(net, opt, ds, idx, n, batch, mean, std, loss_sum);
     /* softmax_ce trains on the classes of one-hot targets (the same δ = y − t) */
     int labelled = bp_dataset_has_labels(ds) ||
                    (bp_dataset_one_hot(ds) && net->loss == BP_LOSS_SOFTMAX_CE);

@@ -15,7 +15,7 @@
  * locale, no missing values.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io/io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,63 +28,6 @@
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                   */
 /* ------------------------------------------------------------------------ */
-
-#define TOKEN_SHOWN 32 /* bytes of an offending token quoted in a message */
-
-const char *bp_quote(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0, shown = n < TOKEN_SHOWN ? n : TOKEN_SHOWN;
-    for (size_t i = 0; i < shown && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    if (shown < n && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-typedef enum { NUM_OK, NUM_NOT_A_NUMBER, NUM_RANGE, NUM_NONFINITE } num_kind;
-
-/* The whole of [b, e) as a float. The byte at e must stop strtof (a comma,
- * blank or NUL). strtof rounds the decimal once, straight to float; strtod
- * then a cast could round twice. */
-static num_kind parse_float(const char *b, const char *e, float *out)
-{
-    if (b == e || isspace((unsigned char)*b)) /* strtof would skip \r \v \f */
-        return NUM_NOT_A_NUMBER;
-    char *end = NULL;
-    errno = 0;
-    *out = strtof(b, &end);
-    if (end != e)
-        return NUM_NOT_A_NUMBER;
-    if (!isfinite(*out))
-        /* overflow is a number float cannot hold, not a written NaN/Inf */
-        return errno == ERANGE ? NUM_RANGE : NUM_NONFINITE;
-    return NUM_OK; /* underflow to a subnormal or zero is the nearest float */
-}
-
-bp_status bp_parse_number(const char *b, const char *e, float *out, const char *where,
-                          bp_error *err)
-{
-    num_kind k = parse_float(b, e, out);
-    if (k == NUM_OK)
-        return BP_OK;
-    char q[TOKEN_SHOWN * 4 + 8];
-    bp_quote(q, sizeof q, b, (size_t)(e - b));
-    if (b == e)
-        return bp_fail(err, BP_ERR_FORMAT, "%s: empty value", where);
-    if (k == NUM_NONFINITE)
-        return bp_fail(err, BP_ERR_NONFINITE, "%s: not finite: \"%s\"", where, q);
-    if (k == NUM_RANGE)
-        return bp_fail(err, BP_ERR_FORMAT, "%s: out of range for float: \"%s\"", where, q);
-    return bp_fail(err, BP_ERR_FORMAT, "%s: not a number: \"%s\"", where, q);
-}
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -147,7 +90,7 @@ static int is_header(const char *line, const char *end)
     for (const char *p = line; p;) {
         span f = next_field(&p, end);
         float v;
-        if (f.b != f.e && parse_float(f.b, f.e, &v) == NUM_NOT_A_NUMBER)
+        if (f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER)
             return 1;
     }
     return 0;
@@ -162,7 +105,7 @@ static bp_status parse_line(const char *path, long long lineno, const char *line
     const char *p = line;
     for (long long col = 1; p; col++) {
         span f = next_field(&p, end);
-        if (parse_float(f.b, f.e, &vs->v[vs->n]) != NUM_OK) {
+        if (bp_parse_float(f.b, f.e, &vs->v[vs->n]) != BP_NUM_OK) {
             snprintf(where, sizeof where, "%s:%lld:%lld", path, lineno, col);
             return bp_parse_number(f.b, f.e, &vs->v[vs->n], where, err);
         }

@@ -23,7 +23,7 @@
  * OpenMP thread count is set to one for the call and restored after it.
  * OpenBLAS's thread count is process-wide: it is set to one, once.
  */
-#include "internal.h"
+#include "backend/backend.h"
 
 #ifndef BP_HAVE_ONEDNN
 #define BP_HAVE_ONEDNN 0
@@ -197,4 +197,21 @@ void gemm(bp_gemm g, int ta, int tb, int M, int N, int K, float alpha, const flo
     (void)g;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+bp_status bp_net_set_gemm(bp_net *net, bp_gemm g)
+{
+    BP_NEED(net, NULL);
+    if (!bp_gemm_available(g))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: GEMM provider %d (%s) is not in this build",
+                       __func__, (int)g, bp_gemm_name(g));
+    net->gemm = g;
+    return BP_OK;
+}
+
+bp_gemm bp_net_gemm(const bp_net *net)
+{
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net"), BP_GEMM_CBLAS;
+    return net->gemm;
 }

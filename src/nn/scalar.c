@@ -10,7 +10,7 @@
  * Indices as in the note: w_ij(l) joins neuron i of layer l to neuron j of
  * layer l+1; it is stored at W(l)[j*N(l) + i] (the row-major layout of docs/algorithm.md).
  */
-#include "internal.h"
+#include "nn/nn.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -946,12 +946,10 @@ static bp_status timed(bp_net *net, cudaEvent_t t0, cudaEvent_t t1, double *seco
     return BP_OK;
 }
 
-static bp_status bench(bp_net *net, int M, int reps, cudaEvent_t t0, cudaEvent_t t1,
-                       double *step_s, double *gemm_s)
+static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+                       cudaEvent_t t0, cudaEvent_t t1, double *step_s, double *gemm_s)
 {
     bp_cuda *c = net->cuda;
-    bp_optimizer *opt = net->bench_opt;
-    const bp_dataset *ds = net->bench_ds;
     int n_ds = bp_dataset_n(ds);
     long n = (long)reps * M;
     if (n > (1L << 30))
@@ -1004,7 +1002,8 @@ static bp_status bench(bp_net *net, int M, int reps, cudaEvent_t t0, cudaEvent_t
     return BP_OK;
 }
 
-extern "C" bp_status bp_cuda_bench(bp_net *net, int M, int reps, double *step_s, double *gemm_s)
+extern "C" bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M,
+                                   int reps, double *step_s, double *gemm_s)
 {
     cudaEvent_t t0, t1;
     CU(cudaEventCreate(&t0));
@@ -1013,7 +1012,7 @@ extern "C" bp_status bp_cuda_bench(bp_net *net, int M, int reps, double *step_s,
         cudaEventDestroy(t0);
         return cuda_status(net, e, "cudaEventCreate");
     }
-    bp_status s = bench(net, M, reps, t0, t1, step_s, gemm_s);
+    bp_status s = bench(net, opt, ds, M, reps, t0, t1, step_s, gemm_s);
     cudaEventDestroy(t0);
     cudaEventDestroy(t1);
     return s;

@@ -9,10 +9,7 @@
  * and backward passes never allocate.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
-#ifdef BP_HAVE_CUDA
-#include "cuda.h"
-#endif
+#include "nn/nn.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -77,12 +74,7 @@ static bp_status check_config(const bp_config *cfg, int max_batch, bp_error *err
     return BP_OK;
 }
 
-bp_net *bp_net_create(const bp_config *cfg, int max_batch, bp_error *err)
-{
-    return bp_net_new(cfg, max_batch, 1, err);
-}
-
-bp_net *bp_net_new(const bp_config *config, int max_batch, int init, bp_error *err)
+bp_net *bp_net_layout(const bp_config *config, int max_batch, int init, bp_error *err)
 {
     if (!config || !config->sizes || !config->acts) {
         bp_arg_null(err, "bp_net_create", !config ? "cfg" : !config->sizes ? "cfg->sizes" : "cfg->acts");
@@ -135,15 +127,11 @@ bp_net *bp_net_new(const bp_config *config, int max_batch, int init, bp_error *e
     net->T = cfg->temperature;
     net->slope = cfg->leaky_slope;
     net->max_batch = max_batch;
-    net->gemm = bp_gemm_default();
-    gemm_init(); /* the BLAS at one thread: the pool does the threading */
     net->n_params = n_params;
     net->params = calloc(n_params, sizeof(float));
     net->grads = calloc(n_params, sizeof(float));
-    /* + Y(0) [max_batch, N(0)], the copy of the input, and y(0) of a
-     * pending per-example step */
-    net->work_size = (units * 3 + (size_t)cfg->sizes[0]) * (size_t)max_batch +
-                     (size_t)cfg->sizes[0];
+    /* + Y(0) [max_batch, N(0)], the copy of the input */
+    net->work_size = (units * 3 + (size_t)cfg->sizes[0]) * (size_t)max_batch;
     net->work = calloc(net->work_size, sizeof(float));
     if (!net->params || !net->grads || !net->work) {
         bp_net_free(net);
@@ -173,14 +161,9 @@ bp_net *bp_net_new(const bp_config *config, int max_batch, int init, bp_error *e
         w += 3 * rows;
     }
     net->x = w;
-    net->pending_y = w + (size_t)max_batch * net->sizes[0];
     /* never all zeros: a network trains from the moment it exists */
     if (init)
         bp_net_init(net, BP_INIT_SEED);
-    if (cfg->device != BP_DEVICE_CPU && bp_net_set_device(net, cfg->device, err) != BP_OK) {
-        bp_net_free(net);
-        return NULL;
-    }
     return net;
 }
 
@@ -188,11 +171,8 @@ void bp_net_free(bp_net *net)
 {
     if (!net)
         return;
-#ifdef BP_HAVE_CUDA
-    bp_cuda_free(net);
-#endif
-    bp_dataset_free(net->bench_ds);
-    bp_optimizer_free(net->bench_opt);
+    if (net->mirror)
+        net->mirror->release(net);
     free(net->params);
     free(net->grads);
     pool_free(net->pool);
@@ -328,29 +308,12 @@ size_t bp_net_n_params(const bp_net *net)
     return net->n_params;
 }
 
-bp_status bp_net_set_gemm(bp_net *net, bp_gemm g)
-{
-    BP_NEED(net, NULL);
-    if (!bp_gemm_available(g))
-        return bp_fail(NULL, BP_ERR_ARG, "%s: GEMM provider %d (%s) is not in this build",
-                       __func__, (int)g, bp_gemm_name(g));
-    net->gemm = g;
-    return BP_OK;
-}
-
-bp_gemm bp_net_gemm(const bp_net *net)
-{
-    NET_OR(BP_GEMM_CBLAS);
-    return net->gemm;
-}
-
 /* On a CUDA network: the host mirror, current (see backprop.h). */
 float *bp_net_params(bp_net *net)
 {
     NET_OR(NULL);
     bp_net_sync_host(net, BP_MIRROR_PARAMS);
-    if (net->device != BP_DEVICE_CPU)
-        net->host_newer = 1; /* the caller may write: upload before the next device use */
+    bp_net_host_wrote(net, BP_MIRROR_PARAMS); /* the caller may write */
     return net->params;
 }
 

@@ -6,7 +6,7 @@
  * Softmax is not element-wise: its forward pass lives in losses.c beside the
  * cross-entropy it is fused with (eq. 68).
  */
-#include "internal.h"
+#include "nn/nn.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,14 +1,11 @@
 /*
  * step.c — the passes as the library offers them, above the engine: each
- * call goes to the device the network is on (the batch engine of batch.c
- * on the CPU, cuda.cu on a GPU), and the training step joins a forward, a
+ * call goes to the backend the network is on, through its table (the
+ * engine of src/backend/cpu.c, or the CUDA backend), and the training step joins a forward, a
  * backward and the optimiser. The engine below knows neither devices nor
  * optimisers: a plain descent step reaches it as its rate.
  */
-#include "internal.h"
-#ifdef BP_HAVE_CUDA
-#include "cuda.h"
-#endif
+#include "train/train.h"
 
 #include <math.h>
 
@@ -19,11 +16,7 @@ bp_status bp_forward(bp_net *net, const float *x, int M)
     if (M < 1 || M > net->max_batch)
         return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d not in 1..max_batch %d", __func__, M,
                        net->max_batch);
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__, bp_cuda_forward(net, x, M));
-#endif
-    return batch_forward(net, x, M);
+    return net->be->forward(net, x, M);
 }
 
 const float *bp_net_output(const bp_net *net)
@@ -60,11 +53,7 @@ bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
     bp_status s = check_last_forward(__func__, net, tg);
     if (s != BP_OK)
         return s;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__, bp_cuda_backward(net, tg, loss));
-#endif
-    return batch_backward(net, tg, 0, loss);
+    return net->be->backward(net, tg, 0, loss);
 }
 
 bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
@@ -100,24 +89,23 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     if ((s = bp_check_targets(__func__, net, tg, M)) != BP_OK)
         return s;
     double l = NAN;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA) {
-        s = bp_device_status(net, __func__, bp_cuda_train_step(net, opt, x, tg, M, &l));
+    const bp_backend_i *be = net->be;
+    if (be->train_step) {
+        s = be->train_step(net, opt, x, tg, M, &l);
         goto done;
     }
-#endif
-    if ((s = batch_forward(net, x, M)) != BP_OK)
+    if ((s = be->forward(net, x, M)) != BP_OK)
         return s;
     /* plain descent goes into the backward pass itself: no gradient buffer
      * written and read back, no separate pass over the parameters; a
      * non-finite loss stops it before the step */
     if (optim_is_plain_sgd(opt)) {
-        s = batch_backward(net, tg, optim_fused_sgd_rate(opt), &l);
+        s = be->backward(net, tg, optim_fused_sgd_rate(opt), &l);
         if (s == BP_OK)
             opt->t++; /* the step was taken */
         goto done;
     }
-    if ((s = batch_backward(net, tg, 0, &l)) != BP_OK)
+    if ((s = be->backward(net, tg, 0, &l)) != BP_OK)
         return s;
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
         (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
@@ -134,9 +122,5 @@ bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
     bp_status s = check_pair(__func__, net, opt);
     if (s != BP_OK)
         return s;
-#ifdef BP_HAVE_CUDA
-    if (net->device == BP_DEVICE_CUDA)
-        return bp_device_status(net, __func__, bp_cuda_sync_optimizer(net, opt));
-#endif
-    return BP_OK;
+    return net->be->sync_optimizer ? net->be->sync_optimizer(net, opt) : BP_OK;
 }

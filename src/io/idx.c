@@ -17,7 +17,7 @@
  * member are skipped by zlib's gzread unseen; the IDX data is checked whole.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io/io.h"
 
 #include <errno.h>
 #include <stdlib.h>

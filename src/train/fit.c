@@ -4,7 +4,7 @@
  * a data set). Both are built from the library's own pieces — bp_forward,
  * bp_train_epoch, bp_evaluate — so they compute exactly what those do.
  */
-#include "internal.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -18,7 +18,7 @@
  * with the first difference named: resuming it would not continue the run.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "train/train.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * that the tests can show all three forms agree; training does not use it.
  * It borrows row 0 of the network's work buffers, so no allocation here.
  */
-#include "internal.h"
+#include "nn/nn.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -27,7 +27,7 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
 
     /* a CUDA network: on its host mirror, whose work rows now hold this */
     bp_net_sync_host(net, BP_MIRROR_PARAMS);
-    net->device_newer &= ~(BP_MIRROR_WORK | BP_MIRROR_OUTPUT);
+    bp_net_host_wrote(net, BP_MIRROR_WORK | BP_MIRROR_OUTPUT);
     memcpy(net->x, x, (size_t)net->sizes[0] * sizeof(float));
     net->M = 1;
     for (int l = 0; l < L; l++) {

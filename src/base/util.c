@@ -3,7 +3,7 @@
  * generator: the small services every other file of the library uses.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
  * numbers and fixed labels are printed, so nothing needs escaping.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <stdio.h>

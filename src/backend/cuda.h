@@ -12,7 +12,7 @@
 #ifndef BP_CUDA_H
 #define BP_CUDA_H
 
-#include "internal.h"
+#include "backend/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,9 +49,10 @@ bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *
 bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt);
 
 /* For bench: seconds per step of `reps` replays of the training step's
- * graph on net->bench_ds with net->bench_opt, and of the same step's cuBLAS
- * products alone (the ceiling). */
-bp_status bp_cuda_bench(bp_net *net, int M, int reps, double *step_s, double *gemm_s);
+ * graph on ds with opt, and of the same step's cuBLAS products alone (the
+ * ceiling). */
+bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+                        double *step_s, double *gemm_s);
 
 #ifdef __cplusplus
 }

@@ -12,10 +12,7 @@
  * creation, and a step allocates nothing. Not here: parameter groups,
  * per-layer rates, skipping non-finite steps (the caller sees the norm).
  */
-#include "internal.h"
-#ifdef BP_HAVE_CUDA
-#include "cuda.h"
-#endif
+#include "nn/nn.h"
 
 #include <math.h>
 #include <stdint.h>

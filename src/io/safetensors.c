@@ -17,7 +17,7 @@
  * copied byte for byte).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io/io.h"
 
 #include <cJSON.h>
 #include <errno.h>

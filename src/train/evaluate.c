@@ -4,7 +4,7 @@
  * or one-hot targets), and FANN's two figures, its MSE and bit fail.
  * Forward passes only, in batches of the network's maximum batch.
  */
-#include "internal.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>

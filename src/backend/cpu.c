@@ -14,9 +14,10 @@
  * thread inside its band. T follows the phase's work (threads_for), so the
  * result depends only on the shapes and the pool's size.
  */
-#include "internal.h"
+#include "backend/backend.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,7 +69,15 @@ static void run(bp_net *net, pool_fn fn, phase *ph, double flops)
  * left pending and taken row by row inside the next forward's pass: each
  * row is read and written once per example instead of read twice and
  * written once. Whoever else reads W(0) first takes the step with the same
- * loop (bp_net_apply_pending), so the numbers do not depend on when. */
+ * loop (apply_pending, through the mirror's sync_host), so the numbers do
+ * not depend on when. The pending step is this backend's own state. */
+typedef struct {
+    int pending;   /* W(0) lags one per-example step   */
+    float scale;   /* its −α                           */
+    float *y;      /* [N(0)] its y(0); its δ(1) is delta[1] */
+} cpu_state;
+
+static cpu_state *cpu(const bp_net *net) { return (cpu_state *)net->ctx; }
 
 /* The dot product wants several independent sums (one chain of additions
  * costs its latency per element); the clones let it use AVX-512 or AVX2
@@ -111,14 +120,14 @@ CLONES static void rank1_then_gemv(float *W, int out, int in, float s, const flo
     }
 }
 
-void bp_net_apply_pending(bp_net *net)
+static void apply_pending(bp_net *net)
 {
-    if (!net->pending)
+    cpu_state *c = cpu(net);
+    if (!c->pending)
         return;
     const bp_layer *ly = &net->layer[0];
-    rank1_then_gemv(ly->W, ly->out, ly->in, net->pending_scale, net->delta[1], net->pending_y,
-                    NULL, NULL);
-    net->pending = 0;
+    rank1_then_gemv(ly->W, ly->out, ly->in, c->scale, net->delta[1], c->y, NULL, NULL);
+    c->pending = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -166,19 +175,19 @@ bp_status batch_forward(bp_net *net, const float *x, int M)
     /* Y(0) is the network's own copy: the caller's x may go before backward */
     memcpy(net->x, x, (size_t)M * net->sizes[0] * sizeof(float));
     int l0 = 0;
-    if (net->pending && M == 1) { /* the pending step and Z(1), one pass */
+    cpu_state *c = cpu(net);
+    if (c->pending && M == 1) { /* the pending step and Z(1), one pass */
         const bp_layer *ly = &net->layer[0];
         float *z = net->z[1], *y = net->y[1];
-        rank1_then_gemv(ly->W, ly->out, ly->in, net->pending_scale, net->delta[1],
-                        net->pending_y, net->x, z);
-        net->pending = 0;
+        rank1_then_gemv(ly->W, ly->out, ly->in, c->scale, net->delta[1], c->y, net->x, z);
+        c->pending = 0;
         if (net->acts[1] == BP_ACT_SOFTMAX)
             softmax_forward(z, y, ly->b, 1, ly->out, (float)net->T);
         else
             act_forward(net->acts[1], z, y, ly->b, 1, ly->out, ly->out, (float)net->slope);
         l0 = 1;
     }
-    bp_net_apply_pending(net);
+    apply_pending(net);
     net->M = M;
     phase ph = {.net = net};
     for (int l = l0; l < net->L; l++) {
@@ -235,9 +244,10 @@ static void update_band(const phase *ph, int l, int k, int T)
     /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55;
      * rows lo..hi. beta = 0 overwrites ∇W; fused, beta = 1 adds −α ∇W to W */
     if (M == 1 && ph->beta != 0 && l == 0 && T == 1) { /* left for the next forward */
-        memcpy(net->pending_y, net->x, (size_t)ly->in * sizeof(float));
-        net->pending_scale = ph->scale;
-        net->pending = 1;
+        cpu_state *c = cpu(net);
+        memcpy(c->y, net->x, (size_t)ly->in * sizeof(float));
+        c->scale = ph->scale;
+        c->pending = 1;
     } else /* at M = 1, eq. 43's outer product δ yᵀ: a product of inner size 1 */
         gemm(net->gemm, 1, 0, hi - lo, ly->in, M, ph->scale, d + lo, ly->out,
              bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in, ly->in);
@@ -298,7 +308,7 @@ bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss)
     int M = net->M, L = net->L;
     if (M < 1 || (!tg.t == !tg.labels) || !(rate >= 0))
         return BP_ERR_ARG;
-    bp_net_apply_pending(net); /* Δ(1) is about to be overwritten */
+    apply_pending(net); /* Δ(1) is about to be overwritten */
 
     phase ph = {.net = net, .tg = tg, .update = {-1, -1}};
     run(net, loss_band, &ph, 8.0 * M * net->sizes[L]);
@@ -384,3 +394,46 @@ bp_status batch_find_nonfinite(const bp_net *net, char *where, size_t size)
         }
     return BP_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The CPU backend                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The host buffers are the network's own: only a pending step to take. */
+static void cpu_sync_host(const bp_net *net, unsigned what)
+{
+    /* taking a deferred step does not change what the network is (the step
+     * was taken), hence the cast */
+    if (what & BP_MIRROR_PARAMS)
+        apply_pending((bp_net *)net);
+}
+
+static void cpu_host_wrote(bp_net *net, unsigned what) { (void)net, (void)what; }
+
+static void cpu_release(bp_net *net)
+{
+    cpu_state *c = cpu(net);
+    if (c)
+        free(c->y);
+    free(c);
+    net->ctx = NULL;
+}
+
+bp_status cpu_create(bp_net *net, bp_error *err)
+{
+    cpu_state *c = calloc(1, sizeof *c);
+    float *y = calloc((size_t)net->sizes[0], sizeof *y);
+    if (!c || !y) {
+        free(c), free(y);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the CPU backend");
+    }
+    c->y = y;
+    net->ctx = c;
+    return BP_OK;
+}
+
+const bp_backend_i bp_backend_cpu = {
+    .mirror = {cpu_sync_host, cpu_host_wrote, cpu_release},
+    .forward = batch_forward,
+    .backward = batch_backward,
+};

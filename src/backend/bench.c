@@ -5,7 +5,7 @@
  * engine splits them (the ceiling of the provider). The machine's own limit,
  * the FMA peak, is measured by the CLI (cli/peak.c).
  */
-#include "internal.h"
+#include "backend/backend.h"
 
 double bp_step_flops(const bp_net *net)
 {
@@ -46,7 +46,7 @@ static void run_product(bp_net *net, product p) { pool_run(net->pool, product_ba
 
 void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps)
 {
-    bp_net_apply_pending(net);
+    bp_net_sync_host(net, BP_MIRROR_PARAMS); /* a deferred step taken */
     bp_gemm g = net->gemm;
     for (int r = 0; r < reps; r++) {
         for (int l = 0; l < net->L; l++) { /* Z(l+1) = Y(l) W(l)ᵀ */

@@ -13,7 +13,7 @@
  * work evenly and statically, which also makes results depend only on T.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "base/base.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

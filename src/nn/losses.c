@@ -12,7 +12,7 @@
  * softplus form instead. The double-precision reference of the same maths
  * is in scalar.c.
  */
-#include "internal.h"
+#include "nn/nn.h"
 
 #include <math.h>
 #include <string.h>
