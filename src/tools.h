@@ -32,6 +32,11 @@ void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
 bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, double *gemm_s,
                              bp_error *err);
 
+/* The shortest decimal ("%.{p}g") that reads back as exactly x: strtof
+ * to the same bits for a float, strtod for a double (src/base/text.c). */
+void bp_shortest_float(char buf[32], float x);
+void bp_shortest_double(char buf[32], double v);
+
 /* Writes n bytes to path atomically (temporary file, fsync, rename): the
  * target is either as it was or complete. */
 bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err);

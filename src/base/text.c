@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +67,29 @@ bp_status bp_parse_number(const char *b, const char *e, float *out, const char *
     if (k == BP_NUM_RANGE)
         return bp_fail(err, BP_ERR_FORMAT, "%s: out of range for float: \"%s\"", where, q);
     return bp_fail(err, BP_ERR_FORMAT, "%s: not a number: \"%s\"", where, q);
+}
+
+/* The shortest "%.{p}g" that strtof reads back to the same bits (p = 9
+ * always does for a finite float): write→read is bit-exact. */
+void bp_shortest_float(char buf[32], float x)
+{
+    uint32_t want, got;
+    memcpy(&want, &x, sizeof want);
+    for (int p = 1; p <= 9; p++) {
+        snprintf(buf, 32, "%.*g", p, (double)x);
+        float y = strtof(buf, NULL);
+        memcpy(&got, &y, sizeof got);
+        if (got == want)
+            return;
+    }
+}
+
+/* The same for a double with strtod (p = 17 always does). */
+void bp_shortest_double(char buf[32], double v)
+{
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, 32, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
 }

@@ -244,28 +244,13 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
 /* Writing                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The shortest %.{p}g that strtof reads back to the same bits; p = 9 always
- * does for a float, so the loop ends there. */
-static void shortest_decimal(char *buf, size_t cap, float x)
-{
-    uint32_t want, got;
-    memcpy(&want, &x, sizeof want);
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, cap, "%.*g", p, (double)x);
-        float y = strtof(buf, NULL);
-        memcpy(&got, &y, sizeof got);
-        if (got == want)
-            return;
-    }
-}
-
 /* Returns 0 on a write error; the stream's error flag says so as well. */
 static int write_rows(FILE *f, const float *data, int rows, int cols)
 {
     char buf[32];
     for (size_t i = 0; i < (size_t)rows; i++) {
         for (size_t j = 0; j < (size_t)cols; j++) {
-            shortest_decimal(buf, sizeof buf, data[i * (size_t)cols + j]);
+            bp_shortest_float(buf, data[i * (size_t)cols + j]);
             if ((j && fputc(',', f) == EOF) || fputs(buf, f) == EOF)
                 return 0;
         }
