@@ -1,8 +1,8 @@
 /*
  * tools.h — what the project's own CLI, benchmarks and tests use beyond the
  * public header: timing internals and the atomic file write, which a
- * program embedding the library has no use for. Not installed; the library's
- * internal.h includes it, and so may the CLI and the tests.
+ * program embedding the library has no use for. Not installed; the
+ * library's base.h includes it, and so may the CLI and the tests.
  */
 #ifndef BP_TOOLS_H
 #define BP_TOOLS_H

@@ -79,8 +79,6 @@ struct bp_net {
     struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
     unsigned device_newer;              /* BP_MIRROR_* the device changed last */
     int host_newer;                     /* the host params changed since upload */
-    bp_dataset *bench_ds;               /* CUDA bench: its synthetic data set   */
-    bp_optimizer *bench_opt;            /* CUDA bench: its plain SGD            */
 };
 
 static inline void bp_net_sync_host(const bp_net *net, unsigned what)
