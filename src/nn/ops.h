@@ -8,11 +8,12 @@
  * operations in the same order.
  *
  * The host picks the function outside its loops (a switch per row or per
- * buffer, never per element), so each loop is one straight-line body that
- * gcc vectorises; the kernels switch per element on a value the whole grid
- * shares (op_act_f, op_act_delta). The host build never contracts a * b + c
- * into an FMA (ISO C mode: -ffp-contract=off), so the host's numbers do not
- * depend on the CPU.
+ * buffer, never per element), so each loop is one body that gcc vectorises
+ * (all but sigmoid's and tanh's, which call libm, and leaky_relu's, whose
+ * product under a condition gcc will not speculate); the kernels switch per
+ * element on a value the whole grid shares (op_act_f, op_act_delta). The
+ * host build never contracts a * b + c into an FMA (ISO C mode:
+ * -ffp-contract=off), so the host's numbers do not depend on the CPU.
  *
  * Deliberately not here: the double scalar pair bp_act_f, bp_act_df of
  * activations.c, the oracle the tests hold these against (it must not share
