@@ -128,3 +128,32 @@ void dist_share(int M, int *lo, int *hi)
     *lo = (int)((long)M * r / n);
     *hi = (int)((long)M * (r + 1) / n);
 }
+
+bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info)
+{
+    (void)ctx;
+    double sums[2] = {info->loss, info->status != BP_OK}; /* Σ loss·rows, ranks failing */
+    dist_sum_floats(bp_net_grads(net), bp_net_n_params(net));
+    dist_sum_doubles(sums, 2);
+    info->loss = sums[0];
+    if (sums[1] > 0) /* BP_ERR_ARG: another rank's */
+        return info->status != BP_OK ? info->status : BP_ERR_ARG;
+    return BP_OK;
+}
+
+bp_status dist_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                        bp_metrics *out)
+{
+    int lo, hi;
+    dist_share(n, &lo, &hi);
+    bp_metrics m = {0, 0, 0, 0};
+    double sums[5] = {0, 0, 0, 0, 0};
+    bp_status s = BP_OK;
+    if (hi > lo)
+        s = bp_evaluate_metrics(net, ds, idx + lo, hi - lo, &m, NULL);
+    sums[0] = m.loss * (hi - lo), sums[1] = m.accuracy * (hi - lo);
+    sums[2] = m.mse_fann * (hi - lo), sums[3] = (double)m.bit_fail, sums[4] = s != BP_OK;
+    dist_sum_doubles(sums, 5);
+    *out = (bp_metrics){sums[0] / n, sums[1] / n, sums[2] / n, (long)sums[3]};
+    return s != BP_OK ? s : sums[4] > 0 ? BP_ERR_ARG : BP_OK; /* BP_ERR_ARG: another rank's */
+}
