@@ -120,8 +120,6 @@ void dist_sum_floats(float *x, size_t n); /* in place, over every rank */
 void dist_sum_doubles(double *x, int n);
 /* The worst exit code of all ranks; rank 0 prints another rank's message. */
 int dist_agree(int rc);
-/* This rank's rows [lo, hi) of a global batch of M. */
-void dist_share(int M, int *lo, int *hi);
 /* bp_train_epoch's after_backward under mpirun: sums the gradient buffer,
  * the shares' loss and their failures over the ranks. */
 bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info);

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The epochs left: 0, 1 (an error printed) or 2 (diverged). */
+/* The epochs left: 0, 1 (an error printed), 2 (diverged), or minus the code
+ * the ranks already agreed on (a checkpoint's failure). */
 static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FILE *log)
 {
     run_state *st = &tr->st;
