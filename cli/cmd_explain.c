@@ -75,11 +75,7 @@ static const double worked_params[12] = {0.15, 0.20, 0.25, 0.30, 0.35, 0.35,
 static double decimal_of(float v)
 {
     char s[32];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(s, sizeof s, "%.*g", p, (double)v);
-        if (strtof(s, NULL) == v)
-            break;
-    }
+    bp_shortest_float(s, v);
     return strtod(s, NULL);
 }
 

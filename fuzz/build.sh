@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/build.sh — builds the libFuzzer harnesses into build-fuzz/fuzz_<name>.
 #
-# Every library source (src/*.c) is compiled with the same instrumentation as
+# Every library source (src/*/*.c) is compiled with the same instrumentation as
 # the harnesses (coverage for libFuzzer, AddressSanitizer, UBSan), once into
 # build-fuzz/obj/, and linked into each harness. Run from anywhere:
 #   bash fuzz/build.sh            # all harnesses
@@ -26,10 +26,11 @@ LIBS=($(pkg-config --libs $PKGS) -lpthread -lm)
 
 mkdir -p "$OUT/obj"
 objs=()
-for src in src/*.c; do
+for src in src/*/*.c; do
     obj="$OUT/obj/$(basename "${src%.c}").o"
+    newest_h=$(ls -t src/*.h src/*/*.h | head -1)
     # fuzzer-no-link: the coverage instrumentation without a second main()
-    if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ src/internal.h -nt "$obj" ] ||
+    if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ] ||
        [ include/backprop.h -nt "$obj" ] || [ fuzz/build.sh -nt "$obj" ]; then
         "$CC" "${CFLAGS[@]}" "${SAN[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
     fi

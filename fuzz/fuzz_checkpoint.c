@@ -12,7 +12,7 @@
  */
 #include "fuzz_common.h"
 
-#include "internal.h"
+#include "io/io.h"
 
 static bp_net *net;
 static bp_optimizer *opt;

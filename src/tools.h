@@ -1,8 +1,8 @@
 /*
  * tools.h — what the project's own CLI, benchmarks and tests use beyond the
  * public header: timing internals and the atomic file write, which a
- * program embedding the library has no use for. Not installed; the library's
- * internal.h includes it, and so may the CLI and the tests.
+ * program embedding the library has no use for. Not installed; the
+ * library's base.h includes it, and so may the CLI and the tests.
  */
 #ifndef BP_TOOLS_H
 #define BP_TOOLS_H
@@ -31,6 +31,11 @@ void bp_step_gemm_only(bp_net *net, const float *x, int M, int reps);
  * networks only; BP_ERR_ARG with a message on a CPU network. */
 bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, double *gemm_s,
                              bp_error *err);
+
+/* The shortest decimal ("%.{p}g") that reads back as exactly x: strtof
+ * to the same bits for a float, strtod for a double (src/base/text.c). */
+void bp_shortest_float(char buf[32], float x);
+void bp_shortest_double(char buf[32], double v);
 
 /* Writes n bytes to path atomically (temporary file, fsync, rename): the
  * target is either as it was or complete. */

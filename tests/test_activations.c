@@ -4,7 +4,7 @@
  * or overflow for |z| up to 1e4, and the names.
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 
 int main(void)
 {

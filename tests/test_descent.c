@@ -5,7 +5,7 @@
  * by weight, and the loss falling on a small problem.
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 #include "testnet.h"
 
 #include <stdlib.h>

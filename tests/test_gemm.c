@@ -1,5 +1,5 @@
 /*
- * test_gemm.c — the GEMM seam (src/gemm.c) against a plain double-precision
+ * test_gemm.c — the GEMM seam (src/backend/gemm.c) against a plain double-precision
  * product, on every provider of the build: all four transpositions, shapes
  * on both sides of the small-product threshold (so oneDNN and its CBLAS
  * fallback both run), leading dimensions wider than the product (the
@@ -7,7 +7,7 @@
  * −α/M, 1 for the fused step).
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 
 #include <stdlib.h>
 

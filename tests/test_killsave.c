@@ -6,7 +6,7 @@
  * torn file.
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 #include "tmpdir.h"
 
 #include <signal.h>

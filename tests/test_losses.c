@@ -5,7 +5,7 @@
  * are held to the same numbers. Also: |z| = 1e4 gives finite losses.
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * paper's formulas, not from optim.c's loops.
  */
 #include "check.h"
-#include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <string.h>

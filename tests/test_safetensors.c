@@ -10,7 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "tmpdir.h"
-#include "internal.h"
+#include "io/io.h"
 
 #include <cJSON.h>
 #include <dirent.h>

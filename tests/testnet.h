@@ -6,7 +6,7 @@
 #define BP_TESTNET_H
 
 #include "backprop.h"
-#include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,0 +1,60 @@
+/*
+ * cuda.h — the CUDA backend's entry points (cuda.cu), called from the C
+ * files' few dispatch points under #ifdef BP_HAVE_CUDA. Internal: never
+ * installed. Every function reports failures as a bp_status; those that
+ * take no bp_error keep the message in the network's CUDA context, where
+ * bp_cuda_last_error finds it.
+ *
+ * Host pointers (x, targets, idx, mean, std) are the caller's; the device
+ * copies live in the context and are made once, at creation or when a new
+ * data set arrives.
+ */
+#ifndef BP_CUDA_H
+#define BP_CUDA_H
+
+#include "backend/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bp_cuda bp_cuda;
+
+/* 0 if a device is usable; else BP_ERR_ARG and why ("--device cuda: ..."). */
+bp_status bp_cuda_probe_device(bp_error *err);
+/* cudaSetDevice(index mod the number of GPUs) for the calling thread. */
+bp_status bp_cuda_select_device(int index, bp_error *err);
+/* The device side of net (buffers the same shape as the host's): sets
+ * net->cuda; the host parameters are uploaded by the next device operation. */
+bp_status bp_cuda_create(bp_net *net, bp_error *err);
+void bp_cuda_free(bp_net *net);
+/* The message of the last failure of a device operation on net ("" if none). */
+const char *bp_cuda_last_error(const bp_net *net);
+
+/* Downloads the buffers in `what` (BP_MIRROR_*) and clears their bits in
+ * net->device_newer. */
+bp_status bp_cuda_download(bp_net *net, unsigned what);
+bp_status bp_cuda_set_tf32(bp_net *net, int on);
+
+/* The batch form on the device: same contracts as bp_forward, bp_backward,
+ * bp_train_step, bp_train_epoch (arguments already checked by the caller). */
+bp_status bp_cuda_forward(bp_net *net, const float *x, int M);
+bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss);
+bp_status bp_cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
+                             double *loss);
+bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                              const int32_t *idx, int n, int batch, const float *mean,
+                              const float *std, double *loss_sum);
+/* Copies the device's optimiser state (velocity, moments) into opt. */
+bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt);
+
+/* For bench: seconds per step of `reps` replays of the training step's
+ * graph on ds with opt, and of the same step's cuBLAS products alone (the
+ * ceiling). */
+bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+                        double *step_s, double *gemm_s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,117 @@
+/*
+ * cuda_backend.c — the CUDA backend's table: cuda.cu's entry points behind
+ * the functions every backend offers, and the mirror that keeps the host
+ * buffers coherent with the device's. cuda.cu keeps the message of a
+ * failed device operation in its context; here it becomes the status's
+ * message at bp_last_error, the library's one error channel.
+ * Built only with BP_HAVE_CUDA.
+ */
+#include "backend/backend.h"
+#include "cuda.h"
+
+/* s, with the context's message put at bp_last_error as "fn: ..." */
+static bp_status said(const bp_net *net, const char *fn, bp_status s)
+{
+    if (s != BP_OK)
+        return bp_fail(NULL, s, "%s: %s", fn, bp_cuda_last_error(net));
+    return s;
+}
+
+static void cuda_sync_host(const bp_net *net, unsigned what)
+{
+    /* the host buffers are a cache of the device's: filling them does not
+     * change the network, hence the cast. A failure is kept in the context
+     * and reported by the next device operation. */
+    if (net->device_newer & what)
+        (void)bp_cuda_download((bp_net *)net, what);
+}
+
+static void cuda_host_wrote(bp_net *net, unsigned what)
+{
+    net->device_newer &= ~what;
+    if (what & BP_MIRROR_PARAMS)
+        net->host_newer = 1; /* uploaded before the next device operation */
+}
+
+static void cuda_release(bp_net *net)
+{
+    bp_cuda_free(net);
+    bp_backend_cpu.mirror.release(net); /* the CPU's state, which every network has */
+}
+
+static bp_status cuda_attach(bp_net *net, bp_error *err)
+{
+    bp_status s = bp_cuda_create(net, err);
+    if (s != BP_OK)
+        return s;
+    net->host_newer = 1; /* the next device operation uploads the parameters */
+    net->device_newer = 0;
+    return BP_OK;
+}
+
+static bp_status cuda_detach(bp_net *net, bp_error *err)
+{
+    /* the parameters and gradients come home */
+    bp_status s = bp_cuda_download(net, BP_MIRROR_PARAMS | BP_MIRROR_GRADS);
+    if (s != BP_OK)
+        return bp_fail(err, s, "%s", bp_cuda_last_error(net));
+    bp_cuda_free(net);
+    net->device_newer = 0;
+    net->host_newer = 0;
+    return BP_OK;
+}
+
+static bp_status cuda_forward(bp_net *net, const float *x, int M)
+{
+    return said(net, "bp_forward", bp_cuda_forward(net, x, M));
+}
+
+static bp_status cuda_backward(bp_net *net, bp_targets tg, double rate, double *loss)
+{
+    if (rate != 0) /* a fused step is train_step's on this device */
+        return bp_fail(NULL, BP_ERR_ARG, "bp_backward: no fused step on a CUDA network");
+    return said(net, "bp_backward", bp_cuda_backward(net, tg, loss));
+}
+
+static bp_status cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg,
+                                 int M, double *loss)
+{
+    return said(net, "bp_train_step", bp_cuda_train_step(net, opt, x, tg, M, loss));
+}
+
+static bp_status cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                                  const int32_t *idx, int n, int batch, const float *mean,
+                                  const float *std, double *loss_sum)
+{
+    return said(net, "bp_train_epoch",
+                bp_cuda_train_epoch(net, opt, ds, idx, n, batch, mean, std, loss_sum));
+}
+
+static bp_status cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
+{
+    return said(net, "bp_optimizer_sync", bp_cuda_sync_optimizer(net, opt));
+}
+
+static bp_status cuda_set_tf32(bp_net *net, int on)
+{
+    return said(net, "bp_net_set_tf32", bp_cuda_set_tf32(net, on));
+}
+
+static bp_status cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+                            double *step_s, double *gemm_s)
+{
+    return said(net, "bench", bp_cuda_bench(net, opt, ds, M, reps, step_s, gemm_s));
+}
+
+const bp_backend_i bp_backend_cuda = {
+    .mirror = {cuda_sync_host, cuda_host_wrote, cuda_release},
+    .attach = cuda_attach,
+    .detach = cuda_detach,
+    .forward = cuda_forward,
+    .backward = cuda_backward,
+    .train_step = cuda_train_step,
+    .train_epoch = cuda_train_epoch,
+    .sync_optimizer = cuda_sync_optimizer,
+    .set_tf32 = cuda_set_tf32,
+    .bench = cuda_bench,
+};

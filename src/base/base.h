@@ -1,0 +1,81 @@
+/*
+ * base.h — the bottom of the library (src/base/): error reporting, names,
+ * atomic file writes, the strict number parser and the thread pool. It
+ * knows nothing of networks; every other folder may include it.
+ * Not installed.
+ */
+#ifndef BP_BASE_H
+#define BP_BASE_H
+
+#include "backprop.h"
+#include "tools.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" { /* the CUDA files include this too */
+#endif
+
+#define BP_MAX_THREADS 256
+
+/* util.c: name's index in names [count] into *out (behind every bp_*_parse
+ * of a name table); BP_ERR_ARG naming fn for NULL or an unknown name. */
+bp_status bp_name_parse(const char *fn, const char *const *names, int count, const char *name,
+                        int *out);
+
+/* util.c: BP_ERR_ARG with "fn: arg is NULL" (in err, if not NULL, and as
+ * bp_last_error). BP_NEED(p, err) returns it from a function when p is 0. */
+bp_status bp_arg_null(bp_error *err, const char *fn, const char *arg);
+#define BP_NEED(p, err)                                                                  \
+    do {                                                                                 \
+        if (!(p))                                                                        \
+            return bp_arg_null(err, __func__, #p);                                       \
+    } while (0)
+
+/* Writes a formatted one-line message to err (if not NULL) and to this
+ * thread's bp_last_error, and returns s. Never from the pool's threads. */
+bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Atomic file writing: a temporary file beside the target, flushed, fsync'ed,
+ * renamed over the target, then the folder fsync'ed. A failed or aborted
+ * write leaves the target as it was and no temporary behind. */
+typedef struct {
+    FILE *f;
+    char *tmp;        /* temporary path, malloc'ed */
+    const char *path; /* target */
+} bp_atomic;
+
+bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err);
+bp_status bp_atomic_commit(bp_atomic *a, bp_error *err);
+void bp_atomic_abort(bp_atomic *a);
+
+/* text.c: [b, e) wholly a finite float? The byte at e must stop strtof (a
+ * comma, blank or NUL). */
+typedef enum { BP_NUM_OK, BP_NUM_NOT_A_NUMBER, BP_NUM_RANGE, BP_NUM_NONFINITE } bp_num_kind;
+bp_num_kind bp_parse_float(const char *b, const char *e, float *out);
+/* text.c: [b, e) wholly a finite float, or an error "WHERE: not a number:
+ * \"tok\"" (also: empty value, out of range for float, not finite). */
+bp_status bp_parse_number(const char *b, const char *e, float *out, const char *where,
+                          bp_error *err);
+/* text.c: [s, s+n) quoted for a one-line message (32 bytes at most, odd
+ * bytes as \xHH); returns out. */
+const char *bp_quote(char *out, size_t cap, const char *s, size_t n);
+
+/* pool.c: T threads running each phase of a step on their share of it. */
+typedef struct bp_pool bp_pool;
+typedef void (*pool_fn)(void *arg, int k, int T); /* thread k of T does share k */
+bp_pool *pool_create(int T);                       /* NULL if threads can't start */
+void pool_free(bp_pool *p);
+int pool_threads(const bp_pool *p);                /* 1 for NULL */
+/* Runs fn on every thread (the caller is thread 0); returns when all are done. */
+void pool_run(bp_pool *p, pool_fn fn, void *arg);
+/* The same on the first T of its threads (1 <= T <= pool_threads(p)). */
+void pool_run_n(bp_pool *p, int T, pool_fn fn, void *arg);
+/* Share k of T of [0, n): [*lo, *hi), boundaries on multiples of align. */
+void pool_share(int n, int align, int k, int T, int *lo, int *hi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,165 @@
+/*
+ * pool.c — the engine's one thread pool: T threads (the caller and T − 1
+ * workers) that run each phase of a training step on their share of it,
+ * fork–join. The BLAS runs single-threaded inside each share, so there is
+ * never a second pool competing for the cores.
+ *
+ * A phase is handed over by bumping a generation counter; workers spin on
+ * it for a short while (a step's phases follow each other within
+ * microseconds) and then sleep on a condition variable, so an idle pool
+ * costs nothing. Completion is a countdown the caller spins on.
+ *
+ * Deliberately not: a task queue or work stealing. Every phase splits its
+ * work evenly and statically, which also makes results depend only on T.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "base/base.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#define SPINS 20000 /* polls before a worker sleeps: some tens of microseconds */
+
+struct bp_pool {
+    int T;
+    pthread_t *workers;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_uint gen;     /* bumped once per phase                          */
+    atomic_int pending;  /* workers still running the current phase        */
+    atomic_int sleepers; /* workers waiting on `wake`                      */
+    atomic_bool quit;
+    pool_fn fn;          /* the current phase, read after `gen` changes    */
+    int n;               /* threads that take a share of it (the first n)  */
+    void *arg;
+};
+
+typedef struct {
+    bp_pool *p;
+    int k;
+} worker_arg;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void *worker(void *v)
+{
+    worker_arg *w = v;
+    bp_pool *p = w->p;
+    int k = w->k;
+    free(w);
+    /* gen starts at 0: a phase published before this thread got here is
+     * still seen as new */
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
+               spins++ < SPINS)
+            cpu_relax();
+        if (g == seen) {
+            pthread_mutex_lock(&p->lock);
+            atomic_fetch_add(&p->sleepers, 1);
+            while ((g = atomic_load(&p->gen)) == seen)
+                pthread_cond_wait(&p->wake, &p->lock);
+            atomic_fetch_sub(&p->sleepers, 1);
+            pthread_mutex_unlock(&p->lock);
+        }
+        seen = g;
+        if (atomic_load(&p->quit))
+            return NULL;
+        if (k < p->n)
+            p->fn(p->arg, k, p->n);
+        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+    }
+}
+
+static void publish(bp_pool *p)
+{
+    /* sequentially consistent, like the worker's sleepers++ then gen check:
+     * either it sees the new gen or this sees it asleep and wakes it */
+    atomic_fetch_add(&p->gen, 1);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+bp_pool *pool_create(int T)
+{
+    bp_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->T = T;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->workers = calloc((size_t)(T > 1 ? T - 1 : 1), sizeof *p->workers);
+    if (!p->workers) {
+        pool_free(p);
+        return NULL;
+    }
+    for (int k = 1; k < T; k++) {
+        worker_arg *w = malloc(sizeof *w);
+        if (!w || (w->p = p, w->k = k, pthread_create(&p->workers[k - 1], NULL, worker, w))) {
+            free(w);
+            p->T = k; /* the workers started so far are joined by pool_free */
+            pool_free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+void pool_free(bp_pool *p)
+{
+    if (!p)
+        return;
+    if (p->workers) {
+        atomic_store(&p->quit, true);
+        publish(p);
+        for (int k = 1; k < p->T; k++)
+            pthread_join(p->workers[k - 1], NULL);
+    }
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    free(p->workers);
+    free(p);
+}
+
+int pool_threads(const bp_pool *p) { return p ? p->T : 1; }
+
+void pool_run(bp_pool *p, pool_fn fn, void *arg) { pool_run_n(p, pool_threads(p), fn, arg); }
+
+void pool_run_n(bp_pool *p, int T, pool_fn fn, void *arg)
+{
+    if (!p || p->T == 1 || T <= 1) {
+        fn(arg, 0, 1);
+        return;
+    }
+    /* every worker wakes and counts down; those past T take no share */
+    p->fn = fn;
+    p->arg = arg;
+    p->n = T < p->T ? T : p->T;
+    atomic_store_explicit(&p->pending, p->T - 1, memory_order_relaxed);
+    publish(p);
+    fn(arg, 0, p->n);
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
+        cpu_relax();
+}
+
+void pool_share(int n, int align, int k, int T, int *lo, int *hi)
+{
+    /* equal shares, rounded to `align` so that two threads never write the
+     * same cache line of an output row */
+    int units = (n + align - 1) / align;
+    int a = (int)((long)units * k / T), b = (int)((long)units * (k + 1) / T);
+    *lo = a * align < n ? a * align : n;
+    *hi = b * align < n ? b * align : n;
+}

@@ -1,0 +1,298 @@
+/*
+ * csv.c — the numeric CSV that carries inputs, targets and outputs.
+ *
+ * A strict reader: comma-separated numbers, the same number of
+ * columns on every row, every value a finite float; spaces and tabs around a
+ * value, CRLF line ends and blank lines at the very end are tolerated. Any
+ * other deviation is an error naming the line, the column and the token —
+ * a bad file is never guessed at. A writer that prints the shortest decimal
+ * that reads back as the same float, so write→read is bit-exact.
+ *
+ * The same reader serves the data sets (data.c), where a header line is
+ * allowed, and its number parser serves the FANN reader.
+ *
+ * Deliberately not a general CSV library: no quoting, no text fields, no
+ * locale, no missing values.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "io/io.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* The values read so far: grown by doubling, capped at INT_MAX values so
+ * that every index and the caller's rows*cols fit an int. */
+typedef struct {
+    float *v;
+    size_t n, cap;
+} values;
+
+static int values_reserve(values *vs, size_t more)
+{
+    if (vs->n + more <= vs->cap)
+        return 1;
+    size_t cap = vs->cap ? vs->cap : 1024;
+    while (cap < vs->n + more)
+        cap = cap > (size_t)INT_MAX / 2 ? (size_t)INT_MAX : cap * 2;
+    if (cap > SIZE_MAX / sizeof(float))
+        return 0;
+    float *v = realloc(vs->v, cap * sizeof(float));
+    if (!v)
+        return 0;
+    vs->v = v;
+    vs->cap = cap;
+    return 1;
+}
+
+typedef struct {
+    const char *b, *e;
+} span;
+
+/* The next comma-separated field of [*p, end) without its blanks; *p moves
+ * past the comma, or becomes NULL after the last field. */
+static span next_field(const char **p, const char *end)
+{
+    const char *b = *p;
+    const char *comma = memchr(b, ',', (size_t)(end - b));
+    const char *e = comma ? comma : end;
+    *p = comma ? comma + 1 : NULL;
+    while (b < e && is_blank(*b))
+        b++;
+    while (e > b && is_blank(e[-1]))
+        e--;
+    return (span){b, e};
+}
+
+static size_t count_fields(const char *line, const char *end)
+{
+    size_t n = 1;
+    for (const char *p = line; (p = memchr(p, ',', (size_t)(end - p))) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* A header has a field that is text: not empty and not a number. NaN, Inf
+ * and out-of-range numbers count as numbers, so a first data row holding
+ * one is refused as such rather than silently skipped as a header. */
+static int is_header(const char *line, const char *end)
+{
+    for (const char *p = line; p;) {
+        span f = next_field(&p, end);
+        float v;
+        if (f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER)
+            return 1;
+    }
+    return 0;
+}
+
+/* Parses the fields of one line into vs; lineno and the 1-based field index
+ * go into messages. */
+static bp_status parse_line(const char *path, long long lineno, const char *line,
+                            const char *end, values *vs, bp_error *err)
+{
+    char where[600];
+    const char *p = line;
+    for (long long col = 1; p; col++) {
+        span f = next_field(&p, end);
+        if (bp_parse_float(f.b, f.e, &vs->v[vs->n]) != BP_NUM_OK) {
+            snprintf(where, sizeof where, "%s:%lld:%lld", path, lineno, col);
+            return bp_parse_number(f.b, f.e, &vs->v[vs->n], where, err);
+        }
+        vs->n++;
+    }
+    return BP_OK;
+}
+
+bp_status bp_csv_read_table(const char *path, int allow_header, float **data, int *rows,
+                            int *cols, int *header, bp_error *err)
+{
+    *data = NULL;
+    *rows = *cols = *header = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bp_fail(err, BP_ERR_IO, "%s: %s", path, strerror(errno));
+
+    bp_status s = BP_OK;
+    values vs = {NULL, 0, 0};
+    char *line = NULL;
+    size_t line_cap = 0, n_cols = 0, header_cols = 0;
+    long long lineno = 0, n_rows = 0, first_blank = 0;
+    ssize_t got;
+
+    /* getline grows its buffer, so a line of any length is read whole */
+    while ((errno = 0, got = getline(&line, &line_cap, f)) >= 0) {
+        char *b = line, *e = line + got;
+        lineno++;
+        const char *nul = memchr(b, '\0', (size_t)got);
+        if (nul) {
+            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%zu: NUL byte", path, lineno,
+                        count_fields(b, nul));
+            goto done;
+        }
+        if (e > b && e[-1] == '\n')
+            e--;
+        if (e > b && e[-1] == '\r')
+            e--;
+        *e = '\0';
+        /* a spreadsheet's UTF-8 byte order mark would make row 1 look like text */
+        if (allow_header && lineno == 1 && e - b >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
+            b += 3;
+
+        const char *k = b;
+        while (k < e && is_blank(*k))
+            k++;
+        if (k == e) {
+            /* blank: fine only if nothing but blank lines follows */
+            if (!first_blank)
+                first_blank = lineno;
+            continue;
+        }
+        if (first_blank) {
+            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: blank line before the end of the data",
+                        path, first_blank);
+            goto done;
+        }
+
+        size_t fields = count_fields(b, e);
+        if (allow_header && lineno == 1 && is_header(b, e)) {
+            header_cols = fields;
+            *header = 1;
+            continue;
+        }
+        if (n_rows == 0) {
+            if (header_cols && header_cols != fields) {
+                s = bp_fail(err, BP_ERR_FORMAT, "%s:1: the header has %zu fields, the data %zu",
+                            path, header_cols, fields);
+                goto done;
+            }
+            if (fields > (size_t)INT_MAX) {
+                s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: %zu columns, more than %d", path,
+                            lineno, fields, INT_MAX);
+                goto done;
+            }
+            n_cols = fields;
+        } else if (fields != n_cols) {
+            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: expected %zu columns, got %zu", path, lineno,
+                        n_cols, fields);
+            goto done;
+        }
+        if (vs.n + n_cols > (size_t)INT_MAX) {
+            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: more than %d values", path, lineno,
+                        INT_MAX);
+            goto done;
+        }
+        if (!values_reserve(&vs, n_cols)) {
+            s = bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
+            goto done;
+        }
+        s = parse_line(path, lineno, b, e, &vs, err);
+        if (s != BP_OK)
+            goto done;
+        n_rows++;
+    }
+    /* getline's -1 is either the end of the file or a failure (EISDIR,
+     * ENOMEM, a read error); only the first leaves feof set */
+    if (ferror(f) || !feof(f)) {
+        s = errno == ENOMEM ? BP_ERR_NOMEM : BP_ERR_IO;
+        s = bp_fail(err, s, "%s: read failed: %s", path, strerror(errno ? errno : EIO));
+        goto done;
+    }
+    if (n_rows == 0)
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: no data: %s", path,
+                    header_cols ? "a header and nothing after it" : "the file is empty or blank");
+
+done:
+    free(line);
+    fclose(f);
+    if (s != BP_OK) {
+        free(vs.v);
+        *header = 0;
+        return s;
+    }
+    *data = vs.v;
+    *rows = (int)n_rows;
+    *cols = (int)n_cols;
+    return BP_OK;
+}
+
+bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err)
+{
+    int header;
+    if (data)
+        *data = NULL;
+    if (rows)
+        *rows = 0;
+    if (cols)
+        *cols = 0;
+    if (!path || !data || !rows || !cols)
+        return bp_arg_null(err, __func__, !path ? "path" : !data ? "data" : !rows ? "rows" : "cols");
+    return bp_csv_read_table(path, 0, data, rows, cols, &header, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Returns 0 on a write error; the stream's error flag says so as well. */
+static int write_rows(FILE *f, const float *data, int rows, int cols)
+{
+    char buf[32];
+    for (size_t i = 0; i < (size_t)rows; i++) {
+        for (size_t j = 0; j < (size_t)cols; j++) {
+            bp_shortest_float(buf, data[i * (size_t)cols + j]);
+            if ((j && fputc(',', f) == EOF) || fputs(buf, f) == EOF)
+                return 0;
+        }
+        if (fputc('\n', f) == EOF)
+            return 0;
+    }
+    return 1;
+}
+
+bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, bp_error *err)
+{
+    BP_NEED(path, err);
+    if (rows < 0 || (rows > 0 && (cols <= 0 || !data)))
+        return bp_fail(err, BP_ERR_ARG, "%s: bad shape [%d, %d] or NULL data", path, rows, cols);
+
+    /* checked before anything is written: a NaN never reaches a file */
+    for (size_t i = 0; i < (size_t)rows; i++)
+        for (size_t j = 0; j < (size_t)cols; j++)
+            if (!isfinite(data[i * (size_t)cols + j]))
+                return bp_fail(err, BP_ERR_NONFINITE,
+                               "%s: row %zu, column %zu: %s value, nothing written", path,
+                               i + 1, j + 1, isnan(data[i * (size_t)cols + j]) ? "NaN" : "Inf");
+
+    if (strcmp(path, "-") == 0) {
+        errno = 0;
+        int ok = write_rows(stdout, data, rows, cols);
+        ok = fflush(stdout) == 0 && ok && !ferror(stdout);
+        if (!ok)
+            return bp_fail(err, BP_ERR_IO, "stdout: write failed: %s",
+                           strerror(errno ? errno : EIO));
+        return BP_OK;
+    }
+
+    bp_atomic a;
+    bp_status s = bp_atomic_open(&a, path, err);
+    if (s != BP_OK)
+        return s;
+    errno = 0;
+    if (!write_rows(a.f, data, rows, cols)) {
+        int e = errno;
+        bp_atomic_abort(&a);
+        return bp_fail(err, BP_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
+    }
+    return bp_atomic_commit(&a, err);
+}

@@ -1,0 +1,166 @@
+/*
+ * nn.h — the network as mathematics (src/nn/): its layout in flat buffers,
+ * the element passes of activations and losses, the reference forms and
+ * the optimiser's rules on flat buffers. Below the backends: nothing here
+ * calls a device, a data set or a file. Not installed.
+ */
+#ifndef BP_NN_H
+#define BP_NN_H
+
+#include "base/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The host buffers a CUDA network mirrors (bits of device_newer). */
+#define BP_MIRROR_PARAMS 1u /* params                               */
+#define BP_MIRROR_GRADS  2u /* grads                                */
+#define BP_MIRROR_WORK   4u /* z, y, delta of every layer           */
+#define BP_MIRROR_OUTPUT 8u /* z(L), y(L) of the last M examples    */
+
+/* The device a network is on, as nn needs it: where the host copies of
+ * the buffers stand. nn declares this and calls it; each backend
+ * (src/backend/) fills it in, so nn never calls upward. */
+typedef struct {
+    /* makes the host copies in `what` (BP_MIRROR_*) current; logically
+     * const: the host buffers are a cache of the device's */
+    void (*sync_host)(const bp_net *net, unsigned what);
+    /* the host copies in `what` were written: they are now the newest */
+    void (*host_wrote)(bp_net *net, unsigned what);
+    /* frees the backend's state of net */
+    void (*release)(bp_net *net);
+} bp_net_mirror;
+
+/* Dimension letters used in every shape comment:
+ *   M  examples in a batch (rows)      L  weight layers
+ *   in = N(l), out = N(l+1)            P  parameters in all */
+
+/* One weight layer l: named views into the two flat buffers. */
+typedef struct {
+    int in, out;     /* N(l), N(l+1)                  */
+    float *W, *b;    /* W(l) [out,in], b(l) [out]      */
+    float *gW, *gb;  /* ∂L/∂W(l), ∂L/∂b(l), same shape */
+} bp_layer;
+
+struct bp_net {
+    int L;                              /* weight layers                       */
+    int sizes[BP_MAX_LAYERS + 1];       /* N(0..L)                             */
+    bp_act acts[BP_MAX_LAYERS + 1];     /* acts[l] of layer l = 1..L; [0] unused */
+    bp_loss loss;
+    double T;                           /* temperature, eq. 69                 */
+    double slope;                       /* leaky ReLU slope, eq. 29            */
+    int max_batch;
+    int M;                              /* examples in the last forward        */
+    bp_gemm gemm;                       /* the provider of every product       */
+
+    size_t n_params;                    /* P                                   */
+    float *params;                      /* [P] W(0) b(0) W(1) b(1) ...         */
+    float *grads;                       /* [P] same layout                     */
+    bp_layer layer[BP_MAX_LAYERS];
+
+    float *mean, *std;                  /* [N(0)] input standardisation or NULL */
+    struct bp_pool *pool;               /* the step's threads; NULL: one thread */
+    double part_loss[BP_MAX_THREADS];   /* each thread's share of a batch loss  */
+    float *work;                        /* one allocation behind z, y, delta   */
+    float *x;                           /* Y(0) [max_batch, N(0)]: the network's copy
+                                         * of the last forward's input (in work) */
+    float *z[BP_MAX_LAYERS + 1];        /* Z(l) [max_batch, N(l)], l >= 1      */
+    float *y[BP_MAX_LAYERS + 1];        /* Y(l), l >= 1; = z[l] for identity   */
+    float *delta[BP_MAX_LAYERS + 1];    /* Δ(l), l >= 1; δ(0) is never computed */
+    size_t work_size;                   /* floats in work                      */
+
+    bp_device device;                   /* where the passes run                */
+    const struct bp_backend_i *be;      /* its functions (src/backend/)        */
+    const bp_net_mirror *mirror;        /* the part of them nn calls           */
+    void *ctx;                          /* the CPU backend's state (cpu.c), on
+                                         * any device: its deferred step      */
+    int tf32;                           /* CUDA: cuBLAS may use TF32           */
+    struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
+    unsigned device_newer;              /* BP_MIRROR_* the device changed last */
+    int host_newer;                     /* the host params changed since upload */
+};
+
+static inline void bp_net_sync_host(const bp_net *net, unsigned what)
+{
+    if (net->mirror)
+        net->mirror->sync_host(net, what);
+}
+static inline void bp_net_host_wrote(bp_net *net, unsigned what)
+{
+    if (net->mirror)
+        net->mirror->host_wrote(net, what);
+}
+
+/* network.c: the network's layout and buffers, initialised (init 1) or
+ * with zero parameters (init 0: for a reader that fills them), on no
+ * device yet: src/backend/'s bp_net_new puts it on one. */
+bp_net *bp_net_layout(const bp_config *cfg, int max_batch, int init, bp_error *err);
+
+/* Y(l) of the last forward: the input for l = 0. */
+static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
+
+/* z [M,n] += b [n]; y = f(z) element-wise (y may alias z for identity).
+ * Bias and activation fused into one pass over Z (eq. 51 + eq. 2). Rows
+ * are ld floats apart (ld = n for a whole matrix, more for a column band). */
+void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, int ld,
+                 float slope);
+
+/* delta [M,n] *= f'(z)   the ⊙ f'(Z(l)) of eq. 45/56, in place; rows ld apart */
+void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n, int ld,
+                  float slope);
+
+/* z [M,n] += b; y = softmax(z / T) row by row, via max subtraction (eq. 61, 69) */
+void softmax_forward(float *z, float *y, const float *b, int M, int n, float T);
+
+/* The output error Δ(L) [M,n] (eq. 13/32, 68, 69) from z, y [M,n] and the
+ * targets, and the mean loss over the M rows. delta may be NULL (loss only).
+ * Labels are checked against n: BP_ERR_ARG if one is out of range. */
+bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targets tg, int M,
+                     float *delta, double *loss);
+
+
+/* losses.c: the entry check of the calls that take targets for M
+ * examples: exactly one of t and labels, labels for softmax_ce only and in
+ * 0..N(L)−1; BP_ERR_ARG naming fn and the first bad one. */
+bp_status bp_check_targets(const char *fn, const bp_net *net, bp_targets tg, int M);
+
+/* optim.c: the optimiser, shared with cuda.cu, which runs the same rules,
+ * and with checkpoint.c, which saves its state. */
+struct bp_optimizer {
+    bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
+    size_t n;          /* P, the parameters it was made for                    */
+    long t;            /* steps taken; the next step is step t (from 0)        */
+    uint64_t id;       /* never reused: which state a GPU holds a copy of      */
+    float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
+    float *v;          /* [P] Adam's second moment v; else NULL                */
+};
+
+/* The scalars of step t (from 0) that change from step to step: the
+ * schedule's rate and Adam's bias corrections, computed once in double and
+ * used by the host loops and the device kernel alike. */
+typedef struct {
+    float lr;    /* α_t: schedule and warm-up applied                       */
+    float a, r;  /* Adam: α_t / (1 − β1^(t+1)), 1 / √(1 − β2^(t+1))         */
+    float decay; /* AdamW: 1 − α_t λ (decoupled decay); otherwise 1          */
+} optim_coef;
+optim_coef optim_step_coef(const bp_optimizer *opt, long t);
+/* optim.c: a fresh optimiser identity (bp_optimizer_create; a checkpoint
+ * load, whose state replaces the old, takes a new one too). */
+uint64_t optim_new_id(void);
+/* bp_optimizer_step_scaled with its passes split over pool's threads (NULL
+ * or one thread: the caller's); the norm's partial sums are added in thread
+ * order, so the result depends on the thread count only. */
+double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                          double scale, struct bp_pool *pool);
+/* 1 if plain descent without clipping or weight decay (the fused path). */
+int optim_is_plain_sgd(const bp_optimizer *opt);
+
+/* optim.c: plain descent (no clipping, no weight decay) can be fused into
+ * the backward pass: the rate of the next step (the caller counts it). */
+double optim_fused_sgd_rate(const bp_optimizer *opt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

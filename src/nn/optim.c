@@ -1,0 +1,443 @@
+/*
+ * optim.c — optimisers: what turns the gradient buffer into a step of the
+ * parameter buffer. Plain gradient descent (eq. 49–50), SGD with momentum and
+ * with Nesterov momentum, Adam and AdamW, each after an optional clipping of
+ * the gradient's global L2 norm and with a scheduled learning rate (constant,
+ * step, cosine; linear warm-up on top of any).
+ *
+ * The conventions are PyTorch's (torch.optim.SGD/Adam/AdamW,
+ * clip_grad_norm_, StepLR/CosineAnnealingLR) so that numbers can be compared
+ * with it. Every rule is one loop over the flat buffers [P] and sees nothing
+ * of the network; its state (velocity, moments) is float, allocated once at
+ * creation, and a step allocates nothing. Not here: parameter groups,
+ * per-layer rates, skipping non-finite steps (the caller sees the norm).
+ */
+#include "nn/nn.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const char *const opt_names[BP_OPT_COUNT] = {"sgd", "momentum", "nesterov", "adam",
+                                                    "adamw"};
+static const char *const sched_names[BP_SCHED_COUNT] = {"constant", "step", "cosine"};
+
+const char *bp_opt_name(bp_opt_kind k)
+{
+    return (unsigned)k < BP_OPT_COUNT ? opt_names[k] : "unknown";
+}
+
+bp_status bp_opt_parse(const char *name, bp_opt_kind *out)
+{
+    int k;
+    bp_status s = bp_name_parse(__func__, opt_names, BP_OPT_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_opt_kind)k;
+    return s;
+}
+
+const char *bp_sched_name(bp_sched_kind k)
+{
+    return (unsigned)k < BP_SCHED_COUNT ? sched_names[k] : "unknown";
+}
+
+bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
+{
+    int k;
+    bp_status s = bp_name_parse(__func__, sched_names, BP_SCHED_COUNT, name, out ? &k : NULL);
+    if (s == BP_OK)
+        *out = (bp_sched_kind)k;
+    return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Creation                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* struct bp_optimizer is in internal.h: cuda.cu runs the same rules
+ * and checkpoint.c saves the state. */
+
+/* Every field checked once the defaults are in: BP_OK or BP_ERR_ARG with a
+ * one-line message naming the field. */
+static bp_status check_config(const bp_opt_config *c, bp_error *err)
+{
+    if ((unsigned)c->kind >= BP_OPT_COUNT)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: unknown kind %d", (int)c->kind);
+    if ((unsigned)c->schedule >= BP_SCHED_COUNT)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: unknown schedule %d", (int)c->schedule);
+    if (!isfinite(c->lr) || c->lr <= 0)
+        return bp_fail(err, BP_ERR_ARG, "learning rate %g is not a finite positive number", c->lr);
+    if (!(c->momentum >= 0 && c->momentum < 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: momentum %g is not in [0, 1)", c->momentum);
+    if (!(c->beta1 >= 0 && c->beta1 < 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: beta1 %g is not in [0, 1)", c->beta1);
+    if (!(c->beta2 >= 0 && c->beta2 < 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: beta2 %g is not in [0, 1)", c->beta2);
+    if (!isfinite(c->eps) || c->eps <= 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: eps %g is not a finite positive number", c->eps);
+    if (!isfinite(c->weight_decay) || c->weight_decay < 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: weight decay %g is not finite and >= 0",
+                       c->weight_decay);
+    if (!isfinite(c->clip_norm) || c->clip_norm < 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: clip norm %g is not finite and >= 0",
+                       c->clip_norm);
+    if (c->warmup_steps < 0 || c->total_steps < 0 || c->step_size < 0)
+        return bp_fail(err, BP_ERR_ARG,
+                       "optimiser: warm-up %ld, total %ld and step size %ld must be >= 0",
+                       c->warmup_steps, c->total_steps, c->step_size);
+    if (!isfinite(c->gamma) || c->gamma <= 0 || c->gamma > 1)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: step decay gamma %g is not in (0, 1]",
+                       c->gamma);
+    if (!(c->min_lr >= 0 && c->min_lr <= c->lr))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: min_lr %g is not in [0, lr = %g]", c->min_lr,
+                       c->lr);
+    if (c->schedule == BP_SCHED_STEP && c->step_size <= 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: the step schedule needs step_size > 0");
+    if (c->schedule == BP_SCHED_COSINE && c->total_steps <= 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: the cosine schedule needs total_steps > 0");
+    return BP_OK;
+}
+
+uint64_t optim_new_id(void)
+{
+    static _Atomic uint64_t next = 1;
+    return next++;
+}
+
+bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_error *err)
+{
+    if (!cfg) {
+        bp_arg_null(err, __func__, "cfg");
+        return NULL;
+    }
+    if (n_params < 1) {
+        bp_fail(err, BP_ERR_ARG, "%s: n_params is 0: an optimiser for no parameters", __func__);
+        return NULL;
+    }
+    bp_opt_config c = *cfg;
+    if (c.momentum == 0) c.momentum = 0.9;
+    if (c.beta1 == 0) c.beta1 = 0.9;
+    if (c.beta2 == 0) c.beta2 = 0.999;
+    if (c.eps == 0) c.eps = 1e-8;
+    if (c.gamma == 0) c.gamma = 0.1;
+    if (check_config(&c, err) != BP_OK)
+        return NULL;
+
+    size_t buffers = c.kind == BP_OPT_SGD ? 0 : c.kind <= BP_OPT_NESTEROV ? 1 : 2;
+    bp_optimizer *opt = calloc(1, sizeof *opt);
+    if (!opt || n_params > SIZE_MAX / sizeof(float) / 2) {
+        free(opt);
+        bp_fail(err, BP_ERR_NOMEM, "optimiser: out of memory for %zu parameters", n_params);
+        return NULL;
+    }
+    opt->cfg = c;
+    opt->n = n_params;
+    opt->id = optim_new_id();
+    if (buffers && n_params) {
+        /* one zeroed allocation behind m and v: v(0) = m(0) = 0 */
+        opt->m = calloc(buffers * n_params, sizeof(float));
+        if (!opt->m) {
+            free(opt);
+            bp_fail(err, BP_ERR_NOMEM, "optimiser: out of memory for %zu parameters", n_params);
+            return NULL;
+        }
+        if (buffers == 2)
+            opt->v = opt->m + n_params;
+    }
+    return opt;
+}
+
+void bp_optimizer_free(bp_optimizer *opt)
+{
+    if (!opt)
+        return;
+    free(opt->m); /* v lives in the same allocation */
+    free(opt);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Schedule                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* α_t for step t (from 0):
+ *   constant  α
+ *   step      α γ^floor(t / step_size)                      (StepLR)
+ *   cosine    η + (α − η)(1 + cos(π min(t, T) / T)) / 2      (SGDR without restarts)
+ * then, for t < warm-up W, times (t + 1) / W. */
+static double sched_rate(const bp_opt_config *c, long t)
+{
+    double a = c->lr;
+    switch (c->schedule) {
+    case BP_SCHED_CONSTANT: break;
+    case BP_SCHED_STEP: a = c->lr * pow(c->gamma, (double)(t / c->step_size)); break;
+    case BP_SCHED_COSINE: {
+        double f = (double)(t < c->total_steps ? t : c->total_steps) / (double)c->total_steps;
+        a = c->min_lr + (c->lr - c->min_lr) * (1 + cos(PI * f)) / 2;
+        break;
+    }
+    case BP_SCHED_COUNT: break;
+    }
+    if (t < c->warmup_steps)
+        a *= (double)(t + 1) / (double)c->warmup_steps;
+    return a;
+}
+
+double bp_optimizer_lr(const bp_optimizer *opt)
+{
+    if (!opt)
+        return bp_arg_null(NULL, __func__, "opt"), NAN;
+    return sched_rate(&opt->cfg, opt->t);
+}
+
+optim_coef optim_step_coef(const bp_optimizer *opt, long t)
+{
+    const bp_opt_config *c = &opt->cfg;
+    double lr = sched_rate(c, t), t1 = (double)(t + 1); /* Adam counts from 1 */
+    return (optim_coef){
+        .lr = (float)lr,
+        .a = (float)(lr / (1 - pow(c->beta1, t1))),
+        .r = (float)(1 / sqrt(1 - pow(c->beta2, t1))),
+        .decay = c->kind == BP_OPT_ADAMW ? (float)(1 - lr * c->weight_decay) : 1.0f,
+    };
+}
+
+int optim_is_plain_sgd(const bp_optimizer *opt)
+{
+    return opt->cfg.kind == BP_OPT_SGD && opt->cfg.clip_norm == 0 && opt->cfg.weight_decay == 0;
+}
+
+long bp_optimizer_steps(const bp_optimizer *opt)
+{
+    if (!opt)
+        return bp_arg_null(NULL, __func__, "opt"), -1;
+    return opt->t;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Update rules: one loop each over params [n]                               */
+/* ------------------------------------------------------------------------ */
+
+/* In every rule the gradient used is ĝ = c g + λ θ: c the clipping factor
+ * (1 when not clipping), λ the L2 weight decay added to the gradient as
+ * PyTorch does (0 for AdamW, whose decay is decoupled). */
+
+/* θ ← θ − α ĝ   eq. 49–50 */
+/* Σ g², in double, as 8 independent partial sums: one serial chain of
+ * additions would cost its latency per element (4 cycles), which made this
+ * the slowest pass of a small-batch step. */
+static double sum_squares(const float *g, size_t n)
+{
+    double acc[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += (double)g[k + j] * g[k + j];
+    for (; k < n; k++)
+        acc[0] += (double)g[k] * g[k];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static void sgd_update(float *p, const float *g, size_t n, float lr, float c, float wd)
+{
+    for (size_t k = 0; k < n; k++)
+        p[k] -= lr * (c * g[k] + wd * p[k]);
+}
+
+/* v ← μ v + ĝ;  θ ← θ − α v   (heavy ball, PyTorch's SGD momentum, no dampening) */
+static void momentum_update(float *p, float *v, const float *g, size_t n, float lr, float c,
+                            float wd, float mu)
+{
+    for (size_t k = 0; k < n; k++) {
+        float gk = c * g[k] + wd * p[k];
+        v[k] = mu * v[k] + gk;
+        p[k] -= lr * v[k];
+    }
+}
+
+/* v ← μ v + ĝ;  θ ← θ − α (ĝ + μ v)   (Nesterov as Sutskever et al. 2013
+ * rewrite it, PyTorch's nesterov=True) */
+static void nesterov_update(float *p, float *v, const float *g, size_t n, float lr, float c,
+                            float wd, float mu)
+{
+    for (size_t k = 0; k < n; k++) {
+        float gk = c * g[k] + wd * p[k];
+        v[k] = mu * v[k] + gk;
+        p[k] -= lr * (gk + mu * v[k]);
+    }
+}
+
+/* Adam (Kingma & Ba 2015, alg. 1), step t from 1:
+ *   m ← β1 m + (1 − β1) ĝ;  v ← β2 v + (1 − β2) ĝ²
+ *   θ ← θ − α m̂ / (√v̂ + ε),  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
+ * with the corrections folded in as PyTorch does: a = α / (1 − β1^t),
+ * r = 1 / √(1 − β2^t), θ ← θ − a m / (r √v + ε). AdamW (Loshchilov & Hutter
+ * 2019) first shrinks θ ← (1 − α λ) θ = decay θ; Adam passes decay = 1. */
+typedef struct {
+    float a, r, eps;   /* α / (1 − β1^t), 1 / √(1 − β2^t), ε */
+    float b1, b2;      /* β1, β2                             */
+    float c1, c2;      /* 1 − β1, 1 − β2                     */
+    float c, wd;       /* clipping factor, λ in ĝ            */
+    float decay;       /* 1 − α λ (AdamW) or 1 (Adam)        */
+} adam_coef;
+
+static void adam_update(float *p, float *m, float *v, const float *g, size_t n, adam_coef q)
+{
+    for (size_t k = 0; k < n; k++) {
+        float th = q.decay * p[k];
+        float gk = q.c * g[k] + q.wd * th;
+        m[k] = q.b1 * m[k] + q.c1 * gk;
+        v[k] = q.b2 * v[k] + q.c2 * gk * gk;
+        p[k] = th - q.a * m[k] / (q.r * sqrtf(v[k]) + q.eps);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* One step                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* n must be the P the optimiser was created for: any other n is a
+ * programming error, answered with NAN and nothing changed (no update, the
+ * step count stays). */
+double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n)
+{
+    return bp_optimizer_step_scaled(opt, params, grads, n, 1);
+}
+
+/* The rule of opt's kind on elements [lo, hi) of the buffers, with the
+ * step's coefficients k and the gradient's factor c (scale and clipping). */
+static void apply_rule(bp_optimizer *opt, float *params, const float *grads, size_t lo,
+                       size_t hi, optim_coef k, float c)
+{
+    const bp_opt_config *cfg = &opt->cfg;
+    float *p = params + lo, *m = opt->m ? opt->m + lo : NULL, *v = opt->v ? opt->v + lo : NULL;
+    const float *g = grads + lo;
+    size_t n = hi - lo;
+    float wd = (float)cfg->weight_decay;
+    switch (cfg->kind) {
+    case BP_OPT_SGD: sgd_update(p, g, n, k.lr, c, wd); break;
+    case BP_OPT_MOMENTUM: momentum_update(p, m, g, n, k.lr, c, wd, (float)cfg->momentum); break;
+    case BP_OPT_NESTEROV: nesterov_update(p, m, g, n, k.lr, c, wd, (float)cfg->momentum); break;
+    case BP_OPT_ADAM:
+    case BP_OPT_ADAMW: {
+        int decoupled = cfg->kind == BP_OPT_ADAMW;
+        adam_coef q = {
+            .a = k.a,
+            .r = k.r,
+            .eps = (float)cfg->eps,
+            .b1 = (float)cfg->beta1,
+            .b2 = (float)cfg->beta2,
+            .c1 = (float)(1 - cfg->beta1),
+            .c2 = (float)(1 - cfg->beta2),
+            .c = c,
+            .wd = decoupled ? 0.0f : wd,
+            .decay = k.decay,
+        };
+        adam_update(p, m, v, g, n, q);
+        break;
+    }
+    case BP_OPT_COUNT: break;
+    }
+}
+
+/* One step split over a pool's threads: the norm as one partial sum per
+ * thread, added in thread order; then each thread's band of the rule. */
+typedef struct {
+    bp_optimizer *opt;
+    float *params;
+    const float *grads;
+    size_t n;
+    optim_coef k;
+    float c;
+    double part[BP_MAX_THREADS];
+} step_job;
+
+/* Band k of T of [0, n), on 16-float (cache line) boundaries. */
+static void band(size_t n, int k, int T, size_t *lo, size_t *hi)
+{
+    size_t per = (n / (size_t)T + 15) & ~(size_t)15;
+    *lo = per * (size_t)k < n ? per * (size_t)k : n;
+    *hi = per * (size_t)(k + 1) < n && k < T - 1 ? per * (size_t)(k + 1) : n;
+}
+
+static void norm_band(void *arg, int k, int T)
+{
+    step_job *j = arg;
+    size_t lo, hi;
+    band(j->n, k, T, &lo, &hi);
+    j->part[k] = sum_squares(j->grads + lo, hi - lo);
+}
+
+static void rule_band(void *arg, int k, int T)
+{
+    step_job *j = arg;
+    size_t lo, hi;
+    band(j->n, k, T, &lo, &hi);
+    apply_rule(j->opt, j->params, j->grads, lo, hi, j->k, j->c);
+}
+
+double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                          double scale, bp_pool *pool)
+{
+    if (!opt || !params || !grads)
+        return bp_arg_null(NULL, "bp_optimizer_step", !opt ? "opt" : !params ? "params" : "grads"),
+               NAN;
+    if (n != opt->n)
+        return bp_fail(NULL, BP_ERR_ARG,
+                       "bp_optimizer_step: optimiser holds %zu parameters, the buffers %zu",
+                       opt->n, n),
+               NAN;
+    if (!isfinite(scale))
+        return bp_fail(NULL, BP_ERR_ARG, "bp_optimizer_step: scale %g is not finite", scale), NAN;
+    const bp_opt_config *cfg = &opt->cfg;
+    int T = pool_threads(pool);
+    step_job j = {.opt = opt, .params = params, .grads = grads, .n = n};
+
+    /* ‖g‖ in double, g = scale·grads; above clip_norm the gradient is scaled
+     * by clip_norm/‖g‖ inside the loops (grads is const), where scale goes
+     * too, so that it costs no pass of its own. A NaN/Inf norm is not
+     * clipped and is returned for the caller to see. */
+    if (T > 1)
+        pool_run(pool, norm_band, &j);
+    else
+        j.part[0] = sum_squares(grads, n);
+    double sum = 0;
+    for (int k = 0; k < T; k++)
+        sum += j.part[k];
+    double norm = fabs(scale) * sqrt(sum);
+    j.c = (float)scale;
+    if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
+        j.c = (float)(scale * (cfg->clip_norm / norm));
+
+    j.k = optim_step_coef(opt, opt->t);
+    opt->t++;
+    if (T > 1)
+        pool_run(pool, rule_band, &j);
+    else
+        apply_rule(opt, params, grads, 0, n, j.k, j.c);
+    return norm;
+}
+
+double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                                double scale)
+{
+    return optim_step_threads(opt, params, grads, n, scale, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fused descent                                                             */
+/* ------------------------------------------------------------------------ */
+
+double optim_fused_sgd_rate(const bp_optimizer *opt)
+{
+    const bp_opt_config *c = &opt->cfg;
+    if (c->kind != BP_OPT_SGD || c->clip_norm > 0 || c->weight_decay > 0)
+        return 0;
+    return sched_rate(c, opt->t);
+}

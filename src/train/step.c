@@ -1,0 +1,126 @@
+/*
+ * step.c — the passes as the library offers them, above the engine: each
+ * call goes to the backend the network is on, through its table (the
+ * engine of src/backend/cpu.c, or the CUDA backend), and the training step joins a forward, a
+ * backward and the optimiser. The engine below knows neither devices nor
+ * optimisers: a plain descent step reaches it as its rate.
+ */
+#include "train/train.h"
+
+#include <math.h>
+
+bp_status bp_forward(bp_net *net, const float *x, int M)
+{
+    BP_NEED(net, NULL);
+    BP_NEED(x, NULL);
+    if (M < 1 || M > net->max_batch)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d not in 1..max_batch %d", __func__, M,
+                       net->max_batch);
+    return net->be->forward(net, x, M);
+}
+
+const float *bp_net_output(const bp_net *net)
+{
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net"), NULL;
+    bp_net_sync_host(net, BP_MIRROR_OUTPUT);
+    return net->y[net->L];
+}
+
+/* The entry check of the calls that go on from the last forward. */
+static bp_status check_last_forward(const char *fn, const bp_net *net, bp_targets tg)
+{
+    if (!net)
+        return bp_arg_null(NULL, fn, "net");
+    if (net->M < 1)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: no forward pass to go back through", fn);
+    return bp_check_targets(fn, net, tg, net->M);
+}
+
+/* On a CUDA network: on the host, from the downloaded z(L), y(L). */
+bp_status bp_loss_value(const bp_net *net, bp_targets tg, double *loss)
+{
+    bp_status s = check_last_forward(__func__, net, tg);
+    if (s != BP_OK)
+        return s;
+    BP_NEED(loss, NULL);
+    bp_net_sync_host(net, BP_MIRROR_OUTPUT);
+    return batch_loss_value(net, tg, loss);
+}
+
+bp_status bp_backward(bp_net *net, bp_targets tg, double *loss)
+{
+    bp_status s = check_last_forward(__func__, net, tg);
+    if (s != BP_OK)
+        return s;
+    return net->be->backward(net, tg, 0, loss);
+}
+
+bp_status bp_net_find_nonfinite(const bp_net *net, char *where, size_t size)
+{
+    BP_NEED(net, NULL);
+    if (!where && size)
+        return bp_arg_null(NULL, __func__, "where");
+    bp_net_sync_host(net, BP_MIRROR_WORK | BP_MIRROR_GRADS | BP_MIRROR_PARAMS);
+    return batch_find_nonfinite(net, where, size);
+}
+
+/* The network and the optimiser belong together. */
+static bp_status check_pair(const char *fn, const bp_net *net, const bp_optimizer *opt)
+{
+    if (!net || !opt)
+        return bp_arg_null(NULL, fn, net ? "opt" : "net");
+    if (opt->n != net->n_params)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: optimiser holds %zu parameters, the network %zu",
+                       fn, opt->n, net->n_params);
+    return BP_OK;
+}
+
+bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
+                        double *loss)
+{
+    bp_status s = check_pair(__func__, net, opt);
+    if (s != BP_OK)
+        return s;
+    BP_NEED(x, NULL);
+    if (M < 1 || M > net->max_batch)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: M = %d not in 1..max_batch %d", __func__, M,
+                       net->max_batch);
+    if ((s = bp_check_targets(__func__, net, tg, M)) != BP_OK)
+        return s;
+    double l = NAN;
+    const bp_backend_i *be = net->be;
+    if (be->train_step) {
+        s = be->train_step(net, opt, x, tg, M, &l);
+        goto done;
+    }
+    if ((s = be->forward(net, x, M)) != BP_OK)
+        return s;
+    /* plain descent goes into the backward pass itself: no gradient buffer
+     * written and read back, no separate pass over the parameters; a
+     * non-finite loss stops it before the step */
+    if (optim_is_plain_sgd(opt)) {
+        s = be->backward(net, tg, optim_fused_sgd_rate(opt), &l);
+        if (s == BP_OK)
+            opt->t++; /* the step was taken */
+        goto done;
+    }
+    if ((s = be->backward(net, tg, 0, &l)) != BP_OK)
+        return s;
+    if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
+        (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
+done:
+    if ((s == BP_OK || s == BP_ERR_NONFINITE) && !isfinite(l))
+        s = bp_fail(NULL, BP_ERR_NONFINITE, "%s: the batch loss is %g", __func__, l);
+    if (loss && (s == BP_OK || s == BP_ERR_NONFINITE))
+        *loss = l;
+    return s;
+}
+
+bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
+{
+    bp_status s = check_pair(__func__, net, opt);
+    if (s != BP_OK)
+        return s;
+    return net->be->sync_optimizer ? net->be->sync_optimizer(net, opt) : BP_OK;
+}
