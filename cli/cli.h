@@ -120,8 +120,13 @@ void dist_sum_floats(float *x, size_t n); /* in place, over every rank */
 void dist_sum_doubles(double *x, int n);
 /* The worst exit code of all ranks; rank 0 prints another rank's message. */
 int dist_agree(int rc);
-/* This rank's rows [lo, hi) of a global batch of M. */
-void dist_share(int M, int *lo, int *hi);
+/* bp_train_epoch's after_backward under mpirun: sums the gradient buffer,
+ * the shares' loss and their failures over the ranks. */
+bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info);
+/* Loss, accuracy and FANN's figures on idx [n], each rank evaluating its
+ * share; BP_ERR_ARG where another rank failed. */
+bp_status dist_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                        bp_metrics *out);
 
 int cmd_train(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -79,7 +79,7 @@ int cmd_eval(int argc, char **argv)
     for (int i = 0; i < n; i++)
         idx[i] = i;
     bp_metrics m;
-    bp_status s = bp_evaluate_metrics(net, ds, idx, n, bp_net_mean(net), bp_net_std(net), &m, conf);
+    bp_status s = bp_evaluate_metrics(net, ds, idx, n, &m, conf);
     if (s != BP_OK) {
         cli_error(&cmd, "%s: evaluation failed: %s", data, bp_last_error());
         goto done;

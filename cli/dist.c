@@ -1,8 +1,9 @@
 /*
  * dist.c — data parallelism over MPI: each rank computes the gradient of its
- * share of a global batch, one MPI_Allreduce sums the contiguous gradient
- * buffer, and every rank takes the same optimiser step, so the models stay
- * identical without ever being sent. Built without MPI (BP_HAVE_MPI unset),
+ * share of a global batch (the library's epoch, told its rank), one
+ * MPI_Allreduce in the epoch's after_backward hook sums the contiguous
+ * gradient buffer, and every rank takes the same optimiser step, so the
+ * models stay identical without ever being sent. Built without MPI (BP_HAVE_MPI unset),
  * every function is the one-process identity.
  *
  * Failures: a rank never leaves a collective call on its own. Where a rank
@@ -120,11 +121,33 @@ int dist_agree(int rc) { return rc; }
 
 #endif
 
-/* Share r of the M rows of a global batch: [lo, hi), sizes differing by at
- * most one, so a batch that the ranks do not divide still splits. */
-void dist_share(int M, int *lo, int *hi)
+bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info)
 {
-    int r = dist_rank(), n = dist_size();
-    *lo = (int)((long)M * r / n);
-    *hi = (int)((long)M * (r + 1) / n);
+    (void)ctx;
+    double sums[2] = {info->loss, info->status != BP_OK}; /* Σ loss·rows, ranks failing */
+    dist_sum_floats(bp_net_grads(net), bp_net_n_params(net));
+    dist_sum_doubles(sums, 2);
+    info->loss = sums[0];
+    if (sums[1] > 0) /* BP_ERR_ARG: another rank's */
+        return info->status != BP_OK ? info->status : BP_ERR_ARG;
+    return BP_OK;
+}
+
+bp_status dist_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                        bp_metrics *out)
+{
+    /* this rank's rows [lo, hi), shares differing by at most one row, as the
+     * library's epoch splits each training batch */
+    int r = dist_rank(), R = dist_size();
+    int lo = (int)((long)n * r / R), hi = (int)((long)n * (r + 1) / R);
+    bp_metrics m = {0, 0, 0, 0};
+    double sums[5] = {0, 0, 0, 0, 0};
+    bp_status s = BP_OK;
+    if (hi > lo)
+        s = bp_evaluate_metrics(net, ds, idx + lo, hi - lo, &m, NULL);
+    sums[0] = m.loss * (hi - lo), sums[1] = m.accuracy * (hi - lo);
+    sums[2] = m.mse_fann * (hi - lo), sums[3] = (double)m.bit_fail, sums[4] = s != BP_OK;
+    dist_sum_doubles(sums, 5);
+    *out = (bp_metrics){sums[0] / n, sums[1] / n, sums[2] / n, (long)sums[3]};
+    return s != BP_OK ? s : sums[4] > 0 ? BP_ERR_ARG : BP_OK; /* BP_ERR_ARG: another rank's */
 }

@@ -1,6 +1,8 @@
 /*
- * train.h — what `backprop train` (cmd_train.c) shares with its checkpoint
- * and resume (train_checkpoint.c): the run's state.
+ * train.h — what `backprop train` (cmd_train.c) shares with its options
+ * (train_args.c), its setup (train_setup.c), its hooks in the library's epoch (train_hooks.c), its
+ * output (train_report.c) and its checkpoint and resume
+ * (train_checkpoint.c): the run's state.
  */
 #ifndef BP_TRAIN_H
 #define BP_TRAIN_H
@@ -27,21 +29,64 @@ typedef struct {
     bp_rng rng;                            /* after the current epoch's shuffle    */
 } run_state;
 
+/* The options of a run, read and checked (train_args.c). */
+typedef struct {
+    const char *data, *out, *test, *resume, *metrics, *plot;
+    const char *dir; /* --checkpoint, else --resume: where the run saves */
+    int sizes[BP_MAX_LAYERS + 1];
+    bp_act acts[BP_MAX_LAYERS];
+    bp_config cfg;
+    long batch, epochs, patience, threads, target_cols, every;
+    double val_frac;
+    uint64_t seed;
+    int json, anomaly, standardize;
+    bp_device device;
+} train_args;
+
 /* Everything a step, an evaluation and a checkpoint of the run touch. */
 typedef struct {
     const cli_command *cmd; /* train, for cli_error */
     bp_net *net;
     bp_optimizer *opt;
-    const bp_dataset *ds;
-    int n, n_val, n_train, B, labelled, anomaly;
-    int on_gpu;           /* a CUDA network in one process: bp_train_epoch */
+    int n, n_val, n_train, B, anomaly;
+    int on_gpu;           /* a CUDA network in one process: passes on the device */
+    int bar;              /* rank 0 on a terminal: a progress bar on stderr */
+    int epoch;            /* the epoch running, from 1 */
+    double t0;            /* when it started (cli_now) */
+    int named;            /* --detect-anomaly named a non-finite value */
     int32_t *perm;        /* [n] validation first, then this epoch's order */
-    float *x, *t, *mean, *std, *best;
-    int32_t *lab;
+    float *best;          /* [P] the parameters of the best epoch (--patience) */
     epoch_row *rows;      /* [epochs] */
     run_state st;
     const char *dir;      /* checkpoint folder or NULL */
 } trainer;
+
+extern cli_command train_cmd;
+/* cli_parse's answer (1: run, 0: --help printed, -1: an error printed),
+ * with every option read into *a and checked alone. */
+int train_args_read(train_args *a, int argc, char **argv);
+/* The data set fits the network of the options; 0, or 1 (printed). */
+int train_args_fit(const train_args *a, const bp_dataset *ds);
+/* The optimiser's options, with this run's step counts; 0, or 1 (printed). */
+int train_args_opt(bp_opt_config *oc, long steps_per_epoch, long epochs);
+
+/* The run made from its options and data set (train_setup.c): the network,
+ * optimiser, split, standardisation and buffers; 0, or 1 (printed). */
+int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds);
+
+/* The hooks of the run's bp_train_epoch calls: the running loss and
+ * progress after each step, and between the backward pass and the update
+ * the ranks' gradient sum (mpirun) or --detect-anomaly's checks. */
+bp_epoch_hooks train_hooks(trainer *tr);
+
+/* The progress bar of epoch of epochs: done of total examples. */
+void train_progress(int epoch, int epochs, long done, long total, double loss, double t0);
+/* --metrics: the table of the rows [n] as CSV, atomically; 0, or 1 (printed). */
+int train_write_metrics(const char *path, const epoch_row *rows, int n);
+/* --plot: loss curves, validation accuracy where with_acc; 0, or 1 (printed). */
+int train_plot(const char *path, const epoch_row *rows, int n, int with_val, int with_acc);
+/* --json: the epochs' rows and the test figures (test: whether there was a test set). */
+void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test);
 
 /* Rank 0 writes DIR/checkpoint.bin, then DIR/model.safetensors, each
  * atomically (a kill leaves the previous or the new one of each). rc is what

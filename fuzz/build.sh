@@ -27,6 +27,7 @@ LIBS=($(pkg-config --libs $PKGS) -lpthread -lm)
 mkdir -p "$OUT/obj"
 objs=()
 for src in src/*/*.c; do
+    case "$src" in src/backend/cuda_*) continue ;; esac # the CUDA backend: built with nvcc only
     obj="$OUT/obj/$(basename "${src%.c}").o"
     newest_h=$(ls -t src/*.h src/*/*.h | head -1)
     # fuzzer-no-link: the coverage instrumentation without a second main()

@@ -220,8 +220,9 @@ BP_API size_t bp_net_weight_offset(const bp_net *net, int l); /* offset of W(l) 
 BP_API size_t bp_net_bias_offset(const bp_net *net, int l);   /* offset of b(l) */
 
 /* Input standardisation that belongs to the model: x ← (x − mean)/std per
- * feature, applied by bp_predict, by bp_fit and by the CLI's predict and
- * eval; saved in the model file's metadata. NULL, NULL removes it; one of
+ * feature, applied to every input by bp_predict, bp_train_epoch, bp_evaluate
+ * and bp_fit (bp_forward takes its x as given); saved in the model file's
+ * metadata and in checkpoints. NULL, NULL removes it; one of
  * the two NULL is BP_ERR_ARG, as is a non-finite value or a std <= 0
  * (nothing changed then). Copies the N(0) values. */
 BP_API bp_status bp_net_set_standardize(bp_net *net, const float *mean, const float *std);
@@ -433,9 +434,51 @@ BP_API long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far; 
 BP_API bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                                double *loss);
 
+/* One step of a bp_train_epoch pass, as its hooks see it. */
+typedef struct {
+    long step;         /* the step's number in this pass, from 0                  */
+    int steps;         /* steps this report covers: 1, or a whole CUDA pass's     */
+    int first, M;      /* their examples: idx[first .. first + M)                 */
+    int lo, hi;        /* this process's rows of them, [lo, hi) (all: 0, M)       */
+    double loss;       /* after_backward: Σ of the loss over the rows [lo, hi);
+                        * after_step: the mean loss over the M examples           */
+    bp_status status;  /* after_backward: how this process's passes went          */
+} bp_step_info;
+
+/* What a bp_train_epoch pass calls besides its steps; zero fields are off.
+ *
+ * rank, ranks: data parallelism. With ranks > 1 this process trains on rows
+ * [M·rank/ranks, M·(rank+1)/ranks) of each batch of M (the network's maximum
+ * batch need only hold ceil(batch/ranks) rows; a share may be empty), and
+ * after_backward must combine the processes' gradients: each process's
+ * buffer then holds its rows' mean gradient, weighted by rows/M where ranks
+ * does not divide M, and the update takes the sum over the processes of the
+ * buffers times 1/ranks where it does (the mean gradient of the batch,
+ * eq. 52–53); the batch loss is info->loss / M.
+ *
+ * after_backward(ctx, net, info): after each batch's backward pass, before
+ * its update; also after a failed pass (info->status), so that processes
+ * stepping together stay together. It may change the gradient buffer and
+ * info->loss, and returns the status the step goes on with. With it set, or
+ * with ranks > 1, a step is bp_forward, bp_backward, the hook and
+ * bp_optimizer_step_scaled (on a CUDA network through the host mirror)
+ * instead of bp_train_step; the numbers are those of the separate calls.
+ *
+ * after_step(ctx, net, info): after each step taken, with its batch's mean
+ * loss; a CUDA pass reports once, at its end, for all its steps (the device
+ * reads the loss back once). A status other than BP_OK stops the pass there
+ * and is returned: progress, checks of the values, stop requests. */
+typedef struct {
+    int rank, ranks;
+    bp_status (*after_backward)(void *ctx, bp_net *net, bp_step_info *info);
+    bp_status (*after_step)(void *ctx, bp_net *net, const bp_step_info *info);
+    void *ctx;
+} bp_epoch_hooks;
+
 /* One pass over the examples idx [n] of ds in that order, in batches of
- * `batch` <= the network's maximum (the last one may be smaller): gather,
- * standardise with mean/std [N(0)] (both NULL: none), then bp_train_step.
+ * `batch` examples (the last one may be smaller; at most the network's
+ * maximum batch): gather, standardise with the network's standardisation
+ * (bp_net_set_standardize), then bp_train_step; hooks may be NULL.
  * *loss_sum receives Σ over batches of (batch loss × batch size), so the
  * mean is *loss_sum / n. BP_ERR_SHAPE if ds does not fit the network.
  * BP_ERR_NONFINITE on the CPU at the first batch whose loss is not finite
@@ -448,8 +491,8 @@ BP_API bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, b
  * optimiser's state; bp_optimizer_sync brings it back to opt. */
 typedef struct bp_dataset bp_dataset; /* see "Data sets" below */
 BP_API bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
-                                const int32_t *idx, int n, int batch, const float *mean,
-                                const float *std, double *loss_sum);
+                                const int32_t *idx, int n, int batch,
+                                const bp_epoch_hooks *hooks, double *loss_sum);
 /* Copies the optimiser state (velocity, moments) that a CUDA network's steps
  * keep on the device back into opt, e.g. before a checkpoint saves it or a
  * host bp_optimizer_step uses it. BP_OK and nothing done on a CPU network or
@@ -573,18 +616,18 @@ BP_API void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, 
  * classes (labels, or one-hot targets) and t [M, n_out] where it has
  * targets (a pointer the data set has nothing for is ignored; either may be
  * NULL). No allocation. Nothing written on a bad argument (NULL, an index
- * out of range). */
+ * out of range). A data set knows no network: the standardisation is an
+ * argument here, where the library's own batches pass the network's. */
 BP_API void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
                               const float *std, float *x, float *t, int32_t *labels);
 
 /* Loss and accuracy of the network on the examples idx [n] of ds, in batches
- * of the network's maximum batch, inputs standardised with mean/std (both
- * NULL: none). accuracy (may be NULL) is NaN without classes; confusion,
+ * of the network's maximum batch, inputs standardised with the network's
+ * standardisation. accuracy (may be NULL) is NaN without classes; confusion,
  * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
  * Allocates its batch buffers once per call. */
 BP_API bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                             const float *mean, const float *std, double *loss, double *accuracy,
-                             long *confusion);
+                             double *loss, double *accuracy, long *confusion);
 
 /* What bp_evaluate_metrics measures. accuracy is NaN without classes. The
  * FANN figures compare with FANN's: mse_fann is the mean over examples and
@@ -600,11 +643,10 @@ typedef struct {
 /* bp_evaluate with the FANN figures too; confusion as there. Classes come
  * from labels or one-hot targets, whatever the network's loss; the loss is
  * taken against the targets where the data set has them. BP_ERR_ARG for a
- * NULL argument, one of mean/std without the other or an index outside ds;
+ * NULL argument or an index outside ds;
  * BP_ERR_SHAPE if ds does not fit the network or n < 1. */
 BP_API bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                                     const float *mean, const float *std, bp_metrics *out,
-                                     long *confusion);
+                                     bp_metrics *out, long *confusion);
 
 /* ------------------------------------------------------------------------ */
 /* Training in one call                                                      */

@@ -155,13 +155,15 @@ static void epoch_case(bp_rng *r, const bp_dataset *ds, bp_loss loss, bp_opt_con
     for (int i = 0; i < n; i++)
         idx[i] = i;
     bp_dataset_moments(ds, idx, n, mean, std);
+    if (standardise)
+        CHECK(bp_net_set_standardize(cpu, mean, std) == BP_OK &&
+                  bp_net_set_standardize(gpu, mean, std) == BP_OK,
+              "%s: standardisation", what);
     for (int e = 0; e < 3; e++) {
         double la, lb;
         bp_shuffle(r, idx, n);
-        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n, B, standardise ? mean : NULL,
-                                      standardise ? std : NULL, &la);
-        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n, B, standardise ? mean : NULL,
-                                      standardise ? std : NULL, &lb);
+        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n, B, NULL, &la);
+        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n, B, NULL, &lb);
         CHECK(sa == BP_OK && sb == BP_OK, "%s: epoch %d: %s / %s (%s)", what, e,
               bp_status_string(sa), bp_status_string(sb), bp_last_error());
         CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "%s: epoch %d: loss sum %.9g vs cpu %.9g", what,
@@ -261,12 +263,12 @@ static void epochs(bp_rng *r)
     for (int i = 0; i < 300; i++)
         idx[i] = i;
     double l;
-    CHECK(bp_train_epoch(cpu, opt, img, idx, 300, 64, NULL, NULL, &l) == BP_ERR_NONFINITE,
+    CHECK(bp_train_epoch(cpu, opt, img, idx, 300, 64, NULL, &l) == BP_ERR_NONFINITE,
           "cpu divergence");
-    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, NULL, &l) == BP_ERR_NONFINITE,
+    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, &l) == BP_ERR_NONFINITE,
           "gpu divergence");
     idx[5] = 300;
-    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, NULL, &l) == BP_ERR_ARG,
+    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, &l) == BP_ERR_ARG,
           "an index outside the data set");
     bp_optimizer_free(opt);
     bp_net_free(cpu), bp_net_free(gpu);
@@ -328,17 +330,20 @@ static void chunks(bp_rng *r, const bp_dataset *ds, const float *p0)
     for (int i = 0; i < n; i++)
         idx[i] = i;
     bp_dataset_moments(ds, idx, n, mean, std);
+    CHECK(bp_net_set_standardize(whole, mean, std) == BP_OK &&
+              bp_net_set_standardize(cut, mean, std) == BP_OK,
+          "chunks: standardisation");
     double sum_w = 0, sum_c = 0;
     for (int e = 0; e < 2; e++) {
         int k = e ? 4 : 3; /* steps per call */
         double l;
         bp_shuffle(r, idx, n);
-        CHECK(bp_train_epoch(whole, ow, ds, idx, n, B, mean, std, &l) == BP_OK, "chunks: whole: %s",
+        CHECK(bp_train_epoch(whole, ow, ds, idx, n, B, NULL, &l) == BP_OK, "chunks: whole: %s",
               bp_last_error());
         sum_w += l;
         for (int m0 = 0; m0 < n;) {
             int count = n - m0 < k * B ? n - m0 : k * B;
-            CHECK(bp_train_epoch(cut, oc, ds, idx + m0, count, B, mean, std, &l) == BP_OK,
+            CHECK(bp_train_epoch(cut, oc, ds, idx + m0, count, B, NULL, &l) == BP_OK,
                   "chunks: epoch %d at %d: %s", e, m0, bp_last_error());
             sum_c += l;
             m0 += count;
@@ -384,8 +389,8 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
     for (int e = 0; e < (int)(sizeof batches / sizeof batches[0]); e++) {
         int b = batches[e];
         bp_shuffle(r, idx, n);
-        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n_ep, b, NULL, NULL, &la);
-        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n_ep, b, NULL, NULL, &lb);
+        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n_ep, b, NULL, &la);
+        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n_ep, b, NULL, &lb);
         CHECK(sa == BP_OK && sb == BP_OK, "between: epoch %d (batch %d): %s", e, b,
               bp_last_error());
         CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "between: epoch %d (batch %d): loss %.9g vs cpu %.9g",
@@ -406,8 +411,8 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
         }
         /* the evaluation */
         double ec, eg, ac, ag;
-        CHECK(bp_evaluate(cpu, ds, idx, n, NULL, NULL, &ec, &ac, NULL) == BP_OK &&
-              bp_evaluate(gpu, ds, idx, n, NULL, NULL, &eg, &ag, NULL) == BP_OK,
+        CHECK(bp_evaluate(cpu, ds, idx, n, &ec, &ac, NULL) == BP_OK &&
+              bp_evaluate(gpu, ds, idx, n, &eg, &ag, NULL) == BP_OK,
               "between: evaluate: %s", bp_last_error());
         CHECK(fabs(eg - ec) <= 1e-4 * fabs(ec), "between: evaluate: %.9g vs cpu %.9g", eg, ec);
         /* the host write */
@@ -448,10 +453,10 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     double l1, l_run, l_res, l_cpu;
     bp_error err;
     const char *path = tmp_path("run.ckpt");
-    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, NULL, &l1) == BP_OK, "resume: epoch 1");
+    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, &l1) == BP_OK, "resume: epoch 1");
     CHECK(bp_optimizer_sync(run, opt) == BP_OK, "resume: sync");
     CHECK(bp_checkpoint_save(path, run, opt, NULL, 0, &err) == BP_OK, "resume: save: %s", err.msg);
-    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, NULL, &l_run) == BP_OK, "resume: epoch 2");
+    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, &l_run) == BP_OK, "resume: epoch 2");
 
     /* a fresh network whose own parameters are something else */
     float *other = malloc(P * sizeof *other);
@@ -461,9 +466,9 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     bp_optimizer *o_res = adam_for(res), *o_cpu = adam_for(cpu);
     CHECK(bp_checkpoint_load(path, res, o_res, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
     CHECK(bp_checkpoint_load(path, cpu, o_cpu, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
-    CHECK(bp_train_epoch(res, o_res, ds, idx2, n, B, NULL, NULL, &l_res) == BP_OK,
+    CHECK(bp_train_epoch(res, o_res, ds, idx2, n, B, NULL, &l_res) == BP_OK,
           "resume: resumed epoch: %s", bp_last_error());
-    CHECK(bp_train_epoch(cpu, o_cpu, ds, idx2, n, B, NULL, NULL, &l_cpu) == BP_OK,
+    CHECK(bp_train_epoch(cpu, o_cpu, ds, idx2, n, B, NULL, &l_cpu) == BP_OK,
           "resume: resumed epoch on the cpu");
     CHECK(memcmp(bp_net_params_const(res), bp_net_params_const(run), P * sizeof(float)) == 0,
           "resume: parameters differ from the run's (relative %.3g)",
@@ -482,7 +487,7 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     CHECK(bp_checkpoint_load(path, run, opt, NULL, 0, &err) == BP_OK, "resume: reload: %s",
           err.msg);
     float *again = malloc(P * sizeof *again);
-    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, NULL, &l1) == BP_OK, "resume: epoch 2 again");
+    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, &l1) == BP_OK, "resume: epoch 2 again");
     memcpy(again, bp_net_params_const(run), P * sizeof *again);
     CHECK(memcmp(again, bp_net_params_const(res), P * sizeof(float)) == 0 && l1 == l_res,
           "resume: epoch 2 again differs (relative %.3g)",
@@ -502,8 +507,8 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     bp_optimizer *o_fresh = adam_for(fresh);
     CHECK(bp_checkpoint_load(path2, fresh, o_fresh, NULL, 0, &err) == BP_OK, "resume: load cpu: %s",
           err.msg);
-    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, NULL, &l1) == BP_OK &&
-          bp_train_epoch(fresh, o_fresh, ds, idx, n, B, NULL, NULL, &l_res) == BP_OK,
+    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, &l1) == BP_OK &&
+          bp_train_epoch(fresh, o_fresh, ds, idx, n, B, NULL, &l_res) == BP_OK,
           "resume: epoch 3: %s", bp_last_error());
     CHECK(memcmp(bp_net_params_const(fresh), bp_net_params_const(run), P * sizeof(float)) == 0 &&
           l1 == l_res, "resume: epoch 3 after a load at an equal count differs (relative %.3g)",
@@ -568,8 +573,8 @@ static void mirror(bp_rng *r)
         }
         bp_dataset *ds = bp_dataset_adopt_u8(n, 12, 3, px, pl);
         double lc, lg, ac, ag;
-        CHECK(bp_evaluate(cpu, ds, idx, n, NULL, NULL, &lc, &ac, NULL) == BP_OK, "cpu evaluate");
-        CHECK(bp_evaluate(gpu, ds, idx, n, NULL, NULL, &lg, &ag, NULL) == BP_OK,
+        CHECK(bp_evaluate(cpu, ds, idx, n, &lc, &ac, NULL) == BP_OK, "cpu evaluate");
+        CHECK(bp_evaluate(gpu, ds, idx, n, &lg, &ag, NULL) == BP_OK,
               "gpu evaluate: %s", bp_last_error());
         CHECK(fabs(lg - lc) <= 1e-5 * fabs(lc), "evaluate: loss %.9g vs cpu %.9g", lg, lc);
         CHECK(fabs(ag - ac) <= 1.5 / n, "evaluate: accuracy %g vs cpu %g", ag, ac);

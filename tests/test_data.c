@@ -507,23 +507,20 @@ static void test_fann_good(void)
     bp_net *net = bp_net_create(&cfg, 4, &err);
     if (ds && net) {
         int32_t good[2] = {0, 1}, bad[2] = {0, 2}, neg[1] = {-1};
-        float mean[1] = {0};
         bp_metrics m;
         long conf[4];
-        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL, &m, conf) == BP_OK &&
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, &m, conf) == BP_OK &&
                   conf[0] + conf[1] + conf[2] + conf[3] == 2,
               "evaluate one-hot");
-        CHECK(bp_evaluate_metrics(net, ds, bad, 2, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate_metrics(net, ds, bad, 2, &m, NULL) == BP_ERR_ARG,
               "evaluate index past the end");
-        CHECK(bp_evaluate_metrics(net, ds, neg, 1, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate_metrics(net, ds, neg, 1, &m, NULL) == BP_ERR_ARG,
               "evaluate negative index");
-        CHECK(bp_evaluate_metrics(net, ds, good, 2, mean, NULL, &m, NULL) == BP_ERR_ARG,
-              "evaluate mean without std");
-        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL, NULL, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL) == BP_ERR_ARG,
               "evaluate NULL out");
-        CHECK(bp_evaluate_metrics(net, NULL, good, 2, NULL, NULL, &m, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate_metrics(net, NULL, good, 2, &m, NULL) == BP_ERR_ARG,
               "evaluate NULL data set");
-        CHECK(bp_evaluate_metrics(net, ds, good, 0, NULL, NULL, &m, NULL) == BP_ERR_SHAPE,
+        CHECK(bp_evaluate_metrics(net, ds, good, 0, &m, NULL) == BP_ERR_SHAPE,
               "evaluate no examples");
     }
     bp_net_free(net);

@@ -428,18 +428,17 @@ static int no_crash(void) { return 1; }
     X(train_step_refused(net, opt, x, T_NONE, 4, BP_ERR_ARG, "exactly one"))                       \
     X(train_step_refused(net, opt_mse, x, TL(lab), 4, BP_ERR_ARG, "optimiser holds 13 parameters, the network 26")) \
     X(train_step_refused(mse, opt_mse, x, TT(t_nan), 2, BP_ERR_NONFINITE, "batch loss is nan"))    \
-    X(E(bp_train_epoch(NULL, opt, ds, idx, 8, 4, NULL, NULL, &loss), BP_ERR_ARG, "bp_train_epoch: net is NULL")) \
-    X(E(bp_train_epoch(net, NULL, ds, idx, 8, 4, NULL, NULL, &loss), BP_ERR_ARG, "opt is NULL"))   \
-    X(E(bp_train_epoch(net, opt, NULL, idx, 8, 4, NULL, NULL, &loss), BP_ERR_ARG, "ds is NULL"))   \
-    X(E(bp_train_epoch(net, opt, ds, NULL, 8, 4, NULL, NULL, &loss), BP_ERR_ARG, "idx is NULL"))   \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, NULL, NULL), BP_ERR_ARG, "loss_sum is NULL")) \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 4, mean, NULL, &loss), BP_ERR_ARG, "std is NULL"))   \
-    X(E(bp_train_epoch(net, opt, ds, idx, 0, 4, NULL, NULL, &loss), BP_ERR_ARG, "n = 0"))         \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 0, NULL, NULL, &loss), BP_ERR_ARG, "batch 0 not in 1..max_batch 4")) \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 5, NULL, NULL, &loss), BP_ERR_ARG, "batch 5 not in 1..max_batch 4")) \
-    X(E(bp_train_epoch(net, opt, ds, idx_bad, 2, 2, NULL, NULL, &loss), BP_ERR_ARG, "idx[1] = 8 not in 0..7")) \
-    X(E(bp_train_epoch(net, opt_mse, ds, idx, 8, 4, NULL, NULL, &loss), BP_ERR_ARG, "optimiser holds")) \
-    X(E(bp_train_epoch(mse, opt_mse, ds, idx, 8, 4, NULL, NULL, &loss), BP_ERR_SHAPE, "3 features, the network 2")) \
+    X(E(bp_train_epoch(NULL, opt, ds, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "bp_train_epoch: net is NULL")) \
+    X(E(bp_train_epoch(net, NULL, ds, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "opt is NULL"))   \
+    X(E(bp_train_epoch(net, opt, NULL, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "ds is NULL"))   \
+    X(E(bp_train_epoch(net, opt, ds, NULL, 8, 4, NULL, &loss), BP_ERR_ARG, "idx is NULL"))   \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, NULL), BP_ERR_ARG, "loss_sum is NULL")) \
+    X(E(bp_train_epoch(net, opt, ds, idx, 0, 4, NULL, &loss), BP_ERR_ARG, "n = 0"))         \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 0, NULL, &loss), BP_ERR_ARG, "batch 0 not in 1..max_batch 4")) \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 5, NULL, &loss), BP_ERR_ARG, "batch 5 not in 1..max_batch 4")) \
+    X(E(bp_train_epoch(net, opt, ds, idx_bad, 2, 2, NULL, &loss), BP_ERR_ARG, "idx[1] = 8 not in 0..7")) \
+    X(E(bp_train_epoch(net, opt_mse, ds, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "optimiser holds")) \
+    X(E(bp_train_epoch(mse, opt_mse, ds, idx, 8, 4, NULL, &loss), BP_ERR_SHAPE, "3 features, the network 2")) \
     X(E(bp_optimizer_sync(NULL, opt), BP_ERR_ARG, "bp_optimizer_sync: net is NULL"))              \
     X(E(bp_optimizer_sync(net, NULL), BP_ERR_ARG, "opt is NULL"))                                 \
     X(E(bp_optimizer_sync(net, opt_mse), BP_ERR_ARG, "optimiser holds"))                          \
@@ -497,20 +496,18 @@ static int no_crash(void) { return 1; }
     X(gather_refused(ds, idx, 2, 1))                                                               \
     X(gather_refused(ds, idx_bad, 2, 0))                                                           \
     X(gather_refused(ds, idx, -2, 0))                                                              \
-    X(E(bp_evaluate(NULL, ds, idx, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "bp_evaluate: net is NULL")) \
-    X(E(bp_evaluate(net, NULL, idx, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "ds is NULL")) \
-    X(E(bp_evaluate(net, ds, NULL, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "idx is NULL")) \
-    X(E(bp_evaluate(net, ds, idx, 8, NULL, NULL, NULL, NULL, NULL), BP_ERR_ARG, "loss is NULL"))  \
-    X(E(bp_evaluate(net, ds, idx, 8, NULL, std, &loss, NULL, NULL), BP_ERR_ARG, "mean is NULL"))  \
-    X(E(bp_evaluate(net, ds, idx, 0, NULL, NULL, &loss, NULL, NULL), BP_ERR_SHAPE, "n = 0"))      \
-    X(E(bp_evaluate(net, ds, idx_bad, 2, NULL, NULL, &loss, NULL, NULL), BP_ERR_ARG, "idx[1] = 8")) \
-    X(E(bp_evaluate(mse, ds, idx, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_SHAPE, "3 features"))  \
-    X(E(bp_evaluate(net, ds_mse, idx, 8, NULL, NULL, &loss, NULL, NULL), BP_ERR_SHAPE, "2 features")) \
-    X(E(bp_evaluate_metrics(NULL, ds, idx, 8, NULL, NULL, &metrics, NULL), BP_ERR_ARG, "net is NULL")) \
-    X(E(bp_evaluate_metrics(net, ds, idx, 8, NULL, NULL, NULL, NULL), BP_ERR_ARG, "out is NULL"))  \
-    X(E(bp_evaluate_metrics(net, ds, idx, 8, mean, NULL, &metrics, NULL), BP_ERR_ARG, "std is NULL")) \
-    X(E(bp_evaluate_metrics(net, ds, idx_bad, 2, NULL, NULL, &metrics, NULL), BP_ERR_ARG, "idx[1] = 8")) \
-    X(E(bp_evaluate_metrics(net, ds, idx, -1, NULL, NULL, &metrics, NULL), BP_ERR_SHAPE, "n = -1")) \
+    X(E(bp_evaluate(NULL, ds, idx, 8, &loss, NULL, NULL), BP_ERR_ARG, "bp_evaluate: net is NULL")) \
+    X(E(bp_evaluate(net, NULL, idx, 8, &loss, NULL, NULL), BP_ERR_ARG, "ds is NULL")) \
+    X(E(bp_evaluate(net, ds, NULL, 8, &loss, NULL, NULL), BP_ERR_ARG, "idx is NULL")) \
+    X(E(bp_evaluate(net, ds, idx, 8, NULL, NULL, NULL), BP_ERR_ARG, "loss is NULL"))  \
+    X(E(bp_evaluate(net, ds, idx, 0, &loss, NULL, NULL), BP_ERR_SHAPE, "n = 0"))      \
+    X(E(bp_evaluate(net, ds, idx_bad, 2, &loss, NULL, NULL), BP_ERR_ARG, "idx[1] = 8")) \
+    X(E(bp_evaluate(mse, ds, idx, 8, &loss, NULL, NULL), BP_ERR_SHAPE, "3 features"))  \
+    X(E(bp_evaluate(net, ds_mse, idx, 8, &loss, NULL, NULL), BP_ERR_SHAPE, "2 features")) \
+    X(E(bp_evaluate_metrics(NULL, ds, idx, 8, &metrics, NULL), BP_ERR_ARG, "net is NULL")) \
+    X(E(bp_evaluate_metrics(net, ds, idx, 8, NULL, NULL), BP_ERR_ARG, "out is NULL"))  \
+    X(E(bp_evaluate_metrics(net, ds, idx_bad, 2, &metrics, NULL), BP_ERR_ARG, "idx[1] = 8")) \
+    X(E(bp_evaluate_metrics(net, ds, idx, -1, &metrics, NULL), BP_ERR_SHAPE, "n = -1")) \
     X(bp_dataset_one_hot(NULL) == 0)                                                               \
     /* the fit call */                                                                             \
     X(fit_fails(NULL, ds, &sgd, 2, 4, 0, BP_ERR_ARG, "bp_fit: net is NULL"))                      \

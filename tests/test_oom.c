@@ -213,11 +213,11 @@ static void scenario_train(void)
             sum += l;
         }
         train_loss[e] = sum / (N_EX / BATCH);
-        if (!ok(bp_evaluate(net, plain, idx, N_EX, mean, std, &val_loss[e], &val_acc[e], NULL),
+        if (!ok(bp_evaluate(net, plain, idx, N_EX, &val_loss[e], &val_acc[e], NULL),
                 "bp_evaluate", false))
             goto out;
     }
-    if (!(ok(bp_evaluate(net, gz, idx, N_EX, mean, std, &val_loss[0], NULL, confusion),
+    if (!(ok(bp_evaluate(net, gz, idx, N_EX, &val_loss[0], NULL, confusion),
              "bp_evaluate", false) &&
           ok(bp_model_save(net, tmp_path("trained.safetensors"), &err), "bp_model_save", true)))
         goto out;

@@ -64,13 +64,13 @@ int main(void)
 
     /* bp_evaluate's batch buffer is freed when it returns: backward goes
      * through its last batch, 8 = 4 + 4 examples, so examples 4..7 */
-    CHECK(bp_evaluate(net, ds, idx, 8, NULL, NULL, &l, NULL, NULL) == BP_OK, "evaluate");
+    CHECK(bp_evaluate(net, ds, idx, 8, &l, NULL, NULL) == BP_OK, "evaluate");
     CHECK(bp_backward(net, (bp_targets){NULL, lab + 4}, &loss) == BP_OK,
           "backward after evaluate: %s", bp_last_error());
     check_grad("after evaluate", x + 4 * 3, lab + 4, 4);
 
     /* an epoch's steps spent its forward passes: nothing to go back through */
-    CHECK(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, NULL, &l) == BP_OK, "epoch");
+    CHECK(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, &l) == BP_OK, "epoch");
     CHECK(bp_backward(net, (bp_targets){NULL, lab}, &loss) == BP_ERR_ARG &&
               strstr(bp_last_error(), "no forward pass to go back through"),
           "backward after an epoch: %s", bp_last_error());

@@ -1,35 +1,41 @@
 /*
  * epoch.c — bp_train_epoch: one pass over a list of examples in batches,
  * the loop that training runs. On the host it is gather + bp_train_step per
- * batch; a CUDA network hands the whole pass to cuda.cu, which keeps the
- * data set on the device and replays one captured step per batch.
- * The arguments are checked here, once, for both.
+ * batch, or with hooks between the backward pass and the update (data
+ * parallelism, value checks) the separate calls; a CUDA network without
+ * such hooks hands the whole pass to its backend's train_epoch (cuda.cu
+ * keeps the data set on the device and replays one captured step per
+ * batch). The arguments are
+ * checked here, once, for all.
  */
 #include "train/train.h"
 
 #include <math.h>
-#include <stdlib.h>
+#include <string.h>
 
 /* The data set fits the network, and every index names one of its examples
  * (the device gathers without bounds checks). */
 static bp_status check(const bp_net *net, const bp_optimizer *opt, const bp_dataset *ds,
-                       const int32_t *idx, int n, int batch, const float *mean, const float *std,
+                       const int32_t *idx, int n, int batch, const bp_epoch_hooks *hooks,
                        const double *loss_sum)
 {
     const char *fn = "bp_train_epoch";
     if (!net || !opt || !ds || !idx || !loss_sum)
         return bp_arg_null(NULL, fn, !net ? "net" : !opt ? "opt" : !ds ? "ds" : !idx ? "idx"
                                                                                    : "loss_sum");
-    if (!mean != !std)
-        return bp_arg_null(NULL, fn, mean ? "std" : "mean");
     if (opt->n != net->n_params)
         return bp_fail(NULL, BP_ERR_ARG, "%s: optimiser holds %zu parameters, the network %zu",
                        fn, opt->n, net->n_params);
     if (n < 1)
         return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d examples < 1", fn, n);
-    if (batch < 1 || batch > net->max_batch)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: batch %d not in 1..max_batch %d", fn, batch,
-                       net->max_batch);
+    int ranks = hooks && hooks->ranks > 1 ? hooks->ranks : 1;
+    if (hooks && (hooks->ranks < 0 || hooks->rank < 0 || hooks->rank >= ranks))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: rank %d of %d ranks", fn, hooks->rank,
+                       hooks->ranks);
+    /* a process's share of a batch is at most ceil(batch / ranks) rows */
+    if (batch < 1 || (batch + ranks - 1) / ranks > net->max_batch)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: batch %d not in 1..max_batch %d%s", fn, batch,
+                       net->max_batch, ranks > 1 ? " per rank" : "");
     bp_status s = bp_check_dataset(fn, net, ds);
     if (s != BP_OK)
         return s;
@@ -57,35 +63,84 @@ bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *
     return BP_OK;
 }
 
-bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,
-                         int n, int batch, const float *mean, const float *std, double *loss_sum)
+/* One step in separate calls, for the hooks: forward and backward on this
+ * process's rows, after_backward, the update. *loss: the batch's mean. */
+static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *it,
+                             const bp_epoch_hooks *h, long step, double *loss)
 {
-    bp_status s = check(net, opt, ds, idx, n, batch, mean, std, loss_sum);
+    int rows = it->hi - it->lo;
+    bp_targets tg = {it->t, it->labels}; /* one of the two: batches_open */
+    /* with ranks dividing M every share's mean counts 1/ranks, in the
+     * update's own pass; otherwise each share is weighted by rows/M first */
+    int equal = it->M % it->ranks == 0;
+    size_t P = net->n_params;
+    double l = 0;
+    bp_status s = BP_OK;
+    float *g;
+    if (rows > 0) {
+        s = bp_forward(net, it->x, rows);
+        if (s == BP_OK)
+            s = bp_backward(net, tg, &l);
+        g = bp_net_grads(net); /* after the backward pass: on a GPU, then current */
+        float w = (float)rows / (float)it->M;
+        for (size_t k = 0; it->ranks > 1 && !equal && k < P; k++)
+            g[k] *= w;
+    } else {
+        g = bp_net_grads(net);
+        memset(g, 0, P * sizeof *g);
+    }
+    bp_step_info info = {step, 1, it->m0, it->M, it->lo, it->hi, l * rows, s};
+    if (h->after_backward)
+        s = h->after_backward(h->ctx, net, &info);
     if (s != BP_OK)
         return s;
-    if (net->be->train_epoch)
-        return net->be->train_epoch(net, opt, ds, idx, n, batch, mean, std, loss_sum);
+    *loss = it->ranks > 1 ? info.loss / it->M : l;
+    if (!isfinite(*loss)) /* as bp_train_step: a diverged step is not taken */
+        return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_epoch: the batch loss is %g", *loss);
+    bp_optimizer_step_scaled(opt, bp_net_params(net), g, P,
+                             it->ranks > 1 && equal ? 1.0 / it->ranks : 1.0);
+    return BP_OK;
+}
+
+bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,
+                         int n, int batch, const bp_epoch_hooks *hooks, double *loss_sum)
+{
+    bp_status s = check(net, opt, ds, idx, n, batch, hooks, loss_sum);
+    if (s != BP_OK)
+        return s;
+    bp_epoch_hooks h = hooks ? *hooks : (bp_epoch_hooks){0};
+    if (h.ranks < 1)
+        h.ranks = 1;
+    /* the fused step unless a hook goes between the backward pass and the
+     * update */
+    int hooked = h.after_backward || h.ranks > 1;
+    if (net->be->train_epoch && !hooked) {
+        s = net->be->train_epoch(net, opt, ds, idx, n, batch, net->mean, net->std, loss_sum);
+        if (s != BP_OK || !h.after_step)
+            return s;
+        bp_step_info all = {0, (n - 1) / batch + 1, 0, n, 0, n, *loss_sum / n, s};
+        return h.after_step(h.ctx, net, &all);
+    }
     /* softmax_ce trains on the classes of one-hot targets (the same δ = y − t) */
     int labelled = bp_dataset_has_labels(ds) ||
                    (bp_dataset_one_hot(ds) && net->loss == BP_LOSS_SOFTMAX_CE);
-    int k = net->sizes[net->L];
-    /* one allocation per call, none per batch */
-    float *x = malloc((size_t)batch * net->sizes[0] * sizeof *x);
-    float *t = labelled ? NULL : malloc((size_t)batch * k * sizeof *t);
-    int32_t *lab = labelled ? malloc((size_t)batch * sizeof *lab) : NULL;
-    if (!x || (labelled ? !lab : !t)) {
-        free(x), free(t), free(lab);
-        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", __func__, batch);
-    }
+    bp_batches it;
+    if ((s = batches_open(&it, __func__, net, ds, idx, n, batch, h.rank, h.ranks, !labelled,
+                          labelled)) != BP_OK)
+        return s;
     double sum = 0;
-    for (int m0 = 0; m0 < n && s == BP_OK; m0 += batch) {
-        int M = n - m0 < batch ? n - m0 : batch;
+    for (long step = 0; s == BP_OK && batches_next(&it); step++) {
         double l = NAN;
-        bp_dataset_gather(ds, idx + m0, M, mean, std, x, t, lab);
-        s = bp_train_step(net, opt, x, (bp_targets){t, lab}, M, &l);
-        sum += l * M;
+        if (hooked)
+            s = hooked_step(net, opt, &it, &h, step, &l);
+        else
+            s = bp_train_step(net, opt, it.x, (bp_targets){it.t, it.labels}, it.M, &l);
+        sum += l * it.M;
+        bp_step_info info = {step, 1, it.m0, it.M, it.lo, it.hi, l, s};
+        if (s == BP_OK && h.after_step)
+            s = h.after_step(h.ctx, net, &info);
     }
-    free(x), free(t), free(lab);
+    batches_close(&it);
     /* the network holds its own copy of the last Y(0): nothing points at x.
      * The pass's steps spent its forwards: a bp_backward now is BP_ERR_ARG,
      * as after a move between devices. A non-finite batch loss stopped the

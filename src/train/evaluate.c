@@ -11,19 +11,16 @@
 #include <string.h>
 
 bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                              const float *mean, const float *std, bp_metrics *out,
-                              long *confusion)
+                              bp_metrics *out, long *confusion)
 {
     const char *fn = "bp_evaluate";
     if (!net || !ds || !idx || !out)
         return bp_arg_null(NULL, fn, !net ? "net" : !ds ? "ds" : !idx ? "idx" : "out");
-    if (!mean != !std)
-        return bp_arg_null(NULL, fn, mean ? "std" : "mean");
     for (int i = 0; i < n; i++) /* the gather reads example idx[i] unchecked */
         if (idx[i] < 0 || idx[i] >= bp_dataset_n(ds))
             return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", fn, i, (int)idx[i],
                            bp_dataset_n(ds) - 1);
-    int B = net->max_batch, n_in = net->sizes[0], k = net->sizes[net->L];
+    int n_in = net->sizes[0], k = net->sizes[net->L];
     /* classes: labels alone, or beside one-hot targets; the loss is taken
      * against the targets wherever there are some */
     int targets = !bp_dataset_has_labels(ds);
@@ -36,24 +33,21 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
     if (targets && bp_dataset_n_out(ds) != k)
         return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d targets, the network %d "
                        "outputs", fn, bp_dataset_n_out(ds), k);
-    float *x = malloc((size_t)B * n_in * sizeof *x);
-    float *t = targets ? malloc((size_t)B * k * sizeof *t) : NULL;
-    int32_t *lab = classes ? malloc((size_t)B * sizeof *lab) : NULL;
-    if (!x || (targets && !t) || (classes && !lab)) {
-        free(x), free(t), free(lab);
-        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", fn, B);
-    }
+    bp_batches it;
+    bp_status s = batches_open(&it, fn, net, ds, idx, n, net->max_batch, 0, 1, targets, classes);
+    if (s != BP_OK)
+        return s;
     if (confusion)
         memset(confusion, 0, (size_t)k * k * sizeof *confusion);
 
     double total = 0, sq = 0;
     long correct = 0, bit_fail = 0;
-    bp_status s = BP_OK;
-    for (int m0 = 0; m0 < n && s == BP_OK; m0 += B) {
-        int M = n - m0 < B ? n - m0 : B;
-        bp_dataset_gather(ds, idx + m0, M, mean, std, x, t, lab);
+    while (s == BP_OK && batches_next(&it)) {
+        int M = it.M;
+        const float *t = it.t;
+        const int32_t *lab = it.labels;
         double l = 0;
-        s = bp_forward(net, x, M); /* a GPU's failure is reported, not evaluated */
+        s = bp_forward(net, it.x, M); /* a GPU's failure is reported, not evaluated */
         if (s == BP_OK)
             s = bp_loss_value(net, targets ? (bp_targets){t, NULL} : (bp_targets){NULL, lab}, &l);
         total += l * M;
@@ -77,7 +71,7 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
                 confusion[(size_t)lab[m] * k + best]++;
         }
     }
-    free(x), free(t), free(lab);
+    batches_close(&it);
     if (s != BP_OK)
         return s;
     out->loss = total / n;
@@ -87,14 +81,13 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
     return BP_OK;
 }
 
-bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                      const float *mean, const float *std, double *loss, double *accuracy,
-                      long *confusion)
+bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n, double *loss,
+                      double *accuracy, long *confusion)
 {
     bp_metrics m;
     if (!loss)
         return bp_arg_null(NULL, __func__, "loss");
-    bp_status s = bp_evaluate_metrics(net, ds, idx, n, mean, std, &m, confusion);
+    bp_status s = bp_evaluate_metrics(net, ds, idx, n, &m, confusion);
     if (s != BP_OK)
         return s;
     *loss = m.loss;

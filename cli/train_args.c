@@ -1,0 +1,142 @@
+/*
+ * train_args.c — `backprop train`'s options: the table --help prints, and
+ * each option read into the run's configuration and checked, with the
+ * message that names it.
+ */
+#include "train.h"
+
+#include <string.h>
+
+static cli_opt opts[] = {
+    {"data", "D", NULL, "fashion-mnist, mnist, an IDX folder, a .csv or a FANN file", NULL},
+    {"target-cols", "K", "0", "CSV: 0 = last column is a class label; K = last K columns are targets",
+     NULL},
+    {"test", "D", NULL, "the test set scored at the end (a .csv, FANN file or IDX folder); "
+                        "default: --data's test split, if it has one", NULL},
+    {"val", "F", "0.1", "fraction of the training data held out for validation (seeded)", NULL},
+    {"standardize", NULL, NULL, "standardise inputs with the training split's mean and std", NULL},
+    CLI_NETWORK_OPTS(NULL, "relu", "identity", "softmax_ce"),
+    {"opt", "NAME", "sgd", "sgd, momentum, nesterov, adam, adamw", NULL},
+    {"lr", "ALPHA", "0.1", "learning rate (eq. 49-50)", NULL},
+    {"momentum", "MU", "0.9", "momentum and nesterov", NULL},
+    {"beta1", "B1", "0.9", "adam, adamw", NULL},
+    {"beta2", "B2", "0.999", "adam, adamw", NULL},
+    {"eps", "E", "1e-8", "adam, adamw", NULL},
+    {"weight-decay", "L", "0", "L2 (sgd family, adam) or decoupled (adamw)", NULL},
+    {"clip-norm", "C", "0", "clip the global gradient norm to C (0 = off)", NULL},
+    {"schedule", "NAME", "constant", "constant, step or cosine (over all steps)", NULL},
+    {"warmup", "EPOCHS", "0", "linear warm-up over this many epochs (may be fractional)", NULL},
+    {"step-epochs", "N", "1", "step schedule: epochs between decays", NULL},
+    {"gamma", "G", "0.1", "step schedule: decay factor", NULL},
+    {"min-lr", "ALPHA", "0", "cosine schedule: the floor", NULL},
+    {"batch", "M", "64", "examples per step", NULL},
+    {"epochs", "N", "10", "passes over the training data", NULL},
+    {"patience", "N", "0", "stop after N epochs without a better validation loss (0 = off)", NULL},
+    {"seed", "S", "1", "seed of initialisation, split and shuffling", NULL},
+    {"threads", "T", "0", "threads of the training step (0 = one per core)", NULL},
+    CLI_DEVICE_OPTS,
+    {"out", "FILE", NULL, "model file to write (safetensors)", NULL},
+    {"checkpoint", "DIR", NULL, "save DIR/checkpoint.bin and DIR/model.safetensors as training "
+                                "goes", NULL},
+    {"checkpoint-every", "N", "0", "steps between checkpoints (0 = at the end of each epoch)",
+     NULL},
+    {"resume", "DIR", NULL, "continue the run saved in DIR (same options); keeps saving there",
+     NULL},
+    {"metrics", "FILE", NULL, "write the per-epoch table as CSV", NULL},
+    {"plot", "FILE", NULL, "draw loss and accuracy curves as SVG", NULL},
+    {"json", NULL, NULL, "print the results as one JSON object on stdout", NULL},
+    {"detect-anomaly", NULL, NULL, "check every value of every step; name the first non-finite "
+                                   "one (slow)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+cli_command train_cmd = {"train", "Trains a network on a data set and writes the model.",
+                          "--data fashion-mnist --layers 784,256,128,10 --act relu "
+                          "--loss softmax_ce --opt sgd --lr 0.1 --batch 64 --epochs 10 --out M",
+                          opts};
+
+
+int train_args_read(train_args *a, int argc, char **argv)
+{
+    cli_command *cmd = &train_cmd;
+    int r = cli_parse(cmd, argc, argv);
+    if (r <= 0)
+        return r;
+    memset(a, 0, sizeof *a);
+    if (cli_require(cmd, "data", &a->data) || cli_require(cmd, "out", &a->out) ||
+        cli_network_config(cmd, a->sizes, a->acts, &a->cfg))
+        return -1;
+    if (cli_int(cli_get(cmd, "batch"), 1, 1 << 20, &a->batch))
+        return -cli_error(cmd, "--batch: '%s' is not in 1..%d", cli_get(cmd, "batch"), 1 << 20);
+    if (cli_int(cli_get(cmd, "epochs"), 1, 1000000, &a->epochs))
+        return -cli_error(cmd, "--epochs: '%s' is not in 1..1000000", cli_get(cmd, "epochs"));
+    if (cli_int(cli_get(cmd, "patience"), 0, 1000000, &a->patience) ||
+        cli_int(cli_get(cmd, "checkpoint-every"), 0, 1L << 40, &a->every) ||
+        cli_int(cli_get(cmd, "target-cols"), 0, BP_MAX_WIDTH, &a->target_cols))
+        return -cli_error(cmd, "--patience, --checkpoint-every, --target-cols: '%s', '%s', '%s': "
+                               "not all counts", cli_get(cmd, "patience"),
+                          cli_get(cmd, "checkpoint-every"), cli_get(cmd, "target-cols"));
+    if (cli_int(cli_get(cmd, "threads"), 0, 4096, &a->threads))
+        return -cli_error(cmd, "--threads: '%s' is not in 0..4096", cli_get(cmd, "threads"));
+    if (cli_double(cli_get(cmd, "val"), &a->val_frac) || a->val_frac < 0 || a->val_frac >= 1)
+        return -cli_error(cmd, "--val: '%s' is not a fraction in [0, 1)", cli_get(cmd, "val"));
+    if (cli_u64(cli_get(cmd, "seed"), &a->seed))
+        return -cli_error(cmd, "--seed: '%s' is not a non-negative integer", cli_get(cmd, "seed"));
+    a->test = cli_get(cmd, "test"), a->resume = cli_get(cmd, "resume");
+    a->metrics = cli_get(cmd, "metrics"), a->plot = cli_get(cmd, "plot");
+    a->dir = cli_get(cmd, "checkpoint") ? cli_get(cmd, "checkpoint") : a->resume;
+    a->json = cli_flag(cmd, "json"), a->standardize = cli_flag(cmd, "standardize");
+    a->anomaly = cli_flag(cmd, "detect-anomaly");
+    if (a->anomaly && dist_size() > 1)
+        return -cli_error(cmd, "--detect-anomaly runs in one process (without mpirun)");
+    if (cli_device(cmd, &a->device))
+        return -1;
+    bp_error err;
+    if (a->device == BP_DEVICE_CUDA && dist_size() > 1 &&
+        bp_cuda_use_gpu(dist_local_rank(), &err) != BP_OK) /* one GPU per rank */
+        return -cli_error(cmd, "--device cuda: %s", err.msg);
+    return 1;
+}
+
+int train_args_fit(const train_args *a, const bp_dataset *ds)
+{
+    int L = a->cfg.n_layers, n_in = a->sizes[0], k = a->sizes[L];
+    int labelled = bp_dataset_has_labels(ds);
+    if (bp_dataset_n_in(ds) != n_in)
+        return cli_error(&train_cmd, "%s: %d features per example, but --layers starts with %d",
+                         a->data, bp_dataset_n_in(ds), n_in);
+    if (labelled ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)
+        return cli_error(&train_cmd, "%s: %d %s, but --layers ends with %d outputs", a->data,
+                         bp_dataset_n_out(ds), labelled ? "classes" : "targets", k);
+    if (labelled && a->cfg.loss != BP_LOSS_SOFTMAX_CE)
+        return cli_error(&train_cmd, "%s: class labels need --loss softmax_ce (or a CSV with "
+                                     "--target-cols)", a->data);
+    return 0;
+}
+
+/* The options that make the optimiser, with the step counts of this run. */
+int train_args_opt(bp_opt_config *oc, long steps_per_epoch, long epochs)
+{
+    const cli_command *cmd = &train_cmd;
+    const char *names[] = {"lr", "momentum", "beta1", "beta2", "eps", "weight-decay", "clip-norm",
+                           "warmup", "step-epochs", "gamma", "min-lr"};
+    double v[11];
+    for (int i = 0; i < 11; i++)
+        if (cli_double(cli_get(cmd, names[i]), &v[i]) || v[i] < 0)
+            return cli_error(cmd, "--%s: '%s' is not a non-negative number", names[i],
+                             cli_get(cmd, names[i]));
+    memset(oc, 0, sizeof *oc);
+    if (bp_opt_parse(cli_get(cmd, "opt"), &oc->kind) != BP_OK)
+        return cli_error(cmd, "--opt: unknown optimiser '%s' (sgd, momentum, nesterov, adam, "
+                              "adamw)", cli_get(cmd, "opt"));
+    if (bp_sched_parse(cli_get(cmd, "schedule"), &oc->schedule) != BP_OK)
+        return cli_error(cmd, "--schedule: unknown schedule '%s' (constant, step, cosine)",
+                         cli_get(cmd, "schedule"));
+    oc->lr = v[0], oc->momentum = v[1], oc->beta1 = v[2], oc->beta2 = v[3], oc->eps = v[4];
+    oc->weight_decay = v[5], oc->clip_norm = v[6];
+    oc->warmup_steps = (long)(v[7] * steps_per_epoch);
+    oc->step_size = (long)(v[8] * steps_per_epoch);
+    oc->gamma = v[9], oc->min_lr = v[10];
+    oc->total_steps = steps_per_epoch * epochs;
+    return 0;
+}
