@@ -32,6 +32,17 @@ bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss);
 bp_status batch_loss_value(const bp_net *net, bp_targets tg, double *loss);
 bp_status batch_find_nonfinite(const bp_net *net, char *where, size_t size);
 
+/* A data set as a device copies it (src/train/'s bp_dataset_view makes it):
+ * exactly one of x_u8 [n, n_in] (x = byte/255) and x_f32 [n, n_in] is set,
+ * and labels [n] or targets [n, n_out] as has_labels says. */
+typedef struct {
+    int n, n_in, n_out, has_labels;
+    const uint8_t *x_u8;
+    const float *x_f32;
+    const int32_t *labels;
+    const float *targets;
+} bp_data_view;
+
 /* The functions of one device. Arguments are checked by the caller
  * (src/train/step.c, epoch.c); a failure returns its status with the
  * message at bp_last_error. */
@@ -51,17 +62,17 @@ typedef struct bp_backend_i {
      * the optimiser's host loop */
     bp_status (*train_step)(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                             double *loss);
-    /* a whole pass over idx [n]; NULL: the host's loop of steps */
-    bp_status (*train_epoch)(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+    /* a whole pass over examples idx [n] of d; NULL: the host's loop of steps */
+    bp_status (*train_epoch)(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
                              const int32_t *idx, int n, int batch, const float *mean,
                              const float *std, double *loss_sum);
     /* the device's optimiser state into opt; NULL: it is the host's */
     bp_status (*sync_optimizer)(bp_net *net, bp_optimizer *opt);
     /* cuBLAS's TF32 products on or off; NULL: nothing to set */
     bp_status (*set_tf32)(bp_net *net, int on);
-    /* bench: seconds per step of reps captured training steps on ds (plain
+    /* bench: seconds per step of reps captured training steps on d (plain
      * SGD opt, batches of M), and of their products alone; NULL: none */
-    bp_status (*bench)(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+    bp_status (*bench)(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
                        double *step_s, double *gemm_s);
 } bp_backend_i;
 
@@ -79,16 +90,6 @@ extern const bp_backend_i bp_backend_cuda;  /* cuda_backend.c, when built */
  * reader make. */
 bp_net *bp_net_new(const bp_config *cfg, int max_batch, int init, bp_error *err);
 
-/* data.c: the stored arrays of a data set, for a device to copy: exactly
- * one of x_u8 [n, n_in] (x = byte/255) and x_f32 [n, n_in] is set, and
- * labels [n] or targets [n, n_out] as has_labels says. */
-typedef struct {
-    const uint8_t *x_u8;
-    const float *x_f32;
-    const int32_t *labels;
-    const float *targets;
-} bp_dataset_arrays;
-bp_dataset_arrays bp_dataset_raw(const bp_dataset *ds);
 
 #ifdef __cplusplus
 }

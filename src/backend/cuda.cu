@@ -350,41 +350,42 @@ extern "C" bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
 }
 
 /* The data set on the device, copied once in its stored types. Known by
- * its address and shape: a data set freed and another loaded at the same
- * address with the same shape would not be noticed (the CLI never does). */
-bp_status cu_attach_dataset(bp_net *net, const bp_dataset *ds)
+ * the address of its inputs and its shape: a data set freed and another
+ * loaded at the same address with the same shape would not be noticed
+ * (the CLI never does). */
+bp_status cu_attach_dataset(bp_net *net, const bp_data_view *d)
 {
     bp_cuda *c = net->cuda;
-    int n = bp_dataset_n(ds), n_in = bp_dataset_n_in(ds), n_out = bp_dataset_n_out(ds);
-    if (c->ds_of == ds && c->ds_n == n && c->ds_n_in == n_in && c->ds_n_out == n_out)
+    int n = d->n, n_in = d->n_in, n_out = d->n_out;
+    const void *x = d->x_u8 ? (const void *)d->x_u8 : (const void *)d->x_f32;
+    if (c->ds_of == x && c->ds_n == n && c->ds_n_in == n_in && c->ds_n_out == n_out)
         return BP_OK;
     CU(cudaStreamSynchronize(c->stream));
     cu_drop_graphs(c);
     free_dataset(c);
-    bp_dataset_arrays a = bp_dataset_raw(ds);
     size_t xs = (size_t)n * n_in;
     /* on the network's stream: a plain cudaMemcpy from pageable memory may
      * return before its DMA ends, and it is ordered on the legacy default
      * stream, which the non-blocking stream's kernels do not wait for */
-    if (a.x_u8) {
+    if (d->x_u8) {
         CU(cudaMalloc(&c->ds_u8, xs));
-        CU(cudaMemcpyAsync(c->ds_u8, a.x_u8, xs, cudaMemcpyHostToDevice, c->stream));
+        CU(cudaMemcpyAsync(c->ds_u8, d->x_u8, xs, cudaMemcpyHostToDevice, c->stream));
     } else {
         CU(cudaMalloc(&c->ds_f32, xs * sizeof(float)));
-        CU(cudaMemcpyAsync(c->ds_f32, a.x_f32, xs * sizeof(float), cudaMemcpyHostToDevice,
+        CU(cudaMemcpyAsync(c->ds_f32, d->x_f32, xs * sizeof(float), cudaMemcpyHostToDevice,
                            c->stream));
     }
-    if (bp_dataset_has_labels(ds)) {
+    if (d->has_labels) {
         CU(cudaMalloc(&c->ds_labels, (size_t)n * sizeof(int32_t)));
-        CU(cudaMemcpyAsync(c->ds_labels, a.labels, (size_t)n * sizeof(int32_t),
+        CU(cudaMemcpyAsync(c->ds_labels, d->labels, (size_t)n * sizeof(int32_t),
                            cudaMemcpyHostToDevice, c->stream));
     } else {
         CU(cudaMalloc(&c->ds_t, (size_t)n * n_out * sizeof(float)));
-        CU(cudaMemcpyAsync(c->ds_t, a.targets, (size_t)n * n_out * sizeof(float),
+        CU(cudaMemcpyAsync(c->ds_t, d->targets, (size_t)n * n_out * sizeof(float),
                            cudaMemcpyHostToDevice, c->stream));
     }
     CU(cudaStreamSynchronize(c->stream)); /* a failed copy is reported here */
-    c->ds_of = ds, c->ds_n = n, c->ds_n_in = n_in, c->ds_n_out = n_out;
+    c->ds_of = x, c->ds_n = n, c->ds_n_in = n_in, c->ds_n_out = n_out;
     return BP_OK;
 }
 

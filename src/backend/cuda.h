@@ -42,7 +42,7 @@ bp_status bp_cuda_forward(bp_net *net, const float *x, int M);
 bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss);
 bp_status bp_cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                              double *loss);
-bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
                               const int32_t *idx, int n, int batch, const float *mean,
                               const float *std, double *loss_sum);
 /* Copies the device's optimiser state (velocity, moments) into opt. */
@@ -51,7 +51,7 @@ bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt);
 /* For bench: seconds per step of `reps` replays of the training step's
  * graph on ds with opt, and of the same step's cuBLAS products alone (the
  * ceiling). */
-bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
                         double *step_s, double *gemm_s);
 
 #ifdef __cplusplus

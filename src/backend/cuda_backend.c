@@ -79,12 +79,12 @@ static bp_status cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x,
     return said(net, "bp_train_step", bp_cuda_train_step(net, opt, x, tg, M, loss));
 }
 
-static bp_status cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+static bp_status cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
                                   const int32_t *idx, int n, int batch, const float *mean,
                                   const float *std, double *loss_sum)
 {
     return said(net, "bp_train_epoch",
-                bp_cuda_train_epoch(net, opt, ds, idx, n, batch, mean, std, loss_sum));
+                bp_cuda_train_epoch(net, opt, d, idx, n, batch, mean, std, loss_sum));
 }
 
 static bp_status cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
@@ -97,10 +97,10 @@ static bp_status cuda_set_tf32(bp_net *net, int on)
     return said(net, "bp_net_set_tf32", bp_cuda_set_tf32(net, on));
 }
 
-static bp_status cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+static bp_status cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
                             double *step_s, double *gemm_s)
 {
-    return said(net, "bench", bp_cuda_bench(net, opt, ds, M, reps, step_s, gemm_s));
+    return said(net, "bench", bp_cuda_bench(net, opt, d, M, reps, step_s, gemm_s));
 }
 
 const bp_backend_i bp_backend_cuda = {

@@ -19,11 +19,11 @@ static bp_status timed(bp_net *net, cudaEvent_t t0, cudaEvent_t t1, double *seco
     return BP_OK;
 }
 
-static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M, int reps,
+static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
                        cudaEvent_t t0, cudaEvent_t t1, double *step_s, double *gemm_s)
 {
     bp_cuda *c = net->cuda;
-    int n_ds = bp_dataset_n(ds);
+    int n_ds = d->n;
     long n = (long)reps * M;
     if (n > (1L << 30))
         return cu_fail(net, BP_ERR_ARG, "bench: %d steps of %d examples are too many", reps, M);
@@ -32,7 +32,7 @@ static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int
         return cu_fail(net, BP_ERR_NOMEM, "out of memory");
     for (long i = 0; i < n; i++)
         idx[i] = (int32_t)(i % n_ds);
-    bp_status s = cu_prepare_epoch(net, opt, ds, idx, (int)n, M, NULL, NULL);
+    bp_status s = cu_prepare_epoch(net, opt, d, idx, (int)n, M, NULL, NULL);
     free(idx);
     TRY(s);
     cudaGraphExec_t exec;
@@ -63,7 +63,7 @@ static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int
     return BP_OK;
 }
 
-extern "C" bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, int M,
+extern "C" bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M,
                                    int reps, double *step_s, double *gemm_s)
 {
     cudaEvent_t t0, t1;
@@ -73,7 +73,7 @@ extern "C" bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data
         cudaEventDestroy(t0);
         return cu_cuda_status(net, e, "cudaEventCreate");
     }
-    bp_status s = bench(net, opt, ds, M, reps, t0, t1, step_s, gemm_s);
+    bp_status s = bench(net, opt, d, M, reps, t0, t1, step_s, gemm_s);
     cudaEventDestroy(t0);
     cudaEventDestroy(t1);
     return s;

@@ -67,7 +67,7 @@ struct bp_cuda {
     float *opt_m, *opt_v;        /* [P] or NULL                                   */
     int opt_newer;               /* m, v changed since they came from the host    */
 
-    const bp_dataset *ds_of;     /* which data set ds_* hold                       */
+    const void *ds_of;           /* the inputs of the data set ds_* hold           */
     int ds_n, ds_n_in, ds_n_out;
     uint8_t *ds_u8;              /* [n, n_in] or NULL                              */
     float *ds_f32;               /* [n, n_in] or NULL                              */
@@ -126,7 +126,7 @@ bp_status cu_attach_optimizer(bp_net *net, const bp_optimizer *opt);
 /* After `steps` device steps of opt: its count, and what is newer where. */
 void cu_stepped(bp_net *net, bp_optimizer *opt, long steps);
 /* The data set's stored arrays on the device (copied once per data set). */
-bp_status cu_attach_dataset(bp_net *net, const bp_dataset *ds);
+bp_status cu_attach_dataset(bp_net *net, const bp_data_view *d);
 /* Room for n entries of size bytes in *buf [*cap]; a new one drops the graphs. */
 bp_status cu_reserve(bp_net *net, void **buf, long *cap, long n, size_t size);
 
@@ -185,7 +185,7 @@ template <typename F> static bp_status cu_capture(bp_net *net, F enqueue, cudaGr
 /* Everything the replays of an epoch read: parameters, optimiser state,
  * data set, idx [n], the coefficients of its steps, mean and std (NULL:
  * none); the step counter and the epoch's loss sum at 0. */
-bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_dataset *ds,
+bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_view *d,
                            const int32_t *idx, int n, int batch, const float *mean,
                            const float *std);
 /* The captured step for batches of M taken stride apart, captured on first use. */

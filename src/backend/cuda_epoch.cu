@@ -69,7 +69,7 @@ bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
 
 /* Everything an epoch's replays read, in place: parameters, optimiser
  * state, data set, idx [n], the coefficients of its steps, mean and std. */
-bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_dataset *ds,
+bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_view *d,
                            const int32_t *idx, int n, int batch, const float *mean,
                            const float *std)
 {
@@ -78,7 +78,7 @@ bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_datase
     int n_in = net->sizes[0];
     TRY(cu_upload_params(net));
     TRY(cu_attach_optimizer(net, opt));
-    TRY(cu_attach_dataset(net, ds));
+    TRY(cu_attach_dataset(net, d));
     TRY(cu_reserve(net, (void **)&c->idx, &c->idx_cap, n, sizeof(int32_t)));
     TRY(cu_reserve(net, (void **)&c->coef, &c->coef_cap, steps, sizeof(optim_coef)));
     /* per call, never per batch: the host side of the copies */
@@ -142,13 +142,13 @@ bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch
     return BP_OK;
 }
 
-extern "C" bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+extern "C" bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
                                          const int32_t *idx, int n, int batch, const float *mean,
                                          const float *std, double *loss_sum)
 {
     bp_cuda *c = net->cuda;
     long launched;
-    TRY(cu_prepare_epoch(net, opt, ds, idx, n, batch, mean, std));
+    TRY(cu_prepare_epoch(net, opt, d, idx, n, batch, mean, std));
     bp_status s = cu_replay_epoch(net, opt, n, batch, &launched);
     if (launched)
         cu_stepped(net, opt, launched);

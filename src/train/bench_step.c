@@ -49,7 +49,8 @@ bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, doub
     bp_optimizer *opt = bp_optimizer_create(&oc, net->n_params, err);
     bp_status s = BP_ERR_NOMEM;
     if (opt) {
-        s = net->be->bench(net, opt, ds, M, (int)(reps > (1L << 30) ? 1L << 30 : reps), step_s,
+        bp_data_view d = bp_dataset_view(ds);
+        s = net->be->bench(net, opt, &d, M, (int)(reps > (1L << 30) ? 1L << 30 : reps), step_s,
                            gemm_s);
         if (s != BP_OK && err) /* the backend's message is at bp_last_error */
             snprintf(err->msg, sizeof err->msg, "%s", bp_last_error());

@@ -113,9 +113,10 @@ void bp_dataset_free(bp_dataset *ds)
     free(ds);
 }
 
-bp_dataset_arrays bp_dataset_raw(const bp_dataset *ds)
+bp_data_view bp_dataset_view(const bp_dataset *ds)
 {
-    return (bp_dataset_arrays){ds->x_u8, ds->x_f32, ds->labels, ds->targets};
+    return (bp_data_view){ds->n,    ds->n_in,   ds->n_out,  ds->has_labels,
+                          ds->x_u8, ds->x_f32, ds->labels, ds->targets};
 }
 
 int bp_dataset_n(const bp_dataset *ds) { return ds ? ds->n : 0; }

@@ -23,6 +23,9 @@ struct bp_dataset {
  * ownership of both; NULL if out of memory. */
 bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t *labels);
 
+/* dataset.c: ds as a backend copies it (backend.h). */
+bp_data_view bp_dataset_view(const bp_dataset *ds);
+
 /* dataset.c: one-hot targets get their labels beside them (loaders and
  * bp_dataset_from_memory); path names the data in a message. */
 bp_status bp_dataset_find_one_hot(bp_dataset *ds, const char *path, bp_error *err);
