@@ -415,14 +415,16 @@ BP_API bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_para
 BP_API void bp_optimizer_free(bp_optimizer *opt);
 /* One update of params [n] from grads [n] (the network's two buffers):
  * clipping, then the schedule's rate, then the rule of cfg.kind. grads is
- * not modified. Returns the global L2 norm of grads before clipping; NaN,
- * and nothing changed, for a NULL pointer or an n other than the
- * optimiser's (bp_last_error says which). */
-BP_API double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n);
+ * not modified. *norm (norm may be NULL) receives the global L2 norm of
+ * grads before clipping: NaN or Inf there is not clipped, so a caller can
+ * see a diverging gradient. BP_ERR_ARG, and nothing changed, for a NULL
+ * pointer or an n other than the optimiser's. */
+BP_API bp_status bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                                   double *norm);
 /* The same with the gradient scale·grads, scale folded into the update's
  * own pass: for data-parallel ranks whose summed gradients need a 1/ranks. */
-BP_API double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads,
-                                       size_t n, double scale);
+BP_API bp_status bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads,
+                                          size_t n, double scale, double *norm);
 /* the rate the next step will use; NaN for NULL */
 BP_API double bp_optimizer_lr(const bp_optimizer *opt);
 BP_API long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far; -1 for NULL */

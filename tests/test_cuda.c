@@ -407,7 +407,8 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
             CHECK(bp_forward(nets[d], x, B) == BP_OK && bp_backward(nets[d], tg, NULL) == BP_OK,
                   "between: forward, backward (%d)", d);
             float *p = bp_net_params(nets[d]);
-            bp_optimizer_step(opts[d], p, bp_net_grads(nets[d]), P);
+            CHECK(bp_optimizer_step(opts[d], p, bp_net_grads(nets[d]), P, NULL) == BP_OK,
+                  "between: the host step (%d)", d);
         }
         /* the evaluation */
         double ec, eg, ac, ag;

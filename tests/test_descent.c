@@ -115,7 +115,8 @@ int main(void)
         float before[12], grad[12];
         memcpy(before, bp_net_params(net), sizeof before);
         memcpy(grad, g, sizeof grad);
-        bp_optimizer_step(opt, bp_net_params(net), bp_net_grads(net), bp_net_n_params(net));
+        CHECK(bp_optimizer_step(opt, bp_net_params(net), bp_net_grads(net), bp_net_n_params(net),
+                                NULL) == BP_OK, "the step");
         const float *p = bp_net_params(net);
         CHECK_CLOSE(p[6], 0.35891648, 1e-6, "w5 after one step");
         CHECK_CLOSE(p[7], 0.408666186, 1e-6, "w6 after one step");

@@ -129,7 +129,7 @@ static void after_backward(void)
             CHECK(bp_forward(b, x, M) == BP_OK &&
                       bp_backward(b, (bp_targets){NULL, lab}, &l) == BP_OK,
                   "passes");
-            bp_optimizer_step(ob, bp_net_params(b), bp_net_grads(b), P);
+            CHECK(bp_optimizer_step(ob, bp_net_params(b), bp_net_grads(b), P, NULL) == BP_OK, "step");
             ref += l * M;
         }
         CHECK(log.calls == (N + B - 1) / B && log.ok, "after_backward: %ld calls", log.calls);

@@ -16,6 +16,15 @@
 
 #define TOL 1e-6 /* float state and parameters against double references */
 
+
+/* One bp_optimizer_step that must succeed; its gradient norm. */
+static double step_norm(bp_optimizer *opt, float *p, const float *g, size_t n)
+{
+    double norm = -1;
+    CHECK(bp_optimizer_step(opt, p, g, n, &norm) == BP_OK, "the step is taken");
+    return norm;
+}
+
 static const double TH0[3] = {0.5, -1.0, 2.0};
 /* gradients of steps 1, 2, 3: different each step, a zero in the last */
 static const float G[3][3] = {{0.1f, -0.2f, 0.3f}, {-0.4f, 0.5f, 0.05f}, {0.2f, 0.0f, -0.6f}};
@@ -49,7 +58,7 @@ static void run3(const char *what, bp_opt_config cfg, double got[3][3])
     for (int s = 0; s < 3; s++) {
         float g[3] = {G[s][0], G[s][1], G[s][2]};
         CHECK(bp_optimizer_steps(opt) == s, "%s: steps before step %d", what, s + 1);
-        double norm = bp_optimizer_step(opt, p, g, 3);
+        double norm = step_norm(opt, p, g, 3);
         CHECK_CLOSE(norm, gnorm(s), 1e-12, "%s: norm returned by step %d", what, s + 1);
         CHECK(memcmp(g, G[s], sizeof g) == 0, "%s: step %d modified grads", what, s + 1);
         for (int i = 0; i < 3; i++)
@@ -209,7 +218,7 @@ static void test_clipping(void)
         if (!opt)
             return;
         float p[3] = {1, 1, 1};
-        CHECK(bp_optimizer_step(opt, p, g, 3) == 5.0, "norm before clipping is 5");
+        CHECK(step_norm(opt, p, g, 3) == 5.0, "norm before clipping is 5");
         CHECK_CLOSE(p[0], 1 - 0.5 * 3 / 5.0, TOL, "clipped θ[0]");
         CHECK(p[1] == 1, "clipped θ[1]");
         CHECK_CLOSE(p[2], 1 - 0.5 * 4 / 5.0, TOL, "clipped θ[2]");
@@ -223,7 +232,7 @@ static void test_clipping(void)
         if (!opt)
             return;
         float p[3] = {1, 1, 1};
-        CHECK(bp_optimizer_step(opt, p, g, 3) == 5.0, "norm 5 under the limit");
+        CHECK(step_norm(opt, p, g, 3) == 5.0, "norm 5 under the limit");
         CHECK(p[0] == 1 - 0.5f * 3 && p[2] == 1 - 0.5f * 4, "unclipped step");
         bp_optimizer_free(opt);
     }
@@ -234,7 +243,7 @@ static void test_clipping(void)
         if (!opt)
             return;
         float p[3] = {1, 1, 1};
-        CHECK(bp_optimizer_step(opt, p, g, 3) == 5.0, "adam: norm 5");
+        CHECK(step_norm(opt, p, g, 3) == 5.0, "adam: norm 5");
         CHECK_CLOSE(p[0], 1 - 0.1 * 0.6 / (0.6 + 1e-3), TOL, "adam clipped θ[0]");
         CHECK(p[1] == 1, "adam clipped θ[1]");
         CHECK_CLOSE(p[2], 1 - 0.1 * 0.8 / (0.8 + 1e-3), TOL, "adam clipped θ[2]");
@@ -268,7 +277,7 @@ static void test_clipping(void)
         if (!opt)
             return;
         float p[3] = {1, 1, 1};
-        double norm = bp_optimizer_step(opt, p, big, 3);
+        double norm = step_norm(opt, p, big, 3);
         CHECK_CLOSE(norm / (sqrt(2.0) * (double)1e30f), 1, 1e-15, "norm of 1e30 grads");
         CHECK_CLOSE(p[0], 1 - 1e-31 / sqrt(2.0), TOL, "step clipped to norm 1");
         bp_optimizer_free(opt);
@@ -281,9 +290,9 @@ static void test_clipping(void)
         if (!opt)
             return;
         float p[3] = {1, 1, 1};
-        CHECK(isnan(bp_optimizer_step(opt, p, bad, 3)), "NaN gradient gives a NaN norm");
+        CHECK(isnan(step_norm(opt, p, bad, 3)), "NaN gradient gives a NaN norm");
         bad[1] = INFINITY;
-        CHECK(isinf(bp_optimizer_step(opt, p, bad, 3)), "Inf gradient gives an Inf norm");
+        CHECK(isinf(step_norm(opt, p, bad, 3)), "Inf gradient gives an Inf norm");
         bp_optimizer_free(opt);
     }
 }
@@ -306,7 +315,7 @@ static void check_rates(const char *what, bp_opt_config c, int n, const double *
         CHECK(bp_optimizer_steps(opt) == t, "%s: steps", what);
         CHECK_CLOSE(bp_optimizer_lr(opt), want[t], 1e-12, "%s: rate of step %d", what, t);
         float before = p;
-        bp_optimizer_step(opt, &p, &g, 1);
+        step_norm(opt, &p, &g, 1);
         CHECK_CLOSE((double)before - p, want[t], 1e-6, "%s: step %d used its rate", what, t);
     }
     bp_optimizer_free(opt);
@@ -376,7 +385,7 @@ static void test_schedules(void)
         if (!opt)
             return;
         float p[3] = {(float)TH0[0], (float)TH0[1], (float)TH0[2]};
-        bp_optimizer_step(opt, p, G[0], 3);
+        step_norm(opt, p, G[0], 3);
         for (int i = 0; i < 3; i++)
             CHECK_CLOSE(p[i],
                         TH0[i] * (1 - 0.005 * 0.5) - 0.005 * G[0][i] / (fabs(G[0][i]) + 1e-3),
@@ -498,8 +507,8 @@ static void test_sizes(void)
     if (!opt)
         return;
     float p[4] = {1, 2, 3, 4}, g[4] = {1, 1, 1, 1};
-    CHECK(isnan(bp_optimizer_step(opt, p, g, 2)), "n smaller than created");
-    CHECK(isnan(bp_optimizer_step(opt, p, g, 4)), "n larger than created");
+    CHECK(bp_optimizer_step(opt, p, g, 2, NULL) == BP_ERR_ARG, "n smaller than created");
+    CHECK(bp_optimizer_step(opt, p, g, 4, NULL) == BP_ERR_ARG, "n larger than created");
     CHECK(p[0] == 1 && p[1] == 2 && p[2] == 3 && p[3] == 4, "params untouched");
     CHECK(bp_optimizer_steps(opt) == 0, "no step counted");
     bp_optimizer_free(opt);
@@ -530,8 +539,9 @@ static void test_scaled(void)
                 for (int step = 0; step < 3; step++) {
                     for (int k = 0; k < 3; k++)
                         g[k] = (float)(s * G[step][k]);
-                    double na = bp_optimizer_step_scaled(a, pa, G[step], 3, s);
-                    double nb = bp_optimizer_step(b, pb, g, 3);
+                    double na = -1, nb = -1;
+                    CHECK(bp_optimizer_step_scaled(a, pa, G[step], 3, s, &na) == BP_OK, "scaled");
+                    nb = step_norm(b, pb, g, 3);
                     CHECK_CLOSE(na, nb, 1e-12, "%s: the norm of s·g", bp_opt_name(c.kind));
                 }
                 for (int k = 0; k < 3; k++)
@@ -567,8 +577,8 @@ static void test_threads(void)
                 for (int step = 0; step < 3; step++) {
                     for (int k = 0; k < P; k++)
                         g[k] = (float)bp_rng_normal(&r);
-                    na = optim_step_threads(a, p1, g, P, 1.0, NULL);
-                    nb = optim_step_threads(b, pt, g, P, 1.0, pool);
+                    CHECK(optim_step_threads(a, p1, g, P, 1.0, NULL, &na) == BP_OK, "one thread");
+                    CHECK(optim_step_threads(b, pt, g, P, 1.0, pool, &nb) == BP_OK, "threads");
                 }
                 CHECK_CLOSE(nb, na, 1e-12, "%s T=%d: norm", bp_opt_name(c.kind), T);
                 float worst = 0;

@@ -153,7 +153,7 @@ static void forward_band(void *arg, int k, int T)
              ly->in, ly->W, ly->in, 0.0f, z + (size_t)lo * ly->out, ly->out);
         /* + b, then softmax(z/T)   eq. 51, 57, 61, 69, one pass */
         softmax_forward(z + (size_t)lo * ly->out, y + (size_t)lo * ly->out, ly->b, hi - lo,
-                        ly->out, (float)net->T);
+                        ly->out, (float)net->temperature);
         return;
     }
     /* this band is neurons [lo, hi) of layer l+1: rows lo..hi of W(l) */
@@ -182,7 +182,7 @@ bp_status batch_forward(bp_net *net, const float *x, int M)
         rank1_then_gemv(ly->W, ly->out, ly->in, c->scale, net->delta[1], c->y, net->x, z);
         c->pending = 0;
         if (net->acts[1] == BP_ACT_SOFTMAX)
-            softmax_forward(z, y, ly->b, 1, ly->out, (float)net->T);
+            softmax_forward(z, y, ly->b, 1, ly->out, (float)net->temperature);
         else
             act_forward(net->acts[1], z, y, ly->b, 1, ly->out, ly->out, (float)net->slope);
         l0 = 1;

@@ -100,7 +100,7 @@ bp_status cu_enqueue_forward(bp_net *net, int M, dev_targets tg, int with_loss)
         if (net->acts[l + 1] == BP_ACT_SOFTMAX) {
             softmax_ce<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
                 z, y, with_loss ? cu_dev(net, net->delta[L]) : NULL,
-                with_loss ? c->row_loss : NULL, b, tg.labels, tg.t, M, ly->out, net->T);
+                with_loss ? c->row_loss : NULL, b, tg.labels, tg.t, M, ly->out, net->temperature);
         } else {
             bias_act_forward<<<blocks((size_t)M * ly->out), THREADS, 0, c->stream>>>(
                 z, y, b, M, ly->out, net->acts[l + 1], (float)net->slope);
@@ -256,7 +256,7 @@ extern "C" bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss)
         /* z(L) already has its bias: softmax again (the same y), with the loss */
         softmax_ce<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
             cu_dev(net, net->z[L]), cu_dev(net, net->y[L]), cu_dev(net, net->delta[L]),
-            c->row_loss, NULL, dt.labels, dt.t, M, net->sizes[L], net->T);
+            c->row_loss, NULL, dt.labels, dt.t, M, net->sizes[L], net->temperature);
     } else {
         output_delta<<<M < 65535 ? M : 65535, 32, 0, c->stream>>>(
             cu_dev(net, net->delta[L]), c->row_loss, cu_dev(net, net->z[L]),

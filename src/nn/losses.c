@@ -99,7 +99,7 @@ bp_status loss_delta(const bp_net *net, const float *z, const float *y, bp_targe
                      float *delta, double *loss)
 {
     int n = net->sizes[net->L];
-    double T = net->T, total = 0.0;
+    double T = net->temperature, total = 0.0;
 
     if (tg.labels && net->loss != BP_LOSS_SOFTMAX_CE)
         return BP_ERR_ARG; /* class labels mean a one-hot t for softmax only */

@@ -124,7 +124,7 @@ bp_net *bp_net_layout(const bp_config *config, int max_batch, int init, bp_error
     for (int l = 0; l < L; l++)
         net->acts[l + 1] = cfg->acts[l];
     net->loss = cfg->loss;
-    net->T = cfg->temperature;
+    net->temperature = cfg->temperature;
     net->slope = cfg->leaky_slope;
     net->max_batch = max_batch;
     net->n_params = n_params;
@@ -287,7 +287,7 @@ bp_loss bp_net_loss(const bp_net *net)
 double bp_net_temperature(const bp_net *net)
 {
     NET_OR(NAN);
-    return net->T;
+    return net->temperature;
 }
 
 double bp_net_leaky_slope(const bp_net *net)

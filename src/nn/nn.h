@@ -49,7 +49,7 @@ struct bp_net {
     int sizes[BP_MAX_LAYERS + 1];       /* N(0..L)                             */
     bp_act acts[BP_MAX_LAYERS + 1];     /* acts[l] of layer l = 1..L; [0] unused */
     bp_loss loss;
-    double T;                           /* temperature, eq. 69                 */
+    double temperature;                 /* T of eq. 69                         */
     double slope;                       /* leaky ReLU slope, eq. 29            */
     int max_batch;
     int M;                              /* examples in the last forward        */
@@ -145,8 +145,8 @@ uint64_t optim_new_id(void);
 /* bp_optimizer_step_scaled with its passes split over pool's threads (NULL
  * or one thread: the caller's); the norm's partial sums are added in thread
  * order, so the result depends on the thread count only. */
-double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                          double scale, struct bp_pool *pool);
+bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                             double scale, struct bp_pool *pool, double *norm);
 /* 1 if plain descent without clipping or weight decay (the fused path). */
 int optim_is_plain_sgd(const bp_optimizer *opt);
 

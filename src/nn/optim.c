@@ -252,11 +252,12 @@ static double sum_squares(const float *g, size_t n)
 /* ------------------------------------------------------------------------ */
 
 /* n must be the P the optimiser was created for: any other n is a
- * programming error, answered with NAN and nothing changed (no update, the
- * step count stays). */
-double bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n)
+ * programming error, answered with BP_ERR_ARG and nothing changed (no
+ * update, the step count stays). */
+bp_status bp_optimizer_step(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                            double *norm)
 {
-    return bp_optimizer_step_scaled(opt, params, grads, n, 1);
+    return bp_optimizer_step_scaled(opt, params, grads, n, 1, norm);
 }
 
 /* The rule of opt's kind on elements [lo, hi) of the buffers, with the
@@ -326,19 +327,17 @@ static void rule_band(void *arg, int k, int T)
     apply_rule(j->opt, j->params, j->grads, lo, hi, j->q, j->c);
 }
 
-double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                          double scale, bp_pool *pool)
+bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                             double scale, bp_pool *pool, double *norm_out)
 {
     if (!opt || !params || !grads)
-        return bp_arg_null(NULL, "bp_optimizer_step", !opt ? "opt" : !params ? "params" : "grads"),
-               NAN;
+        return bp_arg_null(NULL, "bp_optimizer_step", !opt ? "opt" : !params ? "params" : "grads");
     if (n != opt->n)
         return bp_fail(NULL, BP_ERR_ARG,
                        "bp_optimizer_step: optimiser holds %zu parameters, the buffers %zu",
-                       opt->n, n),
-               NAN;
+                       opt->n, n);
     if (!isfinite(scale))
-        return bp_fail(NULL, BP_ERR_ARG, "bp_optimizer_step: scale %g is not finite", scale), NAN;
+        return bp_fail(NULL, BP_ERR_ARG, "bp_optimizer_step: scale %g is not finite", scale);
     const bp_opt_config *cfg = &opt->cfg;
     int T = pool_threads(pool);
     step_job j = {.opt = opt, .params = params, .grads = grads, .n = n};
@@ -346,7 +345,7 @@ double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, 
     /* ‖g‖ in double, g = scale·grads; above clip_norm the gradient is scaled
      * by clip_norm/‖g‖ inside the loops (grads is const), where scale goes
      * too, so that it costs no pass of its own. A NaN/Inf norm is not
-     * clipped and is returned for the caller to see. */
+     * clipped and is handed back for the caller to see. */
     if (T > 1)
         pool_run(pool, norm_band, &j);
     else
@@ -365,13 +364,15 @@ double optim_step_threads(bp_optimizer *opt, float *params, const float *grads, 
         pool_run(pool, rule_band, &j);
     else
         apply_rule(opt, params, grads, 0, n, j.q, j.c);
-    return norm;
+    if (norm_out)
+        *norm_out = norm;
+    return BP_OK;
 }
 
-double bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                                double scale)
+bp_status bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
+                                   double scale, double *norm)
 {
-    return optim_step_threads(opt, params, grads, n, scale, NULL);
+    return optim_step_threads(opt, params, grads, n, scale, NULL, norm);
 }
 
 /* ------------------------------------------------------------------------ */

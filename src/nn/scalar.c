@@ -65,7 +65,7 @@ static double scalar_example(const bp_net *net, const double *params, const doub
                              const double *t, int label, double *grad, bp_trace *tr)
 {
     int L = net->L;
-    double slope = net->slope, T = net->T;
+    double slope = net->slope, T = net->temperature;
     double *z, *y, *delta;
 
     /* ---- forward: eq. 1 and 2, neuron by neuron ---- */

@@ -38,7 +38,7 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
                     bp_net_Y(net, l), 1, 0.0f, z, 1);
         /* + b, y = f(z)   eq. 40, eq. 2 */
         if (net->acts[l + 1] == BP_ACT_SOFTMAX)
-            softmax_forward(z, y, ly->b, 1, ly->out, (float)net->T);
+            softmax_forward(z, y, ly->b, 1, ly->out, (float)net->temperature);
         else
             act_forward(net->acts[l + 1], z, y, ly->b, 1, ly->out, ly->out, slope);
     }

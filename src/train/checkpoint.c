@@ -59,7 +59,7 @@ static size_t net_section(const bp_net *net, unsigned char *buf)
     for (int l = 1; l <= L; l++)
         i[k++] = net->acts[l];
     i[k++] = net->loss;
-    double d[2] = {net->T, net->slope};
+    double d[2] = {net->temperature, net->slope};
     memcpy(buf, i, k * sizeof *i);
     memcpy(buf + k * sizeof *i, d, sizeof d);
     return k * sizeof *i + sizeof d;

@@ -97,9 +97,8 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
     *loss = it->ranks > 1 ? info.loss / it->M : l;
     if (!isfinite(*loss)) /* as bp_train_step: a diverged step is not taken */
         return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_epoch: the batch loss is %g", *loss);
-    bp_optimizer_step_scaled(opt, bp_net_params(net), g, P,
-                             it->ranks > 1 && equal ? 1.0 / it->ranks : 1.0);
-    return BP_OK;
+    return bp_optimizer_step_scaled(opt, bp_net_params(net), g, P,
+                                    it->ranks > 1 && equal ? 1.0 / it->ranks : 1.0, NULL);
 }
 
 bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,

@@ -108,7 +108,7 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     if ((s = be->backward(net, tg, 0, &l)) != BP_OK)
         return s;
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
-        (void)optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool);
+        s = optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool, NULL);
 done:
     if ((s == BP_OK || s == BP_ERR_NONFINITE) && !isfinite(l))
         s = bp_fail(NULL, BP_ERR_NONFINITE, "%s: the batch loss is %g", __func__, l);
