@@ -62,10 +62,10 @@ typedef struct bp_backend_i {
      * the optimiser's host loop */
     bp_status (*train_step)(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                             double *loss);
-    /* a whole pass over examples idx [n] of d; NULL: the host's loop of steps */
+    /* a whole pass over examples idx [n] of d, standardised as the network
+     * says; NULL: the host's loop of steps */
     bp_status (*train_epoch)(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                             const int32_t *idx, int n, int batch, const float *mean,
-                             const float *std, double *loss_sum);
+                             const int32_t *idx, int n, int batch, double *loss_sum);
     /* the device's optimiser state into opt; NULL: it is the host's */
     bp_status (*sync_optimizer)(bp_net *net, bp_optimizer *opt);
     /* cuBLAS's TF32 products on or off; NULL: nothing to set */

@@ -5,7 +5,7 @@
  * take no bp_error keep the message in the network's CUDA context, where
  * bp_cuda_last_error finds it.
  *
- * Host pointers (x, targets, idx, mean, std) are the caller's; the device
+ * Host pointers (x, targets, idx) are the caller's; the device
  * copies live in the context and are made once, at creation or when a new
  * data set arrives.
  */
@@ -43,8 +43,7 @@ bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss);
 bp_status bp_cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                              double *loss);
 bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                              const int32_t *idx, int n, int batch, const float *mean,
-                              const float *std, double *loss_sum);
+                              const int32_t *idx, int n, int batch, double *loss_sum);
 /* Copies the device's optimiser state (velocity, moments) into opt. */
 bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt);
 

@@ -80,11 +80,9 @@ static bp_status cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x,
 }
 
 static bp_status cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                                  const int32_t *idx, int n, int batch, const float *mean,
-                                  const float *std, double *loss_sum)
+                                  const int32_t *idx, int n, int batch, double *loss_sum)
 {
-    return said(net, "bp_train_epoch",
-                bp_cuda_train_epoch(net, opt, d, idx, n, batch, mean, std, loss_sum));
+    return said(net, "bp_train_epoch", bp_cuda_train_epoch(net, opt, d, idx, n, batch, loss_sum));
 }
 
 static bp_status cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)

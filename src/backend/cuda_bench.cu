@@ -32,7 +32,7 @@ static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, in
         return cu_fail(net, BP_ERR_NOMEM, "out of memory");
     for (long i = 0; i < n; i++)
         idx[i] = (int32_t)(i % n_ds);
-    bp_status s = cu_prepare_epoch(net, opt, d, idx, (int)n, M, NULL, NULL);
+    bp_status s = cu_prepare_epoch(net, opt, d, idx, (int)n, M);
     free(idx);
     TRY(s);
     cudaGraphExec_t exec;

@@ -183,11 +183,10 @@ template <typename F> static bp_status cu_capture(bp_net *net, F enqueue, cudaGr
 }
 
 /* Everything the replays of an epoch read: parameters, optimiser state,
- * data set, idx [n], the coefficients of its steps, mean and std (NULL:
- * none); the step counter and the epoch's loss sum at 0. */
+ * data set, idx [n], the coefficients of its steps, the network's
+ * standardisation; the step counter and the epoch's loss sum at 0. */
 bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_view *d,
-                           const int32_t *idx, int n, int batch, const float *mean,
-                           const float *std);
+                           const int32_t *idx, int n, int batch);
 /* The captured step for batches of M taken stride apart, captured on first use. */
 bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
                        cudaGraphExec_t *exec);

@@ -68,12 +68,13 @@ bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
 }
 
 /* Everything an epoch's replays read, in place: parameters, optimiser
- * state, data set, idx [n], the coefficients of its steps, mean and std. */
+ * state, data set, idx [n], the coefficients of its steps, and the
+ * network's standardisation. */
 bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_view *d,
-                           const int32_t *idx, int n, int batch, const float *mean,
-                           const float *std)
+                           const int32_t *idx, int n, int batch)
 {
     bp_cuda *c = net->cuda;
+    const float *mean = net->mean, *std = net->std;
     long steps = (n + batch - 1) / batch;
     int n_in = net->sizes[0];
     TRY(cu_upload_params(net));
@@ -143,12 +144,12 @@ bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch
 }
 
 extern "C" bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                                         const int32_t *idx, int n, int batch, const float *mean,
-                                         const float *std, double *loss_sum)
+                                         const int32_t *idx, int n, int batch,
+                                         double *loss_sum)
 {
     bp_cuda *c = net->cuda;
     long launched;
-    TRY(cu_prepare_epoch(net, opt, d, idx, n, batch, mean, std));
+    TRY(cu_prepare_epoch(net, opt, d, idx, n, batch));
     bp_status s = cu_replay_epoch(net, opt, n, batch, &launched);
     if (launched)
         cu_stepped(net, opt, launched);

@@ -115,7 +115,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     int hooked = h.after_backward || h.ranks > 1;
     if (net->be->train_epoch && !hooked) {
         bp_data_view d = bp_dataset_view(ds);
-        s = net->be->train_epoch(net, opt, &d, idx, n, batch, net->mean, net->std, loss_sum);
+        s = net->be->train_epoch(net, opt, &d, idx, n, batch, loss_sum);
         if (s != BP_OK || !h.after_step)
             return s;
         bp_step_info all = {0, (n - 1) / batch + 1, 0, n, 0, n, *loss_sum / n, s};
