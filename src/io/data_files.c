@@ -25,6 +25,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A loader's end: one-hot targets get their labels, and the data set is
+ * handed over, or freed on any failure. */
+static bp_status finish(bp_dataset *ds, bp_status s, const char *path, bp_dataset **out,
+                        bp_error *err)
+{
+    if (s == BP_OK)
+        s = bp_dataset_find_one_hot(ds, path, err);
+    if (s != BP_OK) {
+        bp_dataset_free(ds);
+        return s;
+    }
+    *out = ds;
+    return BP_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* FANN's examples arrive one by one: storage that grows                      */
 /* ------------------------------------------------------------------------ */
@@ -136,14 +151,7 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
     ds->has_labels = target_cols == 0;
     s = csv_split(ds, path, v, rows, cols, header, target_cols, err);
     free(v);
-    if (s == BP_OK)
-        s = bp_dataset_find_one_hot(ds, path, err);
-    if (s != BP_OK) {
-        bp_dataset_free(ds);
-        return s;
-    }
-    *out = ds;
-    return BP_OK;
+    return finish(ds, s, path, out, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -311,12 +319,5 @@ bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err
     }
     bp_status s = fann_read(f, path, ds, err);
     fclose(f);
-    if (s == BP_OK)
-        s = bp_dataset_find_one_hot(ds, path, err);
-    if (s != BP_OK) {
-        bp_dataset_free(ds);
-        return s;
-    }
-    *out = ds;
-    return BP_OK;
+    return finish(ds, s, path, out, err);
 }

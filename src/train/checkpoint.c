@@ -137,7 +137,8 @@ static void put_section(writer *w, const char *name, const void *p, size_t n)
         put(w, p, n);
 }
 
-/* NULL pointers, and blobs that cannot be: BP_ERR_ARG naming fn. */
+/* NULL pointers, blobs that cannot be, an optimiser of another network:
+ * BP_ERR_ARG naming fn or the path. */
 static bp_status check_args(const char *fn, const char *path, const bp_net *net,
                             const bp_optimizer *opt, const bp_blob *blobs, int n_blobs,
                             bp_error *err)
@@ -150,6 +151,9 @@ static bp_status check_args(const char *fn, const char *path, const bp_net *net,
         if (!blobs[i].name || (!blobs[i].data && blobs[i].size))
             return bp_fail(err, BP_ERR_ARG, "%s: blob %d: NULL %s", fn, i,
                            blobs[i].name ? "data" : "name");
+    if (opt->n != net->n_params)
+        return bp_fail(err, BP_ERR_ARG, "%s: the optimiser has %zu parameters, the network %zu",
+                       path, opt->n, net->n_params);
     return BP_OK;
 }
 
@@ -159,9 +163,6 @@ bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optim
     bp_status s0 = check_args(__func__, path, net, opt, blobs, n_blobs, err);
     if (s0 != BP_OK)
         return s0;
-    if (opt->n != net->n_params)
-        return bp_fail(err, BP_ERR_ARG, "%s: the optimiser has %zu parameters, the network %zu",
-                       path, opt->n, net->n_params);
     for (int i = 0; i < n_blobs; i++)
         if (strlen(blobs[i].name) >= NAME_LEN)
             return bp_fail(err, BP_ERR_ARG, "%s: blob name '%s' is longer than %d bytes", path,
@@ -293,9 +294,6 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
     bp_status s0 = check_args(__func__, path, net, opt, blobs, n_blobs, err);
     if (s0 != BP_OK)
         return s0;
-    if (opt->n != net->n_params)
-        return bp_fail(err, BP_ERR_ARG, "%s: the optimiser has %zu parameters, the network %zu",
-                       path, opt->n, net->n_params);
     size_t P = net->n_params, nm = net->mean ? (size_t)net->sizes[0] : 0;
     size_t n_state = state_floats(opt);
     unsigned char small[SMALL_MAX];
