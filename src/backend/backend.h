@@ -58,21 +58,26 @@ typedef struct bp_backend_i {
     /* rate 0: the gradients; rate α > 0: the fused descent step (the CPU
      * only: elsewhere train_step is set) */
     bp_status (*backward)(bp_net *net, bp_targets tg, double rate, double *loss);
-    /* a whole training step on the device; NULL: forward, backward and
-     * the optimiser's host loop */
-    bp_status (*train_step)(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
-                            double *loss);
+    /* a whole training step on the device with the optimiser o (its
+     * coefficients for one step); *taken: the steps taken, also on failure
+     * (the caller counts them). NULL: forward, backward and the optimiser's
+     * host loop */
+    bp_status (*train_step)(bp_net *net, const bp_opt_view *o, const float *x, bp_targets tg,
+                            int M, double *loss, long *taken);
     /* a whole pass over examples idx [n] of d, standardised as the network
-     * says; NULL: the host's loop of steps */
-    bp_status (*train_epoch)(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                             const int32_t *idx, int n, int batch, double *loss_sum);
-    /* the device's optimiser state into opt; NULL: it is the host's */
-    bp_status (*sync_optimizer)(bp_net *net, bp_optimizer *opt);
+     * says, o holding the coefficients of its ceil(n/batch) steps; NULL:
+     * the host's loop of steps */
+    bp_status (*train_epoch)(bp_net *net, const bp_opt_view *o, const bp_data_view *d,
+                             const int32_t *idx, int n, int batch, double *loss_sum, long *taken);
+    /* the device's optimiser state into o's host buffers; NULL: the host's
+     * is the only copy */
+    bp_status (*sync_optimizer)(bp_net *net, const bp_opt_view *o);
     /* cuBLAS's TF32 products on or off; NULL: nothing to set */
     bp_status (*set_tf32)(bp_net *net, int on);
     /* bench: seconds per step of reps captured training steps on d (plain
-     * SGD opt, batches of M), and of their products alone; NULL: none */
-    bp_status (*bench)(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
+     * SGD o with the coefficients of reps steps, batches of M), and of
+     * their products alone; NULL: none */
+    bp_status (*bench)(bp_net *net, const bp_opt_view *o, const bp_data_view *d, int M, int reps,
                        double *step_s, double *gemm_s);
 } bp_backend_i;
 

@@ -294,56 +294,56 @@ extern "C" bp_status bp_cuda_download(bp_net *net, unsigned what)
  * newer copy (steps since the last sync); otherwise the host's copy is at
  * least as new (bp_checkpoint_load may have rewritten m, v at an equal
  * count) and is copied in again, into the same buffers: the graphs stay. */
-bp_status cu_attach_optimizer(bp_net *net, const bp_optimizer *opt)
+bp_status cu_attach_optimizer(bp_net *net, const bp_opt_view *o)
 {
     bp_cuda *c = net->cuda;
     size_t bytes = net->n_params * sizeof(float);
-    if (c->opt_of == opt->id && c->opt_t == opt->t) {
+    if (c->opt_of == o->id && c->opt_t == o->t) {
         if (c->opt_newer)
             return BP_OK;
-        if (opt->m)
-            CU(cudaMemcpyAsync(c->opt_m, opt->m, bytes, cudaMemcpyHostToDevice, c->stream));
-        if (opt->v)
-            CU(cudaMemcpyAsync(c->opt_v, opt->v, bytes, cudaMemcpyHostToDevice, c->stream));
+        if (o->m)
+            CU(cudaMemcpyAsync(c->opt_m, o->m, bytes, cudaMemcpyHostToDevice, c->stream));
+        if (o->v)
+            CU(cudaMemcpyAsync(c->opt_v, o->v, bytes, cudaMemcpyHostToDevice, c->stream));
         return BP_OK;
     }
     cu_drop_graphs(c);
     cudaFree(c->opt_m), cudaFree(c->opt_v);
     c->opt_m = c->opt_v = NULL;
     c->opt_of = 0;
-    if (opt->m) {
+    if (o->m) {
         CU(cudaMalloc(&c->opt_m, bytes));
-        CU(cudaMemcpyAsync(c->opt_m, opt->m, bytes, cudaMemcpyHostToDevice, c->stream));
+        CU(cudaMemcpyAsync(c->opt_m, o->m, bytes, cudaMemcpyHostToDevice, c->stream));
     }
-    if (opt->v) {
+    if (o->v) {
         CU(cudaMalloc(&c->opt_v, bytes));
-        CU(cudaMemcpyAsync(c->opt_v, opt->v, bytes, cudaMemcpyHostToDevice, c->stream));
+        CU(cudaMemcpyAsync(c->opt_v, o->v, bytes, cudaMemcpyHostToDevice, c->stream));
     }
-    c->opt_of = opt->id;
-    c->opt_t = opt->t;
+    c->opt_of = o->id;
+    c->opt_t = o->t;
     c->opt_newer = 0;
     return BP_OK;
 }
 
-/* After `steps` device steps of opt: its count, and what is newer where. */
-void cu_stepped(bp_net *net, bp_optimizer *opt, long steps)
+/* After `steps` device steps of o: its count (which the caller advances
+ * alike), and what is newer where. */
+void cu_stepped(bp_net *net, const bp_opt_view *o, long steps)
 {
-    opt->t += steps;
-    net->cuda->opt_t = opt->t;
+    net->cuda->opt_t = o->t + steps;
     net->cuda->opt_newer = 1;
     net->device_newer |= BP_MIRROR_PARAMS | BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
 }
 
-extern "C" bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
+extern "C" bp_status bp_cuda_sync_optimizer(bp_net *net, const bp_opt_view *o)
 {
     bp_cuda *c = net->cuda;
-    if (c->opt_of != opt->id || c->opt_t != opt->t || !c->opt_newer)
+    if (c->opt_of != o->id || c->opt_t != o->t || !c->opt_newer)
         return BP_OK;
     size_t bytes = net->n_params * sizeof(float);
-    if (opt->m)
-        CU(cudaMemcpyAsync(opt->m, c->opt_m, bytes, cudaMemcpyDeviceToHost, c->stream));
-    if (opt->v)
-        CU(cudaMemcpyAsync(opt->v, c->opt_v, bytes, cudaMemcpyDeviceToHost, c->stream));
+    if (o->m)
+        CU(cudaMemcpyAsync(o->m, c->opt_m, bytes, cudaMemcpyDeviceToHost, c->stream));
+    if (o->v)
+        CU(cudaMemcpyAsync(o->v, c->opt_v, bytes, cudaMemcpyDeviceToHost, c->stream));
     CU(cudaStreamSynchronize(c->stream));
     c->opt_newer = 0;
     return BP_OK;

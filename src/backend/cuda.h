@@ -40,17 +40,19 @@ bp_status bp_cuda_set_tf32(bp_net *net, int on);
  * bp_train_step, bp_train_epoch (arguments already checked by the caller). */
 bp_status bp_cuda_forward(bp_net *net, const float *x, int M);
 bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss);
-bp_status bp_cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
-                             double *loss);
-bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                              const int32_t *idx, int n, int batch, double *loss_sum);
-/* Copies the device's optimiser state (velocity, moments) into opt. */
-bp_status bp_cuda_sync_optimizer(bp_net *net, bp_optimizer *opt);
+bp_status bp_cuda_train_step(bp_net *net, const bp_opt_view *o, const float *x, bp_targets tg,
+                             int M, double *loss, long *taken);
+bp_status bp_cuda_train_epoch(bp_net *net, const bp_opt_view *o, const bp_data_view *d,
+                              const int32_t *idx, int n, int batch, double *loss_sum,
+                              long *taken);
+/* Copies the device's optimiser state (velocity, moments) into o's host
+ * buffers. */
+bp_status bp_cuda_sync_optimizer(bp_net *net, const bp_opt_view *o);
 
 /* For bench: seconds per step of `reps` replays of the training step's
- * graph on ds with opt, and of the same step's cuBLAS products alone (the
+ * graph on d with o, and of the same step's cuBLAS products alone (the
  * ceiling). */
-bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
+bp_status bp_cuda_bench(bp_net *net, const bp_opt_view *o, const bp_data_view *d, int M, int reps,
                         double *step_s, double *gemm_s);
 
 #ifdef __cplusplus

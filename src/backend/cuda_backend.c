@@ -73,21 +73,23 @@ static bp_status cuda_backward(bp_net *net, bp_targets tg, double rate, double *
     return said(net, "bp_backward", bp_cuda_backward(net, tg, loss));
 }
 
-static bp_status cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg,
-                                 int M, double *loss)
+static bp_status cuda_train_step(bp_net *net, const bp_opt_view *o, const float *x,
+                                 bp_targets tg, int M, double *loss, long *taken)
 {
-    return said(net, "bp_train_step", bp_cuda_train_step(net, opt, x, tg, M, loss));
+    return said(net, "bp_train_step", bp_cuda_train_step(net, o, x, tg, M, loss, taken));
 }
 
-static bp_status cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                                  const int32_t *idx, int n, int batch, double *loss_sum)
+static bp_status cuda_train_epoch(bp_net *net, const bp_opt_view *o, const bp_data_view *d,
+                                  const int32_t *idx, int n, int batch, double *loss_sum,
+                                  long *taken)
 {
-    return said(net, "bp_train_epoch", bp_cuda_train_epoch(net, opt, d, idx, n, batch, loss_sum));
+    return said(net, "bp_train_epoch",
+                bp_cuda_train_epoch(net, o, d, idx, n, batch, loss_sum, taken));
 }
 
-static bp_status cuda_sync_optimizer(bp_net *net, bp_optimizer *opt)
+static bp_status cuda_sync_optimizer(bp_net *net, const bp_opt_view *o)
 {
-    return said(net, "bp_optimizer_sync", bp_cuda_sync_optimizer(net, opt));
+    return said(net, "bp_optimizer_sync", bp_cuda_sync_optimizer(net, o));
 }
 
 static bp_status cuda_set_tf32(bp_net *net, int on)
@@ -95,10 +97,10 @@ static bp_status cuda_set_tf32(bp_net *net, int on)
     return said(net, "bp_net_set_tf32", bp_cuda_set_tf32(net, on));
 }
 
-static bp_status cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
-                            double *step_s, double *gemm_s)
+static bp_status cuda_bench(bp_net *net, const bp_opt_view *o, const bp_data_view *d, int M,
+                            int reps, double *step_s, double *gemm_s)
 {
-    return said(net, "bench", bp_cuda_bench(net, opt, d, M, reps, step_s, gemm_s));
+    return said(net, "bench", bp_cuda_bench(net, o, d, M, reps, step_s, gemm_s));
 }
 
 const bp_backend_i bp_backend_cuda = {

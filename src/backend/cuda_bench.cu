@@ -19,7 +19,7 @@ static bp_status timed(bp_net *net, cudaEvent_t t0, cudaEvent_t t1, double *seco
     return BP_OK;
 }
 
-static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M, int reps,
+static bp_status bench(bp_net *net, const bp_opt_view *o, const bp_data_view *d, int M, int reps,
                        cudaEvent_t t0, cudaEvent_t t1, double *step_s, double *gemm_s)
 {
     bp_cuda *c = net->cuda;
@@ -32,16 +32,16 @@ static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, in
         return cu_fail(net, BP_ERR_NOMEM, "out of memory");
     for (long i = 0; i < n; i++)
         idx[i] = (int32_t)(i % n_ds);
-    bp_status s = cu_prepare_epoch(net, opt, d, idx, (int)n, M);
+    bp_status s = cu_prepare_epoch(net, o, d, idx, (int)n, M);
     free(idx);
     TRY(s);
     cudaGraphExec_t exec;
-    TRY(cu_graph_for(net, opt, M, M, &exec)); /* captured before the clock starts */
+    TRY(cu_graph_for(net, o, M, M, &exec)); /* captured before the clock starts */
     CU(cudaEventRecord(t0, c->stream));
     long launched;
-    s = cu_replay_epoch(net, opt, (int)n, M, &launched);
+    s = cu_replay_epoch(net, o, (int)n, M, &launched);
     if (launched)
-        cu_stepped(net, opt, launched);
+        cu_stepped(net, o, launched);
     TRY(s);
     CU(cudaEventRecord(t1, c->stream));
     TRY(timed(net, t0, t1, step_s));
@@ -63,7 +63,7 @@ static bp_status bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, in
     return BP_OK;
 }
 
-extern "C" bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data_view *d, int M,
+extern "C" bp_status bp_cuda_bench(bp_net *net, const bp_opt_view *o, const bp_data_view *d, int M,
                                    int reps, double *step_s, double *gemm_s)
 {
     cudaEvent_t t0, t1;
@@ -73,7 +73,7 @@ extern "C" bp_status bp_cuda_bench(bp_net *net, bp_optimizer *opt, const bp_data
         cudaEventDestroy(t0);
         return cu_cuda_status(net, e, "cudaEventCreate");
     }
-    bp_status s = bench(net, opt, d, M, reps, t0, t1, step_s, gemm_s);
+    bp_status s = bench(net, o, d, M, reps, t0, t1, step_s, gemm_s);
     cudaEventDestroy(t0);
     cudaEventDestroy(t1);
     return s;

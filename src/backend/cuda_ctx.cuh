@@ -121,10 +121,10 @@ static inline float *cu_dev(const bp_net *net, const float *host_work)
 void cu_drop_graphs(bp_cuda *c);
 /* The host parameters to the device if the host's are newer. */
 bp_status cu_upload_params(bp_net *net);
-/* opt's state (m, v) on the device; see cuda.cu for when it is copied. */
-bp_status cu_attach_optimizer(bp_net *net, const bp_optimizer *opt);
-/* After `steps` device steps of opt: its count, and what is newer where. */
-void cu_stepped(bp_net *net, bp_optimizer *opt, long steps);
+/* o's state (m, v) on the device; see cuda.cu for when it is copied. */
+bp_status cu_attach_optimizer(bp_net *net, const bp_opt_view *o);
+/* After `steps` device steps of o: its count, and what is newer where. */
+void cu_stepped(bp_net *net, const bp_opt_view *o, long steps);
 /* The data set's stored arrays on the device (copied once per data set). */
 bp_status cu_attach_dataset(bp_net *net, const bp_data_view *d);
 /* Room for n entries of size bytes in *buf [*cap]; a new one drops the graphs. */
@@ -148,8 +148,8 @@ bp_status cu_enqueue_gather(bp_net *net, int M, int stride);
 bp_status cu_enqueue_forward(bp_net *net, int M, dev_targets tg, int with_loss);
 /* The backward pass from Δ(L): every ∇W, ∇b (overwritten) and Δ(l). */
 bp_status cu_enqueue_backward(bp_net *net, int M);
-/* opt's update of every parameter with coef[*step] (coef[0] if step is NULL). */
-bp_status cu_enqueue_update(bp_net *net, const bp_optimizer *opt, const int *step);
+/* o's update of every parameter with coef[*step] (coef[0] if step is NULL). */
+bp_status cu_enqueue_update(bp_net *net, const bp_opt_view *o, const int *step);
 /* *acc += Σ row_loss [M]; then ++*step unless step is NULL. */
 bp_status cu_enqueue_loss_sum(bp_net *net, double *acc, int *step, int M);
 /* The step's cuBLAS products alone, as the passes issue them (bench's ceiling). */
@@ -185,14 +185,14 @@ template <typename F> static bp_status cu_capture(bp_net *net, F enqueue, cudaGr
 /* Everything the replays of an epoch read: parameters, optimiser state,
  * data set, idx [n], the coefficients of its steps, the network's
  * standardisation; the step counter and the epoch's loss sum at 0. */
-bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_view *d,
+bp_status cu_prepare_epoch(bp_net *net, const bp_opt_view *o, const bp_data_view *d,
                            const int32_t *idx, int n, int batch);
 /* The captured step for batches of M taken stride apart, captured on first use. */
-bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
+bp_status cu_graph_for(bp_net *net, const bp_opt_view *o, int M, int stride,
                        cudaGraphExec_t *exec);
 /* Replays the step over n examples in batches of `batch`; *launched: the
  * steps enqueued, also when it fails midway. */
-bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch,
+bp_status cu_replay_epoch(bp_net *net, const bp_opt_view *o, int n, int batch,
                           long *launched);
 
 #endif

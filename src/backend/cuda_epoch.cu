@@ -31,15 +31,15 @@ static bp_status enqueue_passes(bp_net *net, int M, int stride)
 
 /* One training step of an epoch: the passes, the update with coef[*step],
  * the loss added to acc[0], the counter moved on. */
-static bp_status enqueue_epoch_step(bp_net *net, const bp_optimizer *opt, int M, int stride)
+static bp_status enqueue_epoch_step(bp_net *net, const bp_opt_view *o, int M, int stride)
 {
     bp_cuda *c = net->cuda;
     TRY(enqueue_passes(net, M, stride));
-    TRY(cu_enqueue_update(net, opt, c->step));
+    TRY(cu_enqueue_update(net, o, c->step));
     return cu_enqueue_loss_sum(net, c->acc, c->step, M);
 }
 
-bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
+bp_status cu_graph_for(bp_net *net, const bp_opt_view *o, int M, int stride,
                        cudaGraphExec_t *exec)
 {
     bp_cuda *c = net->cuda;
@@ -61,7 +61,7 @@ bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
      * kernels of these shapes here, outside the capture, where nothing it
      * does on a first call can break the capture. */
     TRY(enqueue_passes(net, M, stride));
-    TRY(cu_capture(net, [&] { return enqueue_epoch_step(net, opt, M, stride); }, &g->exec));
+    TRY(cu_capture(net, [&] { return enqueue_epoch_step(net, o, M, stride); }, &g->exec));
     g->M = M, g->stride = stride;
     *exec = g->exec;
     return BP_OK;
@@ -70,7 +70,7 @@ bp_status cu_graph_for(bp_net *net, const bp_optimizer *opt, int M, int stride,
 /* Everything an epoch's replays read, in place: parameters, optimiser
  * state, data set, idx [n], the coefficients of its steps, and the
  * network's standardisation. */
-bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_view *d,
+bp_status cu_prepare_epoch(bp_net *net, const bp_opt_view *o, const bp_data_view *d,
                            const int32_t *idx, int n, int batch)
 {
     bp_cuda *c = net->cuda;
@@ -78,19 +78,17 @@ bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_v
     long steps = (n + batch - 1) / batch;
     int n_in = net->sizes[0];
     TRY(cu_upload_params(net));
-    TRY(cu_attach_optimizer(net, opt));
+    if (o->steps < steps)
+        return cu_fail(net, BP_ERR_ARG, "the coefficients of %ld steps for an epoch of %ld",
+                       o->steps, steps);
+    TRY(cu_attach_optimizer(net, o));
     TRY(cu_attach_dataset(net, d));
     TRY(cu_reserve(net, (void **)&c->idx, &c->idx_cap, n, sizeof(int32_t)));
     TRY(cu_reserve(net, (void **)&c->coef, &c->coef_cap, steps, sizeof(optim_coef)));
     /* per call, never per batch: the host side of the copies */
-    optim_coef *q = (optim_coef *)malloc((size_t)steps * sizeof *q);
     float *ms = (float *)malloc(2 * (size_t)n_in * sizeof(float));
-    if (!q || !ms) {
-        free(q), free(ms);
+    if (!ms)
         return cu_fail(net, BP_ERR_NOMEM, "out of memory");
-    }
-    for (long s = 0; s < steps; s++)
-        q[s] = optim_step_coef(opt, opt->t + s);
     for (int j = 0; j < n_in; j++) {
         ms[j] = mean ? mean[j] : 0.0f; /* (x − 0)/1 = x exactly: no standardisation */
         ms[n_in + j] = mean ? std[j] : 1.0f;
@@ -98,17 +96,17 @@ bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_v
     cudaError_t e = cudaMemcpyAsync(c->idx, idx, (size_t)n * sizeof(int32_t),
                                     cudaMemcpyHostToDevice, c->stream);
     if (e == cudaSuccess)
-        e = cudaMemcpyAsync(c->coef, q, (size_t)steps * sizeof *q, cudaMemcpyHostToDevice,
-                            c->stream);
+        e = cudaMemcpyAsync(c->coef, o->q, (size_t)steps * sizeof *o->q,
+                            cudaMemcpyHostToDevice, c->stream);
     if (e == cudaSuccess)
         e = cudaMemcpyAsync(c->mean, ms, (size_t)n_in * sizeof(float), cudaMemcpyHostToDevice,
                             c->stream);
     if (e == cudaSuccess)
         e = cudaMemcpyAsync(c->std, ms + n_in, (size_t)n_in * sizeof(float),
                             cudaMemcpyHostToDevice, c->stream);
-    if (e == cudaSuccess) /* q and ms must outlive the copies */
+    if (e == cudaSuccess) /* o->q and ms must outlive the copies */
         e = cudaStreamSynchronize(c->stream);
-    free(q), free(ms);
+    free(ms);
     if (e != cudaSuccess)
         return cu_cuda_status(net, e, "copying the epoch's index and coefficients");
     CU(cudaMemsetAsync(c->step, 0, sizeof(int), c->stream));
@@ -119,7 +117,7 @@ bp_status cu_prepare_epoch(bp_net *net, const bp_optimizer *opt, const bp_data_v
 /* Replays the step graph over n examples in batches of `batch`; *launched:
  * the steps enqueued, also when it fails midway (the last batch's capture
  * can fail after the full batches went): they change the device state. */
-bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch,
+bp_status cu_replay_epoch(bp_net *net, const bp_opt_view *o, int n, int batch,
                           long *launched)
 {
     bp_cuda *c = net->cuda;
@@ -127,7 +125,7 @@ bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch
     cudaGraphExec_t exec;
     *launched = 0;
     if (full) {
-        TRY(cu_graph_for(net, opt, batch, batch, &exec));
+        TRY(cu_graph_for(net, o, batch, batch, &exec));
         net->M = batch;
         for (int i = 0; i < full; i++) {
             CU(cudaGraphLaunch(exec, c->stream));
@@ -135,7 +133,7 @@ bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch
         }
     }
     if (rest) {
-        TRY(cu_graph_for(net, opt, rest, batch, &exec));
+        TRY(cu_graph_for(net, o, rest, batch, &exec));
         net->M = rest;
         CU(cudaGraphLaunch(exec, c->stream));
         ++*launched;
@@ -143,16 +141,18 @@ bp_status cu_replay_epoch(bp_net *net, const bp_optimizer *opt, int n, int batch
     return BP_OK;
 }
 
-extern "C" bp_status bp_cuda_train_epoch(bp_net *net, bp_optimizer *opt, const bp_data_view *d,
-                                         const int32_t *idx, int n, int batch,
-                                         double *loss_sum)
+extern "C" bp_status bp_cuda_train_epoch(bp_net *net, const bp_opt_view *o,
+                                         const bp_data_view *d, const int32_t *idx, int n,
+                                         int batch, double *loss_sum, long *taken)
 {
     bp_cuda *c = net->cuda;
-    long launched;
-    TRY(cu_prepare_epoch(net, opt, d, idx, n, batch));
-    bp_status s = cu_replay_epoch(net, opt, n, batch, &launched);
+    long launched = 0;
+    *taken = 0;
+    TRY(cu_prepare_epoch(net, o, d, idx, n, batch));
+    bp_status s = cu_replay_epoch(net, o, n, batch, &launched);
     if (launched)
-        cu_stepped(net, opt, launched);
+        cu_stepped(net, o, launched);
+    *taken = launched;
     TRY(s);
     double sum;
     CU(cudaMemcpyAsync(&sum, c->acc, sizeof(double), cudaMemcpyDeviceToHost, c->stream));

@@ -142,19 +142,18 @@ bp_status cu_enqueue_backward(bp_net *net, int M)
 
 /* The optimiser's update of every parameter, one kernel (after the norm's
  * two when clipping); step NULL: coef[0]. */
-bp_status cu_enqueue_update(bp_net *net, const bp_optimizer *opt, const int *step)
+bp_status cu_enqueue_update(bp_net *net, const bp_opt_view *o, const int *step)
 {
     bp_cuda *c = net->cuda;
-    const bp_opt_config *cfg = &opt->cfg;
     size_t P = net->n_params;
-    if (cfg->clip_norm > 0) {
+    if (o->clip_norm > 0) {
         norm_partial<<<NORM_BLOCKS, THREADS, 0, c->stream>>>(c->norm_part, c->grads, P);
         CU(cudaGetLastError());
         norm_final<<<1, NORM_BLOCKS, 0, c->stream>>>(c->norm, c->norm_part);
         CU(cudaGetLastError());
     }
     optimizer_update<<<blocks(P), THREADS, 0, c->stream>>>(c->params, c->opt_m, c->opt_v, c->grads,
-                                                           P, cfg->kind, cfg->clip_norm, c->coef,
+                                                           P, o->kind, o->clip_norm, c->coef,
                                                            step, c->norm);
     CU(cudaGetLastError());
     return BP_OK;
@@ -271,26 +270,27 @@ extern "C" bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss)
     return BP_OK;
 }
 
-extern "C" bp_status bp_cuda_train_step(bp_net *net, bp_optimizer *opt, const float *x,
-                                        bp_targets tg, int M, double *loss)
+extern "C" bp_status bp_cuda_train_step(bp_net *net, const bp_opt_view *o, const float *x,
+                                        bp_targets tg, int M, double *loss, long *taken)
 {
     bp_cuda *c = net->cuda;
+    *taken = 0;
     if (!x || M < 1 || M > net->max_batch || (!tg.t == !tg.labels))
         return BP_ERR_ARG;
     TRY(cu_upload_params(net));
-    TRY(cu_attach_optimizer(net, opt));
+    TRY(cu_attach_optimizer(net, o));
     dev_targets dt;
     TRY(upload_targets(net, tg, M, &dt));
     CU(cudaMemcpyAsync(c->x, x, (size_t)M * net->sizes[0] * sizeof(float),
                        cudaMemcpyHostToDevice, c->stream));
-    optim_coef q = optim_step_coef(opt, opt->t);
-    CU(cudaMemcpyAsync(c->coef, &q, sizeof q, cudaMemcpyHostToDevice, c->stream));
+    CU(cudaMemcpyAsync(c->coef, o->q, sizeof *o->q, cudaMemcpyHostToDevice, c->stream));
     net->M = M;
     TRY(cu_enqueue_forward(net, M, dt, 1));
     TRY(cu_enqueue_backward(net, M));
-    TRY(cu_enqueue_update(net, opt, NULL));
-    cu_stepped(net, opt, 1);
-    /* q may go: a copy from pageable memory has left it when the call returns */
+    TRY(cu_enqueue_update(net, o, NULL));
+    cu_stepped(net, o, 1);
+    *taken = 1;
+    /* o->q may go: a copy from pageable memory has left it when the call returns */
     if (loss)
         TRY(read_loss(net, M, loss));
     return BP_OK;

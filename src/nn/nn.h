@@ -139,6 +139,22 @@ struct bp_optimizer {
 
 /* The coefficients of opt's rule for step t (from 0), optim_coef of ops.h. */
 optim_coef optim_step_coef(const bp_optimizer *opt, long t);
+
+/* An optimiser as a device runs it: the rule, the state buffers and the
+ * coefficients of its next steps, on flat buffers. A backend gets this,
+ * never the optimiser object, and reports how many steps it took; the
+ * caller (src/train/) advances the optimiser's count by them. */
+typedef struct {
+    uint64_t id;          /* whose state m, v are (never reused)           */
+    long t;               /* steps the optimiser has taken                 */
+    bp_opt_kind kind;
+    double clip_norm;     /* 0: no clipping                                */
+    float *m, *v;         /* [P] the host's state, or NULL                 */
+    const optim_coef *q;  /* [steps] the coefficients of steps t, t+1, ... */
+    long steps;
+} bp_opt_view;
+/* opt as such a view, q [steps] filled (steps may be 0, q then NULL). */
+bp_opt_view optim_view(const bp_optimizer *opt, optim_coef *q, long steps);
 /* optim.c: a fresh optimiser identity (bp_optimizer_create; a checkpoint
  * load, whose state replaces the old, takes a new one too). */
 uint64_t optim_new_id(void);

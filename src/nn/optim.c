@@ -106,6 +106,14 @@ static bp_status check_config(const bp_opt_config *c, bp_error *err)
     return BP_OK;
 }
 
+bp_opt_view optim_view(const bp_optimizer *opt, optim_coef *q, long steps)
+{
+    for (long s = 0; s < steps; s++)
+        q[s] = optim_step_coef(opt, opt->t + s);
+    return (bp_opt_view){opt->id, opt->t, opt->cfg.kind, opt->cfg.clip_norm,
+                         opt->m,  opt->v, q,              steps};
+}
+
 uint64_t optim_new_id(void)
 {
     static _Atomic uint64_t next = 1;

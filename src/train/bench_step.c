@@ -47,14 +47,19 @@ bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, doub
         return bp_fail(err, BP_ERR_NOMEM, "bench: out of memory for the synthetic data");
     bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e-4};
     bp_optimizer *opt = bp_optimizer_create(&oc, net->n_params, err);
+    int steps = (int)(reps > (1L << 30) ? 1L << 30 : reps);
+    optim_coef *q = malloc((size_t)steps * sizeof *q);
     bp_status s = BP_ERR_NOMEM;
-    if (opt) {
+    if (!q)
+        bp_fail(err, s, "bench: out of memory for %d steps", steps);
+    if (opt && q) {
+        bp_opt_view o = optim_view(opt, q, steps);
         bp_data_view d = bp_dataset_view(ds);
-        s = net->be->bench(net, opt, &d, M, (int)(reps > (1L << 30) ? 1L << 30 : reps), step_s,
-                           gemm_s);
+        s = net->be->bench(net, &o, &d, M, steps, step_s, gemm_s);
         if (s != BP_OK && err) /* the backend's message is at bp_last_error */
             snprintf(err->msg, sizeof err->msg, "%s", bp_last_error());
     }
+    free(q);
     bp_optimizer_free(opt);
     bp_dataset_free(ds);
     return s;

@@ -11,6 +11,7 @@
 #include "train/train.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The data set fits the network, and every index names one of its examples
@@ -101,6 +102,23 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
                                     it->ranks > 1 && equal ? 1.0 / it->ranks : 1.0, NULL);
 }
 
+/* The whole pass on a device that runs it (CUDA): the coefficients of its
+ * steps computed here, once per call, and the steps it took counted. */
+static bp_status device_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                              const int32_t *idx, int n, int batch, double *loss_sum)
+{
+    long steps = (n - 1) / batch + 1, taken = 0;
+    optim_coef *q = malloc((size_t)steps * sizeof *q);
+    if (!q)
+        return bp_fail(NULL, BP_ERR_NOMEM, "bp_train_epoch: out of memory for %ld steps", steps);
+    bp_opt_view o = optim_view(opt, q, steps);
+    bp_data_view d = bp_dataset_view(ds);
+    bp_status s = net->be->train_epoch(net, &o, &d, idx, n, batch, loss_sum, &taken);
+    opt->t += taken;
+    free(q);
+    return s;
+}
+
 bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,
                          int n, int batch, const bp_epoch_hooks *hooks, double *loss_sum)
 {
@@ -114,8 +132,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
      * update */
     int hooked = h.after_backward || h.ranks > 1;
     if (net->be->train_epoch && !hooked) {
-        bp_data_view d = bp_dataset_view(ds);
-        s = net->be->train_epoch(net, opt, &d, idx, n, batch, loss_sum);
+        s = device_epoch(net, opt, ds, idx, n, batch, loss_sum);
         if (s != BP_OK || !h.after_step)
             return s;
         bp_step_info all = {0, (n - 1) / batch + 1, 0, n, 0, n, *loss_sum / n, s};

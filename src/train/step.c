@@ -91,7 +91,11 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     double l = NAN;
     const bp_backend_i *be = net->be;
     if (be->train_step) {
-        s = be->train_step(net, opt, x, tg, M, &l);
+        optim_coef q;
+        bp_opt_view o = optim_view(opt, &q, 1);
+        long taken = 0;
+        s = be->train_step(net, &o, x, tg, M, &l, &taken);
+        opt->t += taken;
         goto done;
     }
     if ((s = be->forward(net, x, M)) != BP_OK)
@@ -122,5 +126,8 @@ bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
     bp_status s = check_pair(__func__, net, opt);
     if (s != BP_OK)
         return s;
-    return net->be->sync_optimizer ? net->be->sync_optimizer(net, opt) : BP_OK;
+    if (!net->be->sync_optimizer)
+        return BP_OK;
+    bp_opt_view o = optim_view(opt, NULL, 0);
+    return net->be->sync_optimizer(net, &o);
 }
