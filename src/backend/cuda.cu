@@ -222,8 +222,10 @@ extern "C" bp_status bp_cuda_create(bp_net *net, bp_error *err)
     if (s != BP_OK) {
         bp_fail(err, s, "%s", net->cuda->msg);
         bp_cuda_free(net);
+        return s;
     }
-    return s;
+    net->cuda->host_newer = 1; /* the next device operation uploads the parameters */
+    return BP_OK;
 }
 
 extern "C" const char *bp_cuda_last_error(const bp_net *net)
@@ -245,18 +247,18 @@ extern "C" bp_status bp_cuda_set_tf32(bp_net *net, int on)
 
 bp_status cu_upload_params(bp_net *net)
 {
-    if (!net->host_newer)
+    if (!net->cuda->host_newer)
         return BP_OK;
     CU(cudaMemcpyAsync(net->cuda->params, net->params, net->n_params * sizeof(float),
                        cudaMemcpyHostToDevice, net->cuda->stream));
-    net->host_newer = 0;
+    net->cuda->host_newer = 0;
     return BP_OK;
 }
 
 extern "C" bp_status bp_cuda_download(bp_net *net, unsigned what)
 {
     bp_cuda *c = net->cuda;
-    what &= net->device_newer;
+    what &= net->cuda->device_newer;
     if (what & BP_MIRROR_WORK)
         what |= BP_MIRROR_OUTPUT; /* the whole work buffer holds the output too */
     if (what & BP_MIRROR_PARAMS)
@@ -278,8 +280,24 @@ extern "C" bp_status bp_cuda_download(bp_net *net, unsigned what)
                                c->stream));
     }
     CU(cudaStreamSynchronize(c->stream));
-    net->device_newer &= ~what;
+    net->cuda->device_newer &= ~what;
     return BP_OK;
+}
+
+extern "C" void bp_cuda_sync_host(const bp_net *net, unsigned what)
+{
+    /* the host buffers are a cache of the device's: filling them does not
+     * change the network, hence the cast. A failure is kept in the context
+     * and reported by the next device operation. */
+    if (net->cuda->device_newer & what)
+        (void)bp_cuda_download((bp_net *)net, what);
+}
+
+extern "C" void bp_cuda_host_wrote(bp_net *net, unsigned what)
+{
+    net->cuda->device_newer &= ~what;
+    if (what & BP_MIRROR_PARAMS)
+        net->cuda->host_newer = 1; /* uploaded before the next device operation */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -331,7 +349,7 @@ void cu_stepped(bp_net *net, const bp_opt_view *o, long steps)
 {
     net->cuda->opt_t = o->t + steps;
     net->cuda->opt_newer = 1;
-    net->device_newer |= BP_MIRROR_PARAMS | BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
+    net->cuda->device_newer |= BP_MIRROR_PARAMS | BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
 }
 
 extern "C" bp_status bp_cuda_sync_optimizer(bp_net *net, const bp_opt_view *o)

@@ -31,9 +31,13 @@ void bp_cuda_free(bp_net *net);
 /* The message of the last failure of a device operation on net ("" if none). */
 const char *bp_cuda_last_error(const bp_net *net);
 
-/* Downloads the buffers in `what` (BP_MIRROR_*) and clears their bits in
- * net->device_newer. */
+/* Downloads the buffers in `what` (BP_MIRROR_*) that the device changed
+ * last. */
 bp_status bp_cuda_download(bp_net *net, unsigned what);
+/* The mirror (nn.h's bp_net_mirror): the host copies in `what` current;
+ * the host wrote `what`. */
+void bp_cuda_sync_host(const bp_net *net, unsigned what);
+void bp_cuda_host_wrote(bp_net *net, unsigned what);
 bp_status bp_cuda_set_tf32(bp_net *net, int on);
 
 /* The batch form on the device: same contracts as bp_forward, bp_backward,

@@ -17,37 +17,13 @@ static bp_status said(const bp_net *net, const char *fn, bp_status s)
     return s;
 }
 
-static void cuda_sync_host(const bp_net *net, unsigned what)
-{
-    /* the host buffers are a cache of the device's: filling them does not
-     * change the network, hence the cast. A failure is kept in the context
-     * and reported by the next device operation. */
-    if (net->device_newer & what)
-        (void)bp_cuda_download((bp_net *)net, what);
-}
-
-static void cuda_host_wrote(bp_net *net, unsigned what)
-{
-    net->device_newer &= ~what;
-    if (what & BP_MIRROR_PARAMS)
-        net->host_newer = 1; /* uploaded before the next device operation */
-}
-
 static void cuda_release(bp_net *net)
 {
     bp_cuda_free(net);
     bp_backend_cpu.mirror.release(net); /* the CPU's state, which every network has */
 }
 
-static bp_status cuda_attach(bp_net *net, bp_error *err)
-{
-    bp_status s = bp_cuda_create(net, err);
-    if (s != BP_OK)
-        return s;
-    net->host_newer = 1; /* the next device operation uploads the parameters */
-    net->device_newer = 0;
-    return BP_OK;
-}
+static bp_status cuda_attach(bp_net *net, bp_error *err) { return bp_cuda_create(net, err); }
 
 static bp_status cuda_detach(bp_net *net, bp_error *err)
 {
@@ -56,8 +32,6 @@ static bp_status cuda_detach(bp_net *net, bp_error *err)
     if (s != BP_OK)
         return bp_fail(err, s, "%s", bp_cuda_last_error(net));
     bp_cuda_free(net);
-    net->device_newer = 0;
-    net->host_newer = 0;
     return BP_OK;
 }
 
@@ -104,7 +78,7 @@ static bp_status cuda_bench(bp_net *net, const bp_opt_view *o, const bp_data_vie
 }
 
 const bp_backend_i bp_backend_cuda = {
-    .mirror = {cuda_sync_host, cuda_host_wrote, cuda_release},
+    .mirror = {bp_cuda_sync_host, bp_cuda_host_wrote, cuda_release},
     .attach = cuda_attach,
     .detach = cuda_detach,
     .forward = cuda_forward,

@@ -44,6 +44,8 @@ typedef struct {
 } graph_slot;
 
 struct bp_cuda {
+    unsigned device_newer;       /* BP_MIRROR_* the device changed last           */
+    int host_newer;              /* the host params changed since the upload      */
     cudaStream_t stream;
     cublasHandle_t blas;
     void *workspace;             /* [WORKSPACE bytes] cuBLAS's                    */

@@ -204,7 +204,7 @@ extern "C" bp_status bp_cuda_forward(bp_net *net, const float *x, int M)
                        cudaMemcpyHostToDevice, c->stream));
     net->M = M;
     TRY(cu_enqueue_forward(net, M, dev_targets{NULL, NULL}, 0));
-    net->device_newer |= BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
+    net->cuda->device_newer |= BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
     return BP_OK;
 }
 
@@ -264,7 +264,7 @@ extern "C" bp_status bp_cuda_backward(bp_net *net, bp_targets tg, double *loss)
     }
     CU(cudaGetLastError());
     TRY(cu_enqueue_backward(net, M));
-    net->device_newer |= BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
+    net->cuda->device_newer |= BP_MIRROR_GRADS | BP_MIRROR_WORK | BP_MIRROR_OUTPUT;
     if (loss)
         TRY(read_loss(net, M, loss));
     return BP_OK;

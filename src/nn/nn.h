@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-/* The host buffers a CUDA network mirrors (bits of device_newer). */
+/* The host buffers a device may hold a newer copy of (bp_net_mirror). */
 #define BP_MIRROR_PARAMS 1u /* params                               */
 #define BP_MIRROR_GRADS  2u /* grads                                */
 #define BP_MIRROR_WORK   4u /* z, y, delta of every layer           */
@@ -78,8 +78,6 @@ struct bp_net {
                                          * any device: its deferred step      */
     int tf32;                           /* CUDA: cuBLAS may use TF32           */
     struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
-    unsigned device_newer;              /* BP_MIRROR_* the device changed last */
-    int host_newer;                     /* the host params changed since upload */
 };
 
 static inline void bp_net_sync_host(const bp_net *net, unsigned what)
