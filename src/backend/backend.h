@@ -18,7 +18,8 @@ extern "C" {
  * calling thread (the engine's pool does the threading, band by band). */
 void gemm(bp_gemm g, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc);
-/* Sets the process-wide BLAS thread count to one, once (bp_net_create). */
+/* Registers the fork handler of gemm's hold on the BLAS thread count, once
+ * (bp_net_create); the count itself is never changed outside a product. */
 void gemm_init(void);
 
 /* batch.c: the engine (section 7). Device dispatch happens above it

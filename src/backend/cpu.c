@@ -11,7 +11,7 @@
  * Each pass is a few phases run by the network's thread pool (pool.c);
  * thread k of T takes a band of the phase's output — columns of Z and Δ,
  * rows of W — so every output has one writer. A phase's product runs on one
- * thread inside its band. T follows the phase's work (threads_for), so the
+ * thread inside its band. T follows the phase's work (pool_threads_for), so the
  * result depends only on the shapes and the pool's size.
  */
 #include "backend/backend.h"
@@ -23,21 +23,6 @@
 
 /* Column bands start on 16 floats (a 64-byte cache line). */
 #define ALIGN 16
-
-/* A thread takes a share of a phase only if the share holds at least this
- * many floating-point operations: about 5 µs of one core's products, a few
- * times what handing a phase to the pool and waiting for it costs. Below
- * that, splitting ran slower than one thread (small nets and M = 1 most of
- * all; this machine's second vCPU is not always there when a thread spins
- * for it). */
-#define MIN_FLOPS_PER_THREAD (1 << 19)
-
-static int threads_for(const bp_net *net, double flops)
-{
-    int T = pool_threads(net->pool);
-    double t = flops / MIN_FLOPS_PER_THREAD;
-    return t < 2 ? 1 : t < T ? (int)t : T;
-}
 
 /* One phase of a pass: what each thread does to its band. */
 typedef struct {
@@ -54,7 +39,7 @@ typedef struct {
 /* Runs a phase on the threads its work deserves (ph->T, set here). */
 static void run(bp_net *net, pool_fn fn, phase *ph, double flops)
 {
-    ph->T = threads_for(net, flops);
+    ph->T = pool_threads_for(net->pool, flops);
     pool_run_n(net->pool, ph->T, fn, ph);
 }
 

@@ -66,7 +66,7 @@ bp_net *bp_net_new(const bp_config *cfg, int max_batch, int init, bp_error *err)
     if (!net)
         return NULL;
     net->gemm = bp_gemm_default();
-    gemm_init(); /* the BLAS at one thread: the pool does the threading */
+    gemm_init(); /* the BLAS count's fork handler, once */
     if (cpu_create(net, err) != BP_OK) {
         bp_net_free(net);
         return NULL;

@@ -21,7 +21,13 @@
  * product runs on one thread. oneDNN threads with OpenMP, and each pthread
  * that calls it would start its own OpenMP team, so the calling thread's
  * OpenMP thread count is set to one for the call and restored after it.
- * OpenBLAS's thread count is process-wide: it is set to one, once.
+ * OpenBLAS's thread count is process-wide, shared with the rest of the
+ * process (numpy loads the same libopenblas.so.0), and is left as it is:
+ * OpenBLAS runs a product of at most BLAS_SOLO_MACS multiply-adds on the
+ * calling thread whatever its count, and only a larger one going to CBLAS
+ * (--gemm cblas, or a side under 16 on the oneDNN provider) holds the
+ * count at one while it runs (blas_hold), restored when the last such
+ * product ends.
  */
 #include "backend/backend.h"
 
@@ -46,6 +52,7 @@
 #if BP_HAVE_OPENBLAS
 /* OpenBLAS's own extensions; declared here so that only this file knows them */
 char *openblas_get_config(void);
+int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
 #endif
 
@@ -158,16 +165,59 @@ void bp_gemm_info(bp_gemm g, char *buf, size_t size)
     snprintf(buf, size, "%s: not in this build", bp_gemm_name(g));
 }
 
-/* OpenBLAS starts with one thread per core; the engine wants it at one. */
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void blas_single(void)
+/* ------------------------------------------------------------------------ */
+/* OpenBLAS's thread count                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* OpenBLAS (interface/gemm.c) runs a product on the calling thread when
+ * M N K <= SMP_THRESHOLD_MIN (65536) × GEMM_MULTITHREAD_THRESHOLD (4 by
+ * default), so below this the count need not be touched. Measured on
+ * Debian's 0.3.21 at two threads: 64×64×64 ran on the caller alone,
+ * 65×64×64 on both. */
+#define BLAS_SOLO_MACS (1L << 18)
+
+/* A larger product runs inside a band of the engine's pool: OpenBLAS's own
+ * threads would compete with the pool's. While any such product runs the
+ * count is held at one; the first to start saves it, the last to end puts
+ * it back. Process-wide by nature, like the count it guards. */
+static struct {
+    pthread_mutex_t lock;
+    int held;  /* products running under the hold */
+    int saved; /* the count before the first of them */
+} hold = {PTHREAD_MUTEX_INITIALIZER, 0, 1};
+
+static void blas_hold(int on)
 {
 #if BP_HAVE_OPENBLAS
-    openblas_set_num_threads(1);
+    pthread_mutex_lock(&hold.lock);
+    if (on && hold.held++ == 0 && (hold.saved = openblas_get_num_threads()) > 1)
+        openblas_set_num_threads(1);
+    if (!on && --hold.held == 0 && hold.saved > 1)
+        openblas_set_num_threads(hold.saved);
+    pthread_mutex_unlock(&hold.lock);
+#else
+    (void)on;
 #endif
 }
 
-void gemm_init(void) { pthread_once(&once, blas_single); }
+/* fork(): the child gets the lock free, and the count back if a product of
+ * a thread that is not in the child held it. */
+static void hold_prepare(void) { pthread_mutex_lock(&hold.lock); }
+static void hold_parent(void) { pthread_mutex_unlock(&hold.lock); }
+static void hold_child(void)
+{
+#if BP_HAVE_OPENBLAS
+    if (hold.held > 0 && hold.saved > 1)
+        openblas_set_num_threads(hold.saved);
+#endif
+    hold.held = 0;
+    pthread_mutex_unlock(&hold.lock);
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void hold_atfork(void) { pthread_atfork(hold_prepare, hold_parent, hold_child); }
+
+void gemm_init(void) { pthread_once(&once, hold_atfork); }
 
 #define SMALL_SIDE 16
 #define SMALL_MACS (1L << 18)
@@ -195,8 +245,13 @@ void gemm(bp_gemm g, int ta, int tb, int M, int N, int K, float alpha, const flo
     }
 #endif
     (void)g;
+    int held = (long)M * N * K > BLAS_SOLO_MACS;
+    if (held)
+        blas_hold(1);
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (held)
+        blas_hold(0);
 }
 
 bp_status bp_net_set_gemm(bp_net *net, bp_gemm g)

@@ -72,6 +72,9 @@ int pool_threads(const bp_pool *p);                /* 1 for NULL */
 void pool_run(bp_pool *p, pool_fn fn, void *arg);
 /* The same on the first T of its threads (1 <= T <= pool_threads(p)). */
 void pool_run_n(bp_pool *p, int T, pool_fn fn, void *arg);
+/* The threads a pass of `flops` floating-point operations deserves: the one
+ * rule every pass (the engine's phases, the optimiser's) sizes itself by. */
+int pool_threads_for(const bp_pool *p, double flops);
 /* Share k of T of [0, n): [*lo, *hi), boundaries on multiples of align. */
 void pool_share(int n, int align, int k, int T, int *lo, int *hi);
 

@@ -11,6 +11,12 @@
  *
  * Deliberately not: a task queue or work stealing. Every phase splits its
  * work evenly and statically, which also makes results depend only on T.
+ *
+ * fork(): the child has only the thread that forked, not the workers, and
+ * the pool's lock and condition variable in whatever state the workers left
+ * them. A fork handler counts forks; a pool made before the last one starts
+ * fresh workers on its next phase (or, if it cannot, runs the shares one
+ * after the other on the caller: the same bands, so the same numbers).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "base/base.h"
@@ -22,8 +28,27 @@
 
 #define SPINS 20000 /* polls before a worker sleeps: some tens of microseconds */
 
+/* A thread takes a share of a pass only if the share holds at least this
+ * many floating-point operations: about 5 µs of one core's products, a few
+ * times what handing a phase to the pool and waiting for it costs. Below
+ * that, splitting ran slower than one thread (small nets and M = 1 most of
+ * all; this machine's second vCPU is not always there when a thread spins
+ * for it). An element-wise pass counts its flops the same way, which
+ * undercounts its time (it is bound by memory, not by the FMA units), so it
+ * splits later rather than sooner. */
+#define MIN_FLOPS_PER_THREAD (1 << 19)
+
+/* Forks this process has gone through: process-wide by nature (a fork is),
+ * and the one mutable global of the pool. */
+static atomic_uint forks;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void count_fork(void) { atomic_fetch_add(&forks, 1); }
+static void register_atfork(void) { pthread_atfork(NULL, NULL, count_fork); }
+
 struct bp_pool {
     int T;
+    int started;         /* workers running (T − 1 unless a restart failed) */
+    unsigned forks;      /* `forks` when the workers were started          */
     pthread_t *workers;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -92,27 +117,56 @@ static void publish(bp_pool *p)
     }
 }
 
+/* The lock, the condition variable and the counters, from scratch. */
+static void init_sync(bp_pool *p)
+{
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    atomic_store(&p->gen, 0);
+    atomic_store(&p->pending, 0);
+    atomic_store(&p->sleepers, 0);
+    atomic_store(&p->quit, false);
+}
+
+/* T − 1 workers; 0, or -1 with p->started of them running. */
+static int start(bp_pool *p)
+{
+    p->forks = atomic_load(&forks);
+    for (p->started = 0; p->started < p->T - 1; p->started++) {
+        worker_arg *w = malloc(sizeof *w);
+        if (!w || (w->p = p, w->k = p->started + 1,
+                   pthread_create(&p->workers[p->started], NULL, worker, w))) {
+            free(w);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The workers started told to quit and joined. */
+static void stop(bp_pool *p)
+{
+    if (p->started > 0) {
+        atomic_store(&p->quit, true);
+        publish(p);
+        for (int k = 0; k < p->started; k++)
+            pthread_join(p->workers[k], NULL);
+    }
+    p->started = 0;
+}
+
 bp_pool *pool_create(int T)
 {
+    pthread_once(&atfork_once, register_atfork);
     bp_pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->T = T;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
+    init_sync(p);
     p->workers = calloc((size_t)(T > 1 ? T - 1 : 1), sizeof *p->workers);
-    if (!p->workers) {
+    if (!p->workers || start(p)) {
         pool_free(p);
         return NULL;
-    }
-    for (int k = 1; k < T; k++) {
-        worker_arg *w = malloc(sizeof *w);
-        if (!w || (w->p = p, w->k = k, pthread_create(&p->workers[k - 1], NULL, worker, w))) {
-            free(w);
-            p->T = k; /* the workers started so far are joined by pool_free */
-            pool_free(p);
-            return NULL;
-        }
     }
     return p;
 }
@@ -121,12 +175,8 @@ void pool_free(bp_pool *p)
 {
     if (!p)
         return;
-    if (p->workers) {
-        atomic_store(&p->quit, true);
-        publish(p);
-        for (int k = 1; k < p->T; k++)
-            pthread_join(p->workers[k - 1], NULL);
-    }
+    if (p->forks == atomic_load(&forks)) /* a parent's workers are not here to join */
+        stop(p);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
     free(p->workers);
@@ -143,15 +193,36 @@ void pool_run_n(bp_pool *p, int T, pool_fn fn, void *arg)
         fn(arg, 0, 1);
         return;
     }
-    /* every worker wakes and counts down; those past T take no share */
+    int n = T < p->T ? T : p->T;
+    if (p->forks != atomic_load_explicit(&forks, memory_order_relaxed)) {
+        /* a forked child: the parent's workers are not here, and only this
+         * thread can be in the lock or wait on wake, so all starts anew */
+        p->started = 0;
+        init_sync(p);
+        if (start(p))
+            stop(p); /* the shares run on this thread */
+    }
+    if (p->started < p->T - 1) { /* no workers: the same shares, in turn */
+        for (int k = 0; k < n; k++)
+            fn(arg, k, n);
+        return;
+    }
+    /* every worker wakes and counts down; those past n take no share */
     p->fn = fn;
     p->arg = arg;
-    p->n = T < p->T ? T : p->T;
+    p->n = n;
     atomic_store_explicit(&p->pending, p->T - 1, memory_order_relaxed);
     publish(p);
     fn(arg, 0, p->n);
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
         cpu_relax();
+}
+
+int pool_threads_for(const bp_pool *p, double flops)
+{
+    int T = pool_threads(p);
+    double t = flops / MIN_FLOPS_PER_THREAD;
+    return t < 2 ? 1 : t < T ? (int)t : T;
 }
 
 void pool_share(int n, int align, int k, int T, int *lo, int *hi)

@@ -156,9 +156,10 @@ bp_opt_view optim_view(const bp_optimizer *opt, optim_coef *q, long steps);
 /* optim.c: a fresh optimiser identity (bp_optimizer_create; a checkpoint
  * load, whose state replaces the old, takes a new one too). */
 uint64_t optim_new_id(void);
-/* bp_optimizer_step_scaled with its passes split over pool's threads (NULL
- * or one thread: the caller's); the norm's partial sums are added in thread
- * order, so the result depends on the thread count only. */
+/* bp_optimizer_step_scaled with each pass on as many of pool's threads as
+ * its work deserves (NULL: the caller's); the norm is one partial sum per
+ * thread of the pool, added in order, so the result depends on the pool's
+ * size only. The norm is computed only when clipping or asked for. */
 bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
                              double scale, struct bp_pool *pool, double *norm);
 /* 1 if plain descent without clipping or weight decay (the fused path). */

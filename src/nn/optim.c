@@ -299,8 +299,25 @@ static void apply_rule(bp_optimizer *opt, float *params, const float *grads, siz
     }
 }
 
-/* One step split over a pool's threads: the norm as one partial sum per
- * thread, added in thread order; then each thread's band of the rule. */
+/* The flops of one element of each rule (ops.h; a square root and a
+ * division count one each): what the rule's pass is sized by. */
+static double rule_flops(bp_opt_kind k)
+{
+    switch (k) {
+    case BP_OPT_SGD: return 5;
+    case BP_OPT_MOMENTUM: return 7;
+    case BP_OPT_NESTEROV: return 9;
+    case BP_OPT_ADAM:
+    case BP_OPT_ADAMW: return 17;
+    case BP_OPT_COUNT: break;
+    }
+    return 0;
+}
+
+/* One step split over a pool's threads, each pass on the threads its work
+ * deserves (pool_threads_for). The norm is B partial sums over B bands, B
+ * the pool's size however many threads compute them, added in band order:
+ * the result depends on the pool's size only, as the engine's does. */
 typedef struct {
     bp_optimizer *opt;
     float *params;
@@ -308,7 +325,8 @@ typedef struct {
     size_t n;
     optim_coef q;
     float c;
-    double part[BP_MAX_THREADS];
+    int bands;                  /* B */
+    double part[BP_MAX_THREADS]; /* [B] Σ g² of each band */
 } step_job;
 
 /* Band k of T of [0, n), on 16-float (cache line) boundaries. */
@@ -319,12 +337,15 @@ static void band(size_t n, int k, int T, size_t *lo, size_t *hi)
     *hi = per * (size_t)(k + 1) < n && k < T - 1 ? per * (size_t)(k + 1) : n;
 }
 
+/* thread k of T sums the norm's bands [k B / T, (k + 1) B / T) */
 static void norm_band(void *arg, int k, int T)
 {
     step_job *j = arg;
-    size_t lo, hi;
-    band(j->n, k, T, &lo, &hi);
-    j->part[k] = sum_squares(j->grads + lo, hi - lo);
+    for (int b = k * j->bands / T; b < (k + 1) * j->bands / T; b++) {
+        size_t lo, hi;
+        band(j->n, b, j->bands, &lo, &hi);
+        j->part[b] = sum_squares(j->grads + lo, hi - lo);
+    }
 }
 
 static void rule_band(void *arg, int k, int T)
@@ -347,31 +368,28 @@ bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grad
     if (!isfinite(scale))
         return bp_fail(NULL, BP_ERR_ARG, "bp_optimizer_step: scale %g is not finite", scale);
     const bp_opt_config *cfg = &opt->cfg;
-    int T = pool_threads(pool);
-    step_job j = {.opt = opt, .params = params, .grads = grads, .n = n};
+    step_job j = {.opt = opt, .params = params, .grads = grads, .n = n, .c = (float)scale};
 
-    /* ‖g‖ in double, g = scale·grads; above clip_norm the gradient is scaled
-     * by clip_norm/‖g‖ inside the loops (grads is const), where scale goes
-     * too, so that it costs no pass of its own. A NaN/Inf norm is not
-     * clipped and is handed back for the caller to see. */
-    if (T > 1)
-        pool_run(pool, norm_band, &j);
-    else
-        j.part[0] = sum_squares(grads, n);
-    double sum = 0;
-    for (int k = 0; k < T; k++)
-        sum += j.part[k];
-    double norm = fabs(scale) * sqrt(sum);
-    j.c = (float)scale;
-    if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
-        j.c = (float)(scale * (cfg->clip_norm / norm));
+    /* ‖g‖ in double, g = scale·grads, when clipping or the caller wants
+     * it; above clip_norm the gradient is scaled by clip_norm/‖g‖ inside
+     * the loops (grads is const), where scale goes too, so that it costs no
+     * pass of its own. A NaN/Inf norm is not clipped and is handed back for
+     * the caller to see. */
+    double norm = NAN;
+    if (cfg->clip_norm > 0 || norm_out) {
+        j.bands = pool_threads(pool);
+        pool_run_n(pool, pool_threads_for(pool, 2.0 * (double)n), norm_band, &j);
+        double sum = 0;
+        for (int b = 0; b < j.bands; b++)
+            sum += j.part[b];
+        norm = fabs(scale) * sqrt(sum);
+        if (cfg->clip_norm > 0 && isfinite(norm) && norm > cfg->clip_norm)
+            j.c = (float)(scale * (cfg->clip_norm / norm));
+    }
 
     j.q = optim_step_coef(opt, opt->t);
     opt->t++;
-    if (T > 1)
-        pool_run(pool, rule_band, &j);
-    else
-        apply_rule(opt, params, grads, 0, n, j.q, j.c);
+    pool_run_n(pool, pool_threads_for(pool, rule_flops(cfg->kind) * (double)n), rule_band, &j);
     if (norm_out)
         *norm_out = norm;
     return BP_OK;
