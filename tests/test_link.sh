@@ -5,7 +5,8 @@
 # libbackprop.a (pkg-config --static: every dependency the build holds) and
 # once against libbackprop.so (found through an rpath, or LD_LIBRARY_PATH;
 # without either the loader cannot find it, as README says). Each program
-# must run and learn XOR.
+# must run and learn XOR. The static one is linked once more beside a
+# program that has functions of the library's internal names.
 build="$1" src="$2" cc="${3:-cc}"
 bp=unused
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +35,17 @@ if $cc -o "$d/xor_static" "$src/examples/xor.c" $(pkg-config --cflags backprop) 
     "$d/xor_static" >"$d/out" 2>&1 && xor_learns "$d/out" && ok || bad "static xor: $(cat "$d/out")"
 else
     bad "static link: $(grep -c 'undefined reference' "$d/cc.log") undefined references: $(head -5 "$d/cc.log")"
+fi
+
+# libbackprop.a defines no global symbol outside the bp_ prefix, so a
+# program may have its own gemm(), pool_create() and act_forward()
+other=$(nm -g --defined-only "$libdir/libbackprop.a" | awk 'NF == 3 && $3 !~ /^bp_/ { print $3 }')
+[ -z "$other" ] && ok || bad "libbackprop.a defines global symbols outside bp_: $(echo $other | cut -c1-200)"
+if $cc -o "$d/own_static" "$src/examples/xor.c" "$src/tests/own_symbols.c" \
+    $(pkg-config --cflags backprop) $libs >"$d/cc.log" 2>&1; then
+    "$d/own_static" >"$d/out" 2>&1 && xor_learns "$d/out" && ok || bad "own symbols: $(cat "$d/out")"
+else
+    bad "static link beside the program's own gemm/pool_create/act_forward: $(grep -m3 'multiple definition' "$d/cc.log")"
 fi
 
 # shared, no rpath: the loader must be told where PREFIX/lib is

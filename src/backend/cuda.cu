@@ -29,7 +29,9 @@
  */
 #include "cuda_ctx.cuh"
 
+#include <atomic>
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -110,8 +112,31 @@ bp_status cu_blas_status(bp_net *net, cublasStatus_t e, const char *call)
 /* Device context                                                            */
 /* ------------------------------------------------------------------------ */
 
+/* The process that first touched CUDA. A CUDA context does not survive
+ * fork(): in a child every CUDA call is refused (bp_cuda_forked) rather than
+ * left to fail or hang inside the driver. */
+static std::atomic<pid_t> cu_owner{0};
+
+extern "C" int bp_cuda_forked(void)
+{
+    pid_t owner = cu_owner.load();
+    return owner != 0 && owner != getpid();
+}
+
+extern "C" bp_status bp_cuda_forked_fail(bp_error *err, const char *fn)
+{
+    return bp_fail(err, BP_ERR_ARG,
+                   "%s: CUDA was started in process %ld, before a fork(); a CUDA context does "
+                   "not survive fork, so a forked child trains on the CPU (--device cpu)",
+                   fn, (long)cu_owner.load());
+}
+
 extern "C" bp_status bp_cuda_probe_device(bp_error *err)
 {
+    if (bp_cuda_forked())
+        return bp_cuda_forked_fail(err, "--device cuda");
+    pid_t none = 0;
+    cu_owner.compare_exchange_strong(none, getpid());
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess)
@@ -125,6 +150,10 @@ extern "C" bp_status bp_cuda_probe_device(bp_error *err)
 
 extern "C" bp_status bp_cuda_select_device(int index, bp_error *err)
 {
+    if (bp_cuda_forked())
+        return bp_cuda_forked_fail(err, "bp_cuda_use_gpu");
+    pid_t none = 0;
+    cu_owner.compare_exchange_strong(none, getpid());
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e == cudaSuccess && n > 0)

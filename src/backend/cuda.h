@@ -20,6 +20,11 @@ extern "C" {
 
 typedef struct bp_cuda bp_cuda;
 
+/* 1 in a child forked after this process first touched CUDA: its device
+ * state is the parent's and unusable here; every CUDA entry point refuses
+ * with bp_cuda_forked_fail's line ("fn: CUDA was started in process ..."). */
+int bp_cuda_forked(void);
+bp_status bp_cuda_forked_fail(bp_error *err, const char *fn);
 /* 0 if a device is usable; else BP_ERR_ARG and why ("--device cuda: ..."). */
 bp_status bp_cuda_probe_device(bp_error *err);
 /* cudaSetDevice(index mod the number of GPUs) for the calling thread. */

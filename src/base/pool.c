@@ -175,10 +175,14 @@ void pool_free(bp_pool *p)
 {
     if (!p)
         return;
-    if (p->forks == atomic_load(&forks)) /* a parent's workers are not here to join */
+    if (p->forks == atomic_load(&forks)) {
         stop(p);
-    pthread_cond_destroy(&p->wake);
-    pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+    }
+    /* else a pool from before a fork: its workers are the parent's, not
+     * here to join, and its condition variable still counts them as
+     * waiters, so destroying it would wait for them forever */
     free(p->workers);
     free(p);
 }
