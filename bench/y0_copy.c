@@ -18,11 +18,13 @@ int main(void)
 {
     int sizes[] = {784, 256, 128, 10}, Ms[] = {1, 64, 1024};
     bp_act acts[] = {BP_ACT_RELU, BP_ACT_RELU, BP_ACT_SOFTMAX};
-    bp_config cfg = {.n_layers = 3, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
+    bp_config cfg = {.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 3, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
     for (int k = 0; k < 3; k++) {
         int M = Ms[k];
         bp_net *net = bp_net_create(&cfg, M, NULL);
-        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e-4};
+        bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+        oc.kind = BP_OPT_SGD;
+        oc.lr = 1e-4;
         bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
         float *x = malloc((size_t)M * 784 * 4), *dst = malloc((size_t)M * 784 * 4);
         int32_t *lab = malloc(M * 4);

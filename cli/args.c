@@ -177,7 +177,7 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
     const char *layers = cli_get(cmd, "layers"), *act = cli_get(cmd, "act");
     const char *loss = cli_get(cmd, "loss"), *out_act = cli_get(cmd, "out-act");
     char buf[1024];
-    memset(cfg, 0, sizeof *cfg);
+    *cfg = (bp_config)BP_CONFIG_DEFAULT;
 
     /* --layers: N(0),...,N(L) */
     if (!layers || strlen(layers) >= sizeof buf)
@@ -238,11 +238,6 @@ int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_conf
                          cli_get(cmd, "temperature"));
     if (cli_double(cli_get(cmd, "leaky-slope"), &cfg->leaky_slope))
         return cli_error(cmd, "--leaky-slope: '%s' is not a number", cli_get(cmd, "leaky-slope"));
-    /* the library reads 0 as "the default": here 0 is what was typed */
-    if (cfg->temperature == 0)
-        return cli_error(cmd, "--temperature: 0 is not > 0");
-    if (cfg->leaky_slope == 0)
-        cfg->flags |= BP_CONFIG_SLOPE_ZERO;
     cfg->n_layers = L;
     cfg->sizes = sizes;
     cfg->acts = acts;

@@ -174,7 +174,8 @@ int cmd_bench(int argc, char **argv)
     for (int b = 0; b < nb; b++) {
         int M = (int)batches[b];
         bp_error err;
-        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e-4};
+        bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+        oc.lr = 1e-4;
         bp_net *net = bp_net_create(&cfg, M, &err);
         bp_optimizer *opt = net ? bp_optimizer_create(&oc, bp_net_n_params(net), &err) : NULL;
         float *x = malloc((size_t)M * sizes[0] * sizeof *x);

@@ -47,7 +47,7 @@ static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FI
             int count = tr->n_train - m0 < k * B ? tr->n_train - m0 : (int)(k * B);
             double sum = NAN;
             bp_status s = bp_train_epoch(tr->net, tr->opt, ds, train_idx + m0, count, B, &hooks,
-                                         &sum);
+                                         &sum, NULL);
             if (s == BP_ERR_NONFINITE && tr->named) /* --detect-anomaly named it */
                 return 2;
             if (s != BP_OK && s != BP_ERR_NONFINITE)

@@ -17,18 +17,10 @@ static cli_opt opts[] = {
     {"standardize", NULL, NULL, "standardise inputs with the training split's mean and std", NULL},
     CLI_NETWORK_OPTS(NULL, "relu", "identity", "softmax_ce"),
     {"opt", "NAME", "sgd", "sgd, momentum, nesterov, adam, adamw", NULL},
-    {"lr", "ALPHA", "0.1", "learning rate (eq. 49-50)", NULL},
-    {"momentum", "MU", "0.9", "momentum and nesterov", NULL},
-    {"beta1", "B1", "0.9", "adam, adamw", NULL},
-    {"beta2", "B2", "0.999", "adam, adamw", NULL},
-    {"eps", "E", "1e-8", "adam, adamw", NULL},
-    {"weight-decay", "L", "0", "L2 (sgd family, adam) or decoupled (adamw)", NULL},
-    {"clip-norm", "C", "0", "clip the global gradient norm to C (0 = off)", NULL},
     {"schedule", "NAME", "constant", "constant, step or cosine (over all steps)", NULL},
-    {"warmup", "EPOCHS", "0", "linear warm-up over this many epochs (may be fractional)", NULL},
-    {"step-epochs", "N", "1", "step schedule: epochs between decays", NULL},
-    {"gamma", "G", "0.1", "step schedule: decay factor", NULL},
-    {"min-lr", "ALPHA", "0", "cosine schedule: the floor", NULL},
+#define AS_OPTION(field, name, meta, def, help) {name, meta, #def, help, NULL},
+#define NO_OPTION(field)
+    BP_OPT_FIELDS(AS_OPTION, NO_OPTION)
     {"batch", "M", "64", "examples per step", NULL},
     {"epochs", "N", "10", "passes over the training data", NULL},
     {"patience", "N", "0", "stop after N epochs without a better validation loss (0 = off)", NULL},
@@ -114,29 +106,25 @@ int train_args_fit(const train_args *a, const bp_dataset *ds)
     return 0;
 }
 
-/* The options that make the optimiser, with the step counts of this run. */
+/* The options that make the optimiser, with the step counts of this run:
+ * every value as typed (the library checks the ranges and names them). */
 int train_args_opt(bp_opt_config *oc, long steps_per_epoch, long epochs)
 {
     const cli_command *cmd = &train_cmd;
-    const char *names[] = {"lr", "momentum", "beta1", "beta2", "eps", "weight-decay", "clip-norm",
-                           "warmup", "step-epochs", "gamma", "min-lr"};
-    double v[11];
-    for (int i = 0; i < 11; i++)
-        if (cli_double(cli_get(cmd, names[i]), &v[i]) || v[i] < 0)
-            return cli_error(cmd, "--%s: '%s' is not a non-negative number", names[i],
-                             cli_get(cmd, names[i]));
-    memset(oc, 0, sizeof *oc);
+    *oc = (bp_opt_config)BP_OPT_CONFIG_DEFAULT;
     if (bp_opt_parse(cli_get(cmd, "opt"), &oc->kind) != BP_OK)
         return cli_error(cmd, "--opt: unknown optimiser '%s' (sgd, momentum, nesterov, adam, "
                               "adamw)", cli_get(cmd, "opt"));
     if (bp_sched_parse(cli_get(cmd, "schedule"), &oc->schedule) != BP_OK)
         return cli_error(cmd, "--schedule: unknown schedule '%s' (constant, step, cosine)",
                          cli_get(cmd, "schedule"));
-    oc->lr = v[0], oc->momentum = v[1], oc->beta1 = v[2], oc->beta2 = v[3], oc->eps = v[4];
-    oc->weight_decay = v[5], oc->clip_norm = v[6];
-    oc->warmup_steps = (long)(v[7] * steps_per_epoch);
-    oc->step_size = (long)(v[8] * steps_per_epoch);
-    oc->gamma = v[9], oc->min_lr = v[10];
+    double v;
+#define READ_OPTION(field, name, meta, def, help)                                            \
+    if (cli_double(cli_get(cmd, name), &v) || v < 0)                                       \
+        return cli_error(cmd, "--%s: '%s' is not a non-negative number", name,             \
+                         cli_get(cmd, name));                                              \
+    oc->field = _Generic(oc->field, long: (long)(v * steps_per_epoch), default: v);
+    BP_OPT_FIELDS(READ_OPTION, NO_OPTION)
     oc->total_steps = steps_per_epoch * epochs;
     return 0;
 }

@@ -58,7 +58,6 @@ void train_remove_stale(const char *dir)
 int train_checkpoint(trainer *tr, int rc)
 {
     if (!rc && tr->dir && dist_rank() == 0) {
-        bp_optimizer_sync(tr->net, tr->opt); /* a GPU's steps keep the state there */
         char path[4096];
         bp_blob b[4];
         bp_error err;

@@ -42,7 +42,8 @@ static bp_status stepped(void *ctx, bp_net *net, const bp_step_info *info)
 
 bp_epoch_hooks train_hooks(trainer *tr)
 {
-    bp_epoch_hooks h = {dist_rank(), dist_size(), NULL, stepped, tr};
+    bp_epoch_hooks h = BP_EPOCH_HOOKS_DEFAULT;
+    h.rank = dist_rank(), h.ranks = dist_size(), h.after_step = stepped, h.ctx = tr;
     if (dist_size() > 1)
         h.after_backward = dist_sum_step;
     else if (tr->anomaly)

@@ -70,9 +70,6 @@ int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds)
                       .patience = a->patience, .ranks = dist_size(), .threads = a->threads,
                       .best_val = INFINITY};
     train_gemm_name(tr->net, st->gemm, sizeof st->gemm);
-    bp_rng_seed(&st->rng, a->seed ^ 0x5851f42d4c957f2dULL);
-    for (int i = 0; i < n; i++)
-        tr->perm[i] = i;
-    bp_shuffle(&st->rng, tr->perm, n);
+    bp_split(a->seed, n, a->val_frac, tr->perm, &n_val, &st->rng);
     return a->standardize ? standardize(tr, ds, tr->perm + n_val) : 0;
 }

@@ -39,9 +39,10 @@ static void setup(void)
 {
     static const int sizes[3] = {3, 4, 2};
     static const bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
-    bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT,
-                     BP_DEVICE_CPU, 0u};
-    bp_opt_config oc = {.kind = BP_OPT_ADAM, .lr = 0.01};
+    bp_config cfg = {sizeof(bp_config), 2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = BP_OPT_ADAM;
+    oc.lr = 0.01;
     static const float mean[3] = {0.5f, -1, 2}, std[3] = {1, 2, 0.25f};
     net = bp_net_create(&cfg, 2, NULL);
     opt = net ? bp_optimizer_create(&oc, bp_net_n_params(net), NULL) : NULL;

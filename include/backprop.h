@@ -34,6 +34,7 @@
 #ifndef BACKPROP_H
 #define BACKPROP_H
 
+#include <signal.h> /* sig_atomic_t */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,8 @@ typedef enum {
     BP_ERR_FORMAT,    /* a file's contents are malformed                    */
     BP_ERR_SHAPE,     /* sizes do not match (data vs network, tensors)     */
     BP_ERR_NONFINITE, /* NaN or Inf where a finite number is required      */
+    BP_STOPPED,       /* not a failure: a pass stopped early, as its caller
+                       * asked (bp_epoch_hooks.stop)                        */
 } bp_status;
 
 BP_API const char *bp_status_string(bp_status s);
@@ -141,25 +144,27 @@ BP_API bp_status bp_cuda_use_gpu(int index, bp_error *err);
 #define BP_MAX_LAYERS 64       /* weight layers */
 #define BP_MAX_WIDTH  (1 << 24) /* neurons in one layer */
 
-/* Zero in a field means its default: temperature 1, leaky slope
- * BP_LEAKY_SLOPE_DEFAULT, the CPU. A leaky ReLU of slope exactly 0 is
- * asked for with the flag BP_CONFIG_SLOPE_ZERO (it is also plain relu). */
+/* Every field is taken literally: a leaky slope of 0 is 0, a temperature
+ * of 0 is refused. Start from BP_CONFIG_DEFAULT, which also sets `size`:
+ * a struct whose size is not sizeof(bp_config) (zero-initialised, or a
+ * binding's declaration of another layout) is refused with one line. */
 typedef struct {
+    size_t size;          /* sizeof(bp_config): set by BP_CONFIG_DEFAULT    */
     int n_layers;         /* L: weight layers; sizes has L+1 entries       */
     const int *sizes;     /* N(0..L)                                       */
     const bp_act *acts;   /* [L] activation of layers 1..L (last = output) */
     bp_loss loss;
-    double temperature;   /* T of eq. 69, > 0 (0: 1, plain softmax)        */
-    double leaky_slope;   /* a of eq. 29 (0: BP_LEAKY_SLOPE_DEFAULT)       */
-    bp_device device;     /* zero (CPU) is the default                     */
-    unsigned flags;       /* BP_CONFIG_*                                   */
+    double temperature;   /* T of eq. 69, > 0 (1: plain softmax)           */
+    double leaky_slope;   /* a of eq. 29, finite                           */
+    bp_device device;
 } bp_config;
 
-#define BP_CONFIG_SLOPE_ZERO 1u /* leaky_slope is 0, not "the default" */
-
-/* Every field at its default; set n_layers, sizes, acts and loss:
+/* Every field at its default (temperature 1, slope BP_LEAKY_SLOPE_DEFAULT,
+ * the CPU); set n_layers, sizes, acts and loss:
  *   bp_config cfg = BP_CONFIG_DEFAULT; cfg.n_layers = 2; ... */
-#define BP_CONFIG_DEFAULT {0, NULL, NULL, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u}
+#define BP_CONFIG_DEFAULT                                                                \
+    {sizeof(bp_config), 0, NULL, NULL, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT,          \
+     BP_DEVICE_CPU}
 
 /* The seed bp_net_create initialises a network from (bp_net_init): the
  * CLI's default --seed, so a new network is `backprop init`'s default one. */
@@ -383,10 +388,15 @@ typedef enum {
     BP_SCHED_COUNT
 } bp_sched_kind;
 
-/* Zero fields mean "off" (weight decay, clipping, warm-up) or, for
- * momentum/beta1/beta2/eps/gamma, the usual defaults 0.9/0.9/0.999/1e-8/0.1.
- * lr has no default: it must be > 0. */
+/* Every field is taken literally: momentum 0 is plain SGD's step, beta1 0
+ * an Adam without a first moment. Start from BP_OPT_CONFIG_DEFAULT (the
+ * values of `backprop train`'s options), which also sets `size`; a struct
+ * whose size is not sizeof(bp_opt_config) is refused with one line, so a
+ * zero-initialised one never trains silently with beta = 0. Ranges:
+ * lr > 0, 0 <= momentum <= 1, 0 <= beta1 < 1, 0 <= beta2 < 1, eps > 0,
+ * weight_decay >= 0, clip_norm >= 0, 0 < gamma <= 1, 0 <= min_lr <= lr. */
 typedef struct {
+    size_t size;          /* sizeof(bp_opt_config): set by the default       */
     bp_opt_kind kind;
     double lr;            /* α, the peak learning rate                       */
     double momentum;      /* μ for momentum and Nesterov                     */
@@ -395,12 +405,18 @@ typedef struct {
     double weight_decay;  /* λ: L2 (SGD family, Adam) or decoupled (AdamW)   */
     double clip_norm;     /* > 0: scale ∇ so that its global L2 norm ≤ this  */
     bp_sched_kind schedule;
-    long warmup_steps;    /* α rises linearly over these first steps         */
+    long warmup_steps;    /* α rises linearly over these first steps (0: off)*/
     long total_steps;     /* cosine: the steps the schedule spans            */
     long step_size;       /* step: steps between decays                      */
-    double gamma;         /* step: the decay factor (0 means 0.1)            */
+    double gamma;         /* step: the decay factor                          */
     double min_lr;        /* cosine: the floor                               */
 } bp_opt_config;
+
+/* sgd at α 0.1; momentum 0.9, Adam's 0.9, 0.999 and 1e-8, γ 0.1; no weight
+ * decay, clipping, warm-up or schedule. */
+#define BP_OPT_CONFIG_DEFAULT                                                            \
+    {sizeof(bp_opt_config), BP_OPT_SGD, 0.1, 0.9, 0.9, 0.999, 1e-8, 0.0, 0.0,             \
+     BP_SCHED_CONSTANT, 0L, 0L, 0L, 0.1, 0.0}
 
 BP_API const char *bp_opt_name(bp_opt_kind k);
 /* sgd momentum nesterov adam adamw */
@@ -445,6 +461,9 @@ typedef struct {
     double loss;       /* after_backward: Σ of the loss over the rows [lo, hi);
                         * after_step: the mean loss over the M examples           */
     bp_status status;  /* after_backward: how this process's passes went          */
+    int stop;          /* after_backward: the stop request as this process saw it
+                        * (hooks->stop); the hook may set it to the ranks' agreed
+                        * answer. after_step: the pass stops after this step    */
 } bp_step_info;
 
 /* What a bp_train_epoch pass calls besides its steps; zero fields are off.
@@ -468,21 +487,40 @@ typedef struct {
  *
  * after_step(ctx, net, info): after each step taken, with its batch's mean
  * loss; a CUDA pass reports once, at its end, for all its steps (the device
- * reads the loss back once). A status other than BP_OK stops the pass there
- * and is returned: progress, checks of the values, stop requests. */
+ * reads the loss back once), or once per chunk when stop is set (below). A
+ * status other than BP_OK stops the pass there and is returned: progress,
+ * checks of the values.
+ *
+ * stop: a flag the caller may set at any time, e.g. from a signal handler
+ * (the library installs none), to ask the pass to stop after the step in
+ * flight: the pass then returns BP_STOPPED with that step's update taken.
+ * It is read once per step, after the backward pass, into info->stop; with
+ * after_backward set, only the value the hook leaves there counts, so that
+ * processes stepping together stop at the same step (the hook reduces it
+ * with the loss and the failures: one record per step, no extra exchange).
+ * A CUDA pass with stop set runs in chunks of about a second of steps and
+ * reads the flag between them; its numbers are the unchunked pass's. */
 typedef struct {
+    size_t size; /* sizeof(bp_epoch_hooks): set by BP_EPOCH_HOOKS_DEFAULT */
     int rank, ranks;
     bp_status (*after_backward)(void *ctx, bp_net *net, bp_step_info *info);
     bp_status (*after_step)(void *ctx, bp_net *net, const bp_step_info *info);
     void *ctx;
+    const volatile sig_atomic_t *stop;
 } bp_epoch_hooks;
+
+/* One process, no hooks. */
+#define BP_EPOCH_HOOKS_DEFAULT {sizeof(bp_epoch_hooks), 0, 1, NULL, NULL, NULL, NULL}
 
 /* One pass over the examples idx [n] of ds in that order, in batches of
  * `batch` examples (the last one may be smaller; at most the network's
  * maximum batch): gather, standardise with the network's standardisation
- * (bp_net_set_standardize), then bp_train_step; hooks may be NULL.
- * *loss_sum receives Σ over batches of (batch loss × batch size), so the
- * mean is *loss_sum / n. BP_ERR_SHAPE if ds does not fit the network.
+ * (bp_net_set_standardize), then bp_train_step; hooks may be NULL (one
+ * process, no hooks) and otherwise start from BP_EPOCH_HOOKS_DEFAULT.
+ * *loss_sum receives Σ over the steps taken of (batch loss × batch size),
+ * and *n_done (may be NULL) the examples of those steps: n, or fewer when
+ * the pass returns BP_STOPPED (hooks->stop) or an error; the mean loss is
+ * *loss_sum / *n_done. BP_ERR_SHAPE if ds does not fit the network.
  * BP_ERR_NONFINITE on the CPU at the first batch whose loss is not finite
  * (its step not taken, *loss_sum then not finite); on CUDA at the end of a
  * pass whose sum is not finite. The pass spends its forwards: a bp_backward
@@ -490,16 +528,12 @@ typedef struct {
  * On CUDA the data set is uploaded once and kept (uint8 pixels stay uint8),
  * batches are gathered on the device, each step is one replay of a CUDA
  * graph and the loss is read back once, at the end. The device keeps the
- * optimiser's state; bp_optimizer_sync brings it back to opt. */
+ * optimiser's state until a call that reads it (bp_optimizer_state,
+ * bp_checkpoint_save, a host step) brings it back. */
 typedef struct bp_dataset bp_dataset; /* see "Data sets" below */
 BP_API bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
                                 const int32_t *idx, int n, int batch,
-                                const bp_epoch_hooks *hooks, double *loss_sum);
-/* Copies the optimiser state (velocity, moments) that a CUDA network's steps
- * keep on the device back into opt, e.g. before a checkpoint saves it or a
- * host bp_optimizer_step uses it. BP_OK and nothing done on a CPU network or
- * when the device holds no newer state of opt. */
-BP_API bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt);
+                                const bp_epoch_hooks *hooks, double *loss_sum, int *n_done);
 
 /* ------------------------------------------------------------------------ */
 /* Model file: safetensors (docs/formats.md)                                 */
@@ -526,6 +560,7 @@ BP_API bp_status bp_grads_save(const bp_net *net, const float *grads, double los
 /* A named block of the caller's own state saved beside the network's and
  * the optimiser's (the training loop's position, its generator, its
  * metrics). On load, size must equal what the file holds. */
+#define BP_MAX_BLOBS 64 /* blobs one checkpoint saves and loads */
 typedef struct {
     const char *name; /* at most 15 bytes */
     void *data;
@@ -537,8 +572,8 @@ typedef struct {
  * blobs to one file, atomically, with a CRC-32 over all of it. The file is
  * for resuming on the same kind of machine (native byte order), not for
  * exchange: the model file is that. */
-/* On a CUDA network whose optimiser stepped on the device (bp_train_epoch),
- * call bp_optimizer_sync first. */
+/* On a CUDA network whose optimiser stepped on the device, the state the
+ * device holds is read back first. */
 BP_API bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optimizer *opt,
                                     const bp_blob *blobs, int n_blobs, bp_error *err);
 
@@ -651,8 +686,32 @@ BP_API bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const in
                                      bp_metrics *out, long *confusion);
 
 /* ------------------------------------------------------------------------ */
+/* The seeded generator (xoshiro256**): its state lives with its user        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t s[4];
+} bp_rng;
+
+/* For a NULL r: nothing, 0, NaN, NaN. */
+BP_API void bp_rng_seed(bp_rng *r, uint64_t seed);
+BP_API uint64_t bp_rng_next(bp_rng *r);
+BP_API double bp_rng_uniform(bp_rng *r); /* [0, 1) */
+BP_API double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
+/* Fisher–Yates shuffle of idx [n]. */
+BP_API void bp_shuffle(bp_rng *r, int32_t *idx, int n);
+
+/* ------------------------------------------------------------------------ */
 /* Training in one call                                                      */
 /* ------------------------------------------------------------------------ */
+
+/* The validation split of n examples that `backprop train` and bp_fit make:
+ * perm [n] receives a permutation of 0..n−1 seeded by seed, its first
+ * *n_val = floor(val_fraction · n) the validation examples, the rest the
+ * training ones; *rng the generator, after the split, that then shuffles
+ * the training part at the start of each epoch. 0 <= val_fraction < 1. */
+BP_API bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int *n_val,
+                          bp_rng *rng);
 
 /* Trains net on ds for `epochs` epochs with a fresh optimiser of
  * configuration opt, as the CLI's train does: a permutation seeded by seed
@@ -681,22 +740,6 @@ BP_API bp_status bp_plot_curves(const char *path, int n, const double *train_los
 /* Confusion matrix [k, k] (row = true class, column = predicted) as a heat
  * map with counts in the cells. */
 BP_API bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_error *err);
-
-/* ------------------------------------------------------------------------ */
-/* The seeded generator (xoshiro256**): its state lives with its user        */
-/* ------------------------------------------------------------------------ */
-
-typedef struct {
-    uint64_t s[4];
-} bp_rng;
-
-/* For a NULL r: nothing, 0, NaN, NaN. */
-BP_API void bp_rng_seed(bp_rng *r, uint64_t seed);
-BP_API uint64_t bp_rng_next(bp_rng *r);
-BP_API double bp_rng_uniform(bp_rng *r); /* [0, 1) */
-BP_API double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
-/* Fisher–Yates shuffle of idx [n]. */
-BP_API void bp_shuffle(bp_rng *r, int32_t *idx, int n);
 
 #ifdef __cplusplus
 }

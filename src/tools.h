@@ -13,6 +13,28 @@
 extern "C" {
 #endif
 
+/* The optimiser's settings (bp_opt_config), in the order a checkpoint
+ * saves them: one list for the checkpoint, `backprop train`'s options and
+ * their help, and the default. OPT(field, option, metavar, default, help)
+ * is an option of train (the *_steps fields given there in epochs, the
+ * default of the option; BP_OPT_CONFIG_DEFAULT has 0 steps); RUN(field) is
+ * set by the run itself. kind and schedule, named rather than numbered,
+ * come first in a checkpoint and are read by name. */
+#define BP_OPT_FIELDS(OPT, RUN)                                                          \
+    OPT(lr, "lr", "ALPHA", 0.1, "learning rate (eq. 49-50), > 0")                          \
+    OPT(momentum, "momentum", "MU", 0.9, "momentum and nesterov, 0 <= MU <= 1")            \
+    OPT(beta1, "beta1", "B1", 0.9, "adam, adamw: 0 <= B1 < 1")                             \
+    OPT(beta2, "beta2", "B2", 0.999, "adam, adamw: 0 <= B2 < 1")                           \
+    OPT(eps, "eps", "E", 1e-8, "adam, adamw: > 0")                                         \
+    OPT(weight_decay, "weight-decay", "L", 0, "L2 (sgd family, adam) or decoupled (adamw)") \
+    OPT(clip_norm, "clip-norm", "C", 0, "clip the global gradient norm to C (0 = off)")    \
+    OPT(warmup_steps, "warmup", "EPOCHS", 0,                                               \
+        "linear warm-up over this many epochs (may be fractional)")                        \
+    RUN(total_steps)                                                                       \
+    OPT(step_size, "step-epochs", "N", 1, "step schedule: epochs between decays")          \
+    OPT(gamma, "gamma", "G", 0.1, "step schedule: decay factor, 0 < G <= 1")               \
+    OPT(min_lr, "min-lr", "ALPHA", 0, "cosine schedule: the floor")
+
 /* Floating-point operations of one training step's matrix products for
  * one example: forward, ∂L/∂W, and δ of every layer above the first. */
 double bp_step_flops(const bp_net *net);

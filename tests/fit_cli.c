@@ -18,8 +18,10 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: fit_cli DATA.csv\n"), 1;
     int sizes[3] = {2, 8, 3};
     bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
-    bp_config cfg = {.n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
-    bp_opt_config opt = {.kind = BP_OPT_ADAM, .lr = 0.05};
+    bp_config cfg = {.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
+    bp_opt_config opt = BP_OPT_CONFIG_DEFAULT;
+    opt.kind = BP_OPT_ADAM;
+    opt.lr = 0.05;
     double train[5], val[5];
     bp_error err;
     bp_dataset *ds = NULL;

@@ -125,7 +125,7 @@ static void make_pair(bp_rng *r, const int *sizes, int L, bp_act hidden, bp_loss
     for (int l = 0; l < L - 1; l++)
         acts[l] = hidden;
     acts[L - 1] = loss == BP_LOSS_SOFTMAX_CE ? BP_ACT_SOFTMAX : BP_ACT_IDENTITY;
-    bp_config cfg = {L, sizes, acts, loss, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_config cfg = {sizeof(bp_config), L, sizes, acts, loss, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_error err;
     *cpu = bp_net_create(&cfg, B, &err);
     cfg.device = BP_DEVICE_CUDA;
@@ -162,8 +162,8 @@ static void epoch_case(bp_rng *r, const bp_dataset *ds, bp_loss loss, bp_opt_con
     for (int e = 0; e < 3; e++) {
         double la, lb;
         bp_shuffle(r, idx, n);
-        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n, B, NULL, &la);
-        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n, B, NULL, &lb);
+        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n, B, NULL, &la, NULL);
+        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n, B, NULL, &lb, NULL);
         CHECK(sa == BP_OK && sb == BP_OK, "%s: epoch %d: %s / %s (%s)", what, e,
               bp_status_string(sa), bp_status_string(sb), bp_last_error());
         CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "%s: epoch %d: loss sum %.9g vs cpu %.9g", what,
@@ -174,7 +174,7 @@ static void epoch_case(bp_rng *r, const bp_dataset *ds, bp_loss loss, bp_opt_con
     if (ep > worst_epoch)
         worst_epoch = ep;
     CHECK(ep <= 1e-4, "%s: parameters: relative error %.3g", what, ep);
-    CHECK(bp_optimizer_sync(gpu, ob) == BP_OK, "%s: sync", what);
+    CHECK(optim_home(ob) == BP_OK, "%s: sync", what);
     if (oa->m)
         CHECK(rel_err(ob->m, oa->m, P) <= 1e-4, "%s: optimiser m: %.3g", what,
               rel_err(ob->m, oa->m, P));
@@ -239,7 +239,9 @@ static void epochs(bp_rng *r)
 {
     bp_dataset *img = pixels(r), *reg = regression(r);
     for (int k = 0; k < BP_OPT_COUNT; k++) {
-        bp_opt_config oc = {.kind = (bp_opt_kind)k, .lr = k >= BP_OPT_ADAM ? 3e-3 : 0.05};
+        bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+        oc.kind = (bp_opt_kind)k;
+        oc.lr = k >= BP_OPT_ADAM ? 3e-3 : 0.05;
         char what[96];
         snprintf(what, sizeof what, "%s, pixels", bp_opt_name(oc.kind));
         epoch_case(r, img, BP_LOSS_SOFTMAX_CE, oc, k % 2, what);
@@ -257,18 +259,20 @@ static void epochs(bp_rng *r)
     int sizes[3] = {20, 16, 5};
     bp_net *cpu, *gpu;
     make_pair(r, sizes, 2, BP_ACT_RELU, BP_LOSS_SOFTMAX_CE, 64, &cpu, &gpu);
-    bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e30};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = BP_OPT_SGD;
+    oc.lr = 1e30;
     bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(cpu), NULL);
     int32_t idx[300];
     for (int i = 0; i < 300; i++)
         idx[i] = i;
     double l;
-    CHECK(bp_train_epoch(cpu, opt, img, idx, 300, 64, NULL, &l) == BP_ERR_NONFINITE,
+    CHECK(bp_train_epoch(cpu, opt, img, idx, 300, 64, NULL, &l, NULL) == BP_ERR_NONFINITE,
           "cpu divergence");
-    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, &l) == BP_ERR_NONFINITE,
+    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, &l, NULL) == BP_ERR_NONFINITE,
           "gpu divergence");
     idx[5] = 300;
-    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, &l) == BP_ERR_ARG,
+    CHECK(bp_train_epoch(gpu, opt, img, idx, 300, 64, NULL, &l, NULL) == BP_ERR_ARG,
           "an index outside the data set");
     bp_optimizer_free(opt);
     bp_net_free(cpu), bp_net_free(gpu);
@@ -285,7 +289,7 @@ static bp_net *net_on(bp_device d, int B, const float *p)
 {
     static const int sizes[3] = {20, 16, 5};
     static const bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
-    bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, d, 0u};
+    bp_config cfg = {sizeof(bp_config), 2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, d};
     bp_error err;
     bp_net *net = bp_net_create(&cfg, B, &err);
     if (!net) {
@@ -300,8 +304,14 @@ static bp_net *net_on(bp_device d, int B, const float *p)
  * step depends on its count */
 static bp_optimizer *adam_for(const bp_net *net)
 {
-    bp_opt_config oc = {.kind = BP_OPT_ADAMW, .lr = 3e-3, .weight_decay = 1e-3, .clip_norm = 0.5,
-                        .schedule = BP_SCHED_COSINE, .total_steps = 40, .warmup_steps = 3};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = BP_OPT_ADAMW;
+    oc.lr = 3e-3;
+    oc.weight_decay = 1e-3;
+    oc.clip_norm = 0.5;
+    oc.schedule = BP_SCHED_COSINE;
+    oc.total_steps = 40;
+    oc.warmup_steps = 3;
     return bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
 }
 
@@ -338,16 +348,16 @@ static void chunks(bp_rng *r, const bp_dataset *ds, const float *p0)
         int k = e ? 4 : 3; /* steps per call */
         double l;
         bp_shuffle(r, idx, n);
-        CHECK(bp_train_epoch(whole, ow, ds, idx, n, B, NULL, &l) == BP_OK, "chunks: whole: %s",
+        CHECK(bp_train_epoch(whole, ow, ds, idx, n, B, NULL, &l, NULL) == BP_OK, "chunks: whole: %s",
               bp_last_error());
         sum_w += l;
         for (int m0 = 0; m0 < n;) {
             int count = n - m0 < k * B ? n - m0 : k * B;
-            CHECK(bp_train_epoch(cut, oc, ds, idx + m0, count, B, NULL, &l) == BP_OK,
+            CHECK(bp_train_epoch(cut, oc, ds, idx + m0, count, B, NULL, &l, NULL) == BP_OK,
                   "chunks: epoch %d at %d: %s", e, m0, bp_last_error());
             sum_c += l;
             m0 += count;
-            CHECK(bp_optimizer_sync(cut, oc) == BP_OK, "chunks: sync");
+            CHECK(optim_home(oc) == BP_OK, "chunks: sync");
             (void)bp_net_params_const(cut);
         }
     }
@@ -356,7 +366,7 @@ static void chunks(bp_rng *r, const bp_dataset *ds, const float *p0)
     double ep = rel_err(bp_net_params_const(cut), bp_net_params_const(whole), (size_t)P);
     CHECK(memcmp(bp_net_params_const(cut), bp_net_params_const(whole), (size_t)P * sizeof(float)) == 0,
           "chunks: parameters differ from the whole epochs' (relative %.3g)", ep);
-    CHECK(bp_optimizer_sync(whole, ow) == BP_OK && bp_optimizer_sync(cut, oc) == BP_OK &&
+    CHECK(optim_home(ow) == BP_OK && optim_home(oc) == BP_OK &&
           same_state(ow, oc), "chunks: optimiser state");
     CHECK(fabs(sum_c - sum_w) <= 1e-12 * fabs(sum_w), "chunks: loss sums %.17g vs %.17g", sum_c,
           sum_w);
@@ -389,8 +399,8 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
     for (int e = 0; e < (int)(sizeof batches / sizeof batches[0]); e++) {
         int b = batches[e];
         bp_shuffle(r, idx, n);
-        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n_ep, b, NULL, &la);
-        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n_ep, b, NULL, &lb);
+        bp_status sa = bp_train_epoch(cpu, oa, ds, idx, n_ep, b, NULL, &la, NULL);
+        bp_status sb = bp_train_epoch(gpu, ob, ds, idx, n_ep, b, NULL, &lb, NULL);
         CHECK(sa == BP_OK && sb == BP_OK, "between: epoch %d (batch %d): %s", e, b,
               bp_last_error());
         CHECK(fabs(la - lb) <= 1e-4 * fabs(la), "between: epoch %d (batch %d): loss %.9g vs cpu %.9g",
@@ -398,7 +408,7 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
         if (e != 0)
             continue;
         /* the host step */
-        CHECK(bp_optimizer_sync(gpu, ob) == BP_OK, "between: sync");
+        CHECK(optim_home(ob) == BP_OK, "between: sync");
         bp_dataset_gather(ds, idx, B, NULL, NULL, x, NULL, lab);
         bp_targets tg = {NULL, lab};
         bp_net *nets[2] = {cpu, gpu};
@@ -425,7 +435,7 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
     if (ep > worst_epoch)
         worst_epoch = ep;
     CHECK(ep <= 1e-4, "between: parameters: relative error %.3g", ep);
-    CHECK(bp_optimizer_sync(gpu, ob) == BP_OK, "between: sync at the end");
+    CHECK(optim_home(ob) == BP_OK, "between: sync at the end");
     CHECK(rel_err(ob->m, oa->m, P) <= 1e-4 && rel_err(ob->v, oa->v, P) <= 1e-4,
           "between: optimiser state: m %.3g, v %.3g", rel_err(ob->m, oa->m, P),
           rel_err(ob->v, oa->v, P));
@@ -454,10 +464,10 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     double l1, l_run, l_res, l_cpu;
     bp_error err;
     const char *path = tmp_path("run.ckpt");
-    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, &l1) == BP_OK, "resume: epoch 1");
-    CHECK(bp_optimizer_sync(run, opt) == BP_OK, "resume: sync");
+    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, &l1, NULL) == BP_OK, "resume: epoch 1");
+    CHECK(optim_home(opt) == BP_OK, "resume: sync");
     CHECK(bp_checkpoint_save(path, run, opt, NULL, 0, &err) == BP_OK, "resume: save: %s", err.msg);
-    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, &l_run) == BP_OK, "resume: epoch 2");
+    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, &l_run, NULL) == BP_OK, "resume: epoch 2");
 
     /* a fresh network whose own parameters are something else */
     float *other = malloc(P * sizeof *other);
@@ -467,15 +477,15 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     bp_optimizer *o_res = adam_for(res), *o_cpu = adam_for(cpu);
     CHECK(bp_checkpoint_load(path, res, o_res, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
     CHECK(bp_checkpoint_load(path, cpu, o_cpu, NULL, 0, &err) == BP_OK, "resume: load: %s", err.msg);
-    CHECK(bp_train_epoch(res, o_res, ds, idx2, n, B, NULL, &l_res) == BP_OK,
+    CHECK(bp_train_epoch(res, o_res, ds, idx2, n, B, NULL, &l_res, NULL) == BP_OK,
           "resume: resumed epoch: %s", bp_last_error());
-    CHECK(bp_train_epoch(cpu, o_cpu, ds, idx2, n, B, NULL, &l_cpu) == BP_OK,
+    CHECK(bp_train_epoch(cpu, o_cpu, ds, idx2, n, B, NULL, &l_cpu, NULL) == BP_OK,
           "resume: resumed epoch on the cpu");
     CHECK(memcmp(bp_net_params_const(res), bp_net_params_const(run), P * sizeof(float)) == 0,
           "resume: parameters differ from the run's (relative %.3g)",
           rel_err(bp_net_params_const(res), bp_net_params_const(run), P));
     CHECK(l_res == l_run, "resume: loss %.17g vs the run's %.17g", l_res, l_run);
-    CHECK(bp_optimizer_sync(run, opt) == BP_OK && bp_optimizer_sync(res, o_res) == BP_OK &&
+    CHECK(optim_home(opt) == BP_OK && optim_home(o_res) == BP_OK &&
           same_state(opt, o_res), "resume: optimiser state");
     double ep = rel_err(bp_net_params_const(cpu), bp_net_params_const(run), P);
     CHECK(ep <= 1e-4, "resume: cpu: parameters: relative error %.3g", ep);
@@ -488,7 +498,7 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     CHECK(bp_checkpoint_load(path, run, opt, NULL, 0, &err) == BP_OK, "resume: reload: %s",
           err.msg);
     float *again = malloc(P * sizeof *again);
-    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, &l1) == BP_OK, "resume: epoch 2 again");
+    CHECK(bp_train_epoch(run, opt, ds, idx2, n, B, NULL, &l1, NULL) == BP_OK, "resume: epoch 2 again");
     memcpy(again, bp_net_params_const(run), P * sizeof *again);
     CHECK(memcmp(again, bp_net_params_const(res), P * sizeof(float)) == 0 && l1 == l_res,
           "resume: epoch 2 again differs (relative %.3g)",
@@ -500,7 +510,7 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     const char *path2 = tmp_path("cpu.ckpt");
     CHECK(bp_checkpoint_save(path2, cpu, o_cpu, NULL, 0, &err) == BP_OK, "resume: save cpu: %s",
           err.msg);
-    CHECK(bp_optimizer_sync(run, opt) == BP_OK && bp_optimizer_steps(opt) == bp_optimizer_steps(o_cpu),
+    CHECK(optim_home(opt) == BP_OK && bp_optimizer_steps(opt) == bp_optimizer_steps(o_cpu),
           "resume: counts %ld and %ld", bp_optimizer_steps(opt), bp_optimizer_steps(o_cpu));
     CHECK(bp_checkpoint_load(path2, run, opt, NULL, 0, &err) == BP_OK, "resume: load cpu: %s",
           err.msg);
@@ -508,8 +518,8 @@ static void resume(bp_rng *r, const bp_dataset *ds, const float *p0)
     bp_optimizer *o_fresh = adam_for(fresh);
     CHECK(bp_checkpoint_load(path2, fresh, o_fresh, NULL, 0, &err) == BP_OK, "resume: load cpu: %s",
           err.msg);
-    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, &l1) == BP_OK &&
-          bp_train_epoch(fresh, o_fresh, ds, idx, n, B, NULL, &l_res) == BP_OK,
+    CHECK(bp_train_epoch(run, opt, ds, idx, n, B, NULL, &l1, NULL) == BP_OK &&
+          bp_train_epoch(fresh, o_fresh, ds, idx, n, B, NULL, &l_res, NULL) == BP_OK,
           "resume: epoch 3: %s", bp_last_error());
     CHECK(memcmp(bp_net_params_const(fresh), bp_net_params_const(run), P * sizeof(float)) == 0 &&
           l1 == l_res, "resume: epoch 3 after a load at an equal count differs (relative %.3g)",
@@ -582,7 +592,9 @@ static void mirror(bp_rng *r)
         bp_dataset_free(ds);
     }
     /* trained on the device → the host sees it, the file holds it */
-    bp_opt_config oc = {.kind = BP_OPT_ADAM, .lr = 1e-2};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = BP_OPT_ADAM;
+    oc.lr = 1e-2;
     bp_optimizer *opt = bp_optimizer_create(&oc, P, NULL);
     int32_t lab[5] = {0, 1, 2, 1, 0};
     float *before = malloc(P * sizeof *before);

@@ -503,7 +503,7 @@ static void test_fann_good(void)
     ds = csv_ok("csv eval", "a,t0,t1\n1,0,1\n2,1,0\n", 2, 2, 1, 2);
     int sizes[2] = {1, 2};
     bp_act acts[1] = {BP_ACT_SIGMOID};
-    bp_config cfg = {1, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_config cfg = {sizeof(bp_config), 1, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_net *net = bp_net_create(&cfg, 4, &err);
     if (ds && net) {
         int32_t good[2] = {0, 1}, bad[2] = {0, 2}, neg[1] = {-1};

@@ -14,7 +14,7 @@ static bp_net *worked_example(void)
 {
     int sizes[3] = {2, 2, 2};
     bp_act acts[2] = {BP_ACT_SIGMOID, BP_ACT_SIGMOID};
-    bp_config cfg = {2, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_config cfg = {sizeof(bp_config), 2, sizes, acts, BP_LOSS_MSE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_net *net = bp_net_create(&cfg, 1, NULL);
     /* W(0) = [[w1 w2],[w3 w4]], b(0) = (b1 b1), W(1) = [[w5 w6],[w7 w8]], b(1) = (b2 b2) */
     const float p[12] = {0.15f, 0.20f, 0.25f, 0.30f, 0.35f, 0.35f,
@@ -38,8 +38,7 @@ static void test_per_example(void)
         bp_net *a = test_net(&r, L, 40, test_hidden[c % TEST_N_ACTS], loss, BP_ACT_TANH,
                              c % 2 ? 1.0 : 0.7, 4);
         int n0 = bp_net_size(a, 0), nL = bp_net_size(a, L);
-        bp_config cfg = {L, NULL, NULL, loss, bp_net_temperature(a), bp_net_leaky_slope(a),
-                         BP_DEVICE_CPU, 0u};
+        bp_config cfg = {sizeof(bp_config), L, NULL, NULL, loss, bp_net_temperature(a), bp_net_leaky_slope(a), BP_DEVICE_CPU};
         int sizes[BP_MAX_LAYERS + 1];
         bp_act acts[BP_MAX_LAYERS];
         for (int l = 0; l <= L; l++)
@@ -51,7 +50,9 @@ static void test_per_example(void)
         size_t P = bp_net_n_params(a);
         memcpy(bp_net_params(b), bp_net_params_const(a), P * sizeof(float));
         bp_net_set_threads(a, 1 + c % 2);
-        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.05};
+        bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+        oc.kind = BP_OPT_SGD;
+        oc.lr = 0.05;
         bp_optimizer *opt = bp_optimizer_create(&oc, P, NULL);
         float *x = malloc(sizeof(float) * n0), *t = malloc(sizeof(float) * nL);
         float worst_out = 0;
@@ -110,7 +111,9 @@ int main(void)
         CHECK_CLOSE(g[0], 0.000438568, 1e-6, "dE/dw1 (eq. 17, 26)");
 
         /* one step of eq. 49 with α = 0.5 */
-        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.5};
+        bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+        oc.kind = BP_OPT_SGD;
+        oc.lr = 0.5;
         bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
         float before[12], grad[12];
         memcpy(before, bp_net_params(net), sizeof before);
@@ -132,11 +135,13 @@ int main(void)
     {
         int sizes[3] = {2, 4, 1};
         bp_act acts[2] = {BP_ACT_TANH, BP_ACT_SIGMOID};
-        bp_config cfg = {2, sizes, acts, BP_LOSS_SIGMOID_BCE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+        bp_config cfg = {sizeof(bp_config), 2, sizes, acts, BP_LOSS_SIGMOID_BCE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
         bp_net *net = bp_net_create(&cfg, 4, NULL);
         bp_net_init(net, 3);
         const float X[8] = {0, 0, 0, 1, 1, 0, 1, 1}, Y[4] = {0, 1, 1, 0};
-        bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.5};
+        bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+        oc.kind = BP_OPT_SGD;
+        oc.lr = 0.5;
         bp_optimizer *opt = bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
         double first = 0, last = 0;
         for (int step = 0; step < 3000; step++) {
@@ -181,7 +186,9 @@ int main(void)
                 move = fmaxf(move, fabsf(0.5f * bp_net_grads(net)[k]));
                 size = fmaxf(size, fabsf(p[k]));
             }
-            bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 0.5};
+            bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+            oc.kind = BP_OPT_SGD;
+            oc.lr = 0.5;
             bp_optimizer *opt = bp_optimizer_create(&oc, P, NULL);
             CHECK(bp_train_step(net, opt, x, tg, M, &l2) == BP_OK, "fused step %d", c);
             p = bp_net_params(net); /* current again: at M = 1, W(0) lags until read */
@@ -200,7 +207,9 @@ int main(void)
     }
 
     /* a bad learning rate is refused */
-    bp_opt_config bad = {.kind = BP_OPT_SGD, .lr = -1};
+    bp_opt_config bad = BP_OPT_CONFIG_DEFAULT;
+    bad.kind = BP_OPT_SGD;
+    bad.lr = -1;
     bp_error err;
     CHECK(bp_optimizer_create(&bad, 10, &err) == NULL && err.msg[0], "negative rate");
     test_per_example();

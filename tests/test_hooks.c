@@ -31,7 +31,10 @@ static bp_net *net_of(int max_batch)
 
 static bp_optimizer *opt_of(const bp_net *net, bp_opt_kind kind)
 {
-    bp_opt_config oc = {.kind = kind, .lr = 0.05, .clip_norm = 1};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = kind;
+    oc.lr = 0.05;
+    oc.clip_norm = 1;
     return bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
 }
 
@@ -56,9 +59,9 @@ static void after_step(void)
     bp_net *a = net_of(B), *b = net_of(B);
     bp_optimizer *oa = opt_of(a, BP_OPT_ADAM), *ob = opt_of(b, BP_OPT_ADAM);
     steps_log log = {0, -1, {{0}}};
-    bp_epoch_hooks h = {.after_step = log_step, .ctx = &log};
+    bp_epoch_hooks h = {.size = sizeof(bp_epoch_hooks), .after_step = log_step, .ctx = &log};
     double sum;
-    CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum) == BP_OK, "after_step: epoch");
+    CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum, NULL) == BP_OK, "after_step: epoch");
     CHECK(log.calls == (N + B - 1) / B, "after_step: %ld calls", log.calls);
     float x[B * N_IN];
     int32_t lab[B];
@@ -82,7 +85,7 @@ static void after_step(void)
 
     log = (steps_log){0, 2, {{0}}}; /* a stop request after the third step */
     long t0 = bp_optimizer_steps(oa);
-    CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum) == BP_ERR_ARG, "after_step: stop");
+    CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum, NULL) == BP_ERR_ARG, "after_step: stop");
     CHECK(log.calls == 3 && bp_optimizer_steps(oa) == t0 + 3, "after_step: stopped after %ld",
           bp_optimizer_steps(oa) - t0);
     bp_optimizer_free(oa), bp_optimizer_free(ob);
@@ -116,9 +119,9 @@ static void after_backward(void)
         bp_net *a = net_of(B), *b = net_of(B);
         bp_optimizer *oa = opt_of(a, (bp_opt_kind)kind), *ob = opt_of(b, (bp_opt_kind)kind);
         backward_log log = {0, -1, 1};
-        bp_epoch_hooks h = {.after_backward = look, .ctx = &log};
+        bp_epoch_hooks h = {.size = sizeof(bp_epoch_hooks), .after_backward = look, .ctx = &log};
         double sum, ref = 0;
-        CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum) == BP_OK, "after_backward: epoch");
+        CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum, NULL) == BP_OK, "after_backward: epoch");
         float x[B * N_IN];
         int32_t lab[B];
         size_t P = bp_net_n_params(b);
@@ -139,7 +142,7 @@ static void after_backward(void)
               "after_backward %s: the pass is the separate calls", bp_opt_name(kind));
         log = (backward_log){0, 1, 1}; /* the second step refused: one step taken */
         long t0 = bp_optimizer_steps(oa);
-        CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum) == BP_ERR_SHAPE &&
+        CHECK(bp_train_epoch(a, oa, ds, idx, N, B, &h, &sum, NULL) == BP_ERR_SHAPE &&
                   bp_optimizer_steps(oa) == t0 + 1,
               "after_backward: a refusal stops the pass before its update");
         bp_optimizer_free(oa), bp_optimizer_free(ob);
@@ -188,8 +191,9 @@ static bp_status all_reduce(void *ctx, bp_net *net, bp_step_info *info)
 static void *run_rank(void *arg)
 {
     proc *p = arg;
-    bp_epoch_hooks h = {p->rank, 2, all_reduce, NULL, p};
-    p->status = bp_train_epoch(p->net, p->opt, ds, idx, N, p->batch, &h, &p->loss_sum);
+    bp_epoch_hooks h = BP_EPOCH_HOOKS_DEFAULT;
+    h.rank = p->rank, h.ranks = 2, h.after_backward = all_reduce, h.ctx = p;
+    p->status = bp_train_epoch(p->net, p->opt, ds, idx, N, p->batch, &h, &p->loss_sum, NULL);
     return NULL;
 }
 
@@ -198,7 +202,7 @@ static void data_parallel(int batch, bp_opt_kind kind)
     bp_net *one = net_of(batch);
     bp_optimizer *o1 = opt_of(one, kind);
     double l1;
-    CHECK(bp_train_epoch(one, o1, ds, idx, N, batch, NULL, &l1) == BP_OK, "one process");
+    CHECK(bp_train_epoch(one, o1, ds, idx, N, batch, NULL, &l1, NULL) == BP_OK, "one process");
     size_t P = bp_net_n_params(one);
     world w;
     pthread_barrier_init(&w.meet, NULL, 2);
@@ -254,8 +258,7 @@ int main(void)
     }
     ds = bp_dataset_adopt_u8(N, N_IN, K, px, lab);
     bp_shuffle(&r, idx, N);
-    cfg = (bp_config){2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT,
-                      BP_DEVICE_CPU, 0u};
+    cfg = (bp_config){sizeof(bp_config), 2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     after_step();
     after_backward();
     data_parallel(16, BP_OPT_SGD);  /* 8 + 8: 1/ranks in the update */
@@ -266,12 +269,12 @@ int main(void)
     bp_net *net = net_of(B);
     bp_optimizer *opt = opt_of(net, BP_OPT_SGD);
     double s;
-    bp_epoch_hooks bad = {.rank = 2, .ranks = 2};
-    CHECK(bp_train_epoch(net, opt, ds, idx, N, B, &bad, &s) == BP_ERR_ARG &&
+    bp_epoch_hooks bad = {.size = sizeof(bp_epoch_hooks), .rank = 2, .ranks = 2};
+    CHECK(bp_train_epoch(net, opt, ds, idx, N, B, &bad, &s, NULL) == BP_ERR_ARG &&
               bp_optimizer_steps(opt) == 0,
           "rank 2 of 2");
-    bad = (bp_epoch_hooks){.rank = 0, .ranks = 2};
-    CHECK(bp_train_epoch(net, opt, ds, idx, N, 2 * B + 1, &bad, &s) == BP_ERR_ARG,
+    bad = (bp_epoch_hooks){.size = sizeof(bp_epoch_hooks), .rank = 0, .ranks = 2};
+    CHECK(bp_train_epoch(net, opt, ds, idx, N, 2 * B + 1, &bad, &s, NULL) == BP_ERR_ARG,
           "a share over max_batch: %s", bp_last_error());
     bp_optimizer_free(opt);
     bp_net_free(net);

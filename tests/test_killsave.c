@@ -19,7 +19,7 @@ static bp_net *big_net(float value)
 {
     int sizes[3] = {784, 512, 10};
     bp_act acts[2] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
-    bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_config cfg = {sizeof(bp_config), 2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_net *net = bp_net_create(&cfg, 1, NULL);
     float *p = bp_net_params(net);
     for (size_t k = 0; k < bp_net_n_params(net); k++)

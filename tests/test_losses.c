@@ -14,7 +14,7 @@ static bp_net *identity_net(int n, bp_act out, bp_loss loss, double T, int M)
 {
     int sizes[2] = {n, n};
     bp_act acts[1] = {out};
-    bp_config cfg = {1, sizes, acts, loss, T, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_config cfg = {sizeof(bp_config), 1, sizes, acts, loss, T, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_net *net = bp_net_create(&cfg, M, NULL);
     float *W = bp_net_params(net);
     memset(W, 0, bp_net_n_params(net) * sizeof *W); /* not the initialisation: the identity */

@@ -45,8 +45,9 @@ static bp_device a_dev;
 static bp_gemm a_gemm;
 static bp_metrics metrics;
 static const char *model_path, *ckpt_path, *csv_path;
-static const bp_opt_config sgd = {.kind = BP_OPT_SGD, .lr = 0.1};
-static const bp_opt_config adam = {.kind = BP_OPT_ADAM, .lr = 0.1};
+/* set in main from BP_OPT_CONFIG_DEFAULT: sgd and adam at rate 0.1; a kind
+ * out of range, a rate of 0, a NaN rate; zero-initialised */
+static bp_opt_config sgd, adam, bad_kind, no_lr, nan_lr, zeroed;
 
 static bp_targets TL(const int32_t *l) { return (bp_targets){NULL, l}; }
 static bp_targets TT(const float *v) { return (bp_targets){v, NULL}; }
@@ -91,7 +92,7 @@ static bp_error err;
 /* a configuration of net's, with one thing changed */
 static bp_config cfg_net(void)
 {
-    return (bp_config){.n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
+    return (bp_config){.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
 }
 
 static int create_fails(bp_config c, int max_batch, const char *needle)
@@ -132,7 +133,7 @@ static int bad_field(int which)
     case 1: c.device = (bp_device)99; return create_fails(c, 4, "unknown device");
     case 2: c.temperature = -1; return create_fails(c, 4, "temperature");
     case 3: c.temperature = NAN; return create_fails(c, 4, "temperature");
-    case 4: c.flags = 0x80; return create_fails(c, 4, "flags");
+    case 4: c.size = 0; return create_fails(c, 4, "cfg->size is 0, not sizeof(bp_config)");
     case 5: return create_fails(c, 0, "maximum batch");
     case 6: return create_fails(c, -5, "maximum batch");
     case 7: c.sizes = NULL; return create_fails(c, 4, "cfg->sizes is NULL");
@@ -146,7 +147,7 @@ static int too_large(void)
 {
     int s[3] = {BP_MAX_WIDTH, BP_MAX_WIDTH, BP_MAX_WIDTH};
     bp_act a[2] = {BP_ACT_TANH, BP_ACT_IDENTITY};
-    bp_config c = {.n_layers = 2, .sizes = s, .acts = a};
+    bp_config c = {.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 2, .sizes = s, .acts = a};
     bp_net *n = bp_net_create(&c, INT_MAX, &err);
     bp_net_free(n);
     return !n && err.msg[0];
@@ -408,9 +409,10 @@ static int no_crash(void) { return 1; }
     /* optimisers */                                                                               \
     X(opt_fails(NULL, 10, "bp_optimizer_create: cfg is NULL"))                                     \
     X(opt_fails(&sgd, 0, "n_params is 0"))                                                         \
-    X(opt_fails(&(bp_opt_config){.kind = (bp_opt_kind)99, .lr = 1}, 10, "unknown kind"))           \
-    X(opt_fails(&(bp_opt_config){.kind = BP_OPT_SGD}, 10, "learning rate 0"))                      \
-    X(opt_fails(&(bp_opt_config){.kind = BP_OPT_SGD, .lr = NAN}, 10, "learning rate nan"))         \
+    X(opt_fails(&bad_kind, 10, "unknown kind"))           \
+    X(opt_fails(&no_lr, 10, "learning rate 0"))                                                   \
+    X(opt_fails(&zeroed, 10, "cfg->size is 0, not sizeof(bp_opt_config)"))                      \
+    X(opt_fails(&nan_lr, 10, "learning rate nan"))         \
     X((bp_optimizer_free(NULL), 1))                                                                \
     X(E(bp_optimizer_step(NULL, grad, grad, 4, NULL), BP_ERR_ARG, "bp_optimizer_step: opt is NULL")) \
     X(E(bp_optimizer_step(opt_mse, NULL, grad, bp_net_n_params(mse), NULL), BP_ERR_ARG,            \
@@ -431,20 +433,19 @@ static int no_crash(void) { return 1; }
     X(train_step_refused(net, opt, x, T_NONE, 4, BP_ERR_ARG, "exactly one"))                       \
     X(train_step_refused(net, opt_mse, x, TL(lab), 4, BP_ERR_ARG, "optimiser holds 13 parameters, the network 26")) \
     X(train_step_refused(mse, opt_mse, x, TT(t_nan), 2, BP_ERR_NONFINITE, "batch loss is nan"))    \
-    X(E(bp_train_epoch(NULL, opt, ds, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "bp_train_epoch: net is NULL")) \
-    X(E(bp_train_epoch(net, NULL, ds, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "opt is NULL"))   \
-    X(E(bp_train_epoch(net, opt, NULL, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "ds is NULL"))   \
-    X(E(bp_train_epoch(net, opt, ds, NULL, 8, 4, NULL, &loss), BP_ERR_ARG, "idx is NULL"))   \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, NULL), BP_ERR_ARG, "loss_sum is NULL")) \
-    X(E(bp_train_epoch(net, opt, ds, idx, 0, 4, NULL, &loss), BP_ERR_ARG, "n = 0"))         \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 0, NULL, &loss), BP_ERR_ARG, "batch 0 not in 1..max_batch 4")) \
-    X(E(bp_train_epoch(net, opt, ds, idx, 8, 5, NULL, &loss), BP_ERR_ARG, "batch 5 not in 1..max_batch 4")) \
-    X(E(bp_train_epoch(net, opt, ds, idx_bad, 2, 2, NULL, &loss), BP_ERR_ARG, "idx[1] = 8 not in 0..7")) \
-    X(E(bp_train_epoch(net, opt_mse, ds, idx, 8, 4, NULL, &loss), BP_ERR_ARG, "optimiser holds")) \
-    X(E(bp_train_epoch(mse, opt_mse, ds, idx, 8, 4, NULL, &loss), BP_ERR_SHAPE, "3 features, the network 2")) \
-    X(E(bp_optimizer_sync(NULL, opt), BP_ERR_ARG, "bp_optimizer_sync: net is NULL"))              \
-    X(E(bp_optimizer_sync(net, NULL), BP_ERR_ARG, "opt is NULL"))                                 \
-    X(E(bp_optimizer_sync(net, opt_mse), BP_ERR_ARG, "optimiser holds"))                          \
+    X(E(bp_train_epoch(NULL, opt, ds, idx, 8, 4, NULL, &loss, NULL), BP_ERR_ARG, "bp_train_epoch: net is NULL")) \
+    X(E(bp_train_epoch(net, NULL, ds, idx, 8, 4, NULL, &loss, NULL), BP_ERR_ARG, "opt is NULL"))   \
+    X(E(bp_train_epoch(net, opt, NULL, idx, 8, 4, NULL, &loss, NULL), BP_ERR_ARG, "ds is NULL"))   \
+    X(E(bp_train_epoch(net, opt, ds, NULL, 8, 4, NULL, &loss, NULL), BP_ERR_ARG, "idx is NULL"))   \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, NULL, NULL), BP_ERR_ARG, "loss_sum is NULL")) \
+    X(E(bp_train_epoch(net, opt, ds, idx, 0, 4, NULL, &loss, NULL), BP_ERR_ARG, "n = 0"))         \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 0, NULL, &loss, NULL), BP_ERR_ARG, "batch 0 not in 1..max_batch 4")) \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 5, NULL, &loss, NULL), BP_ERR_ARG, "batch 5 not in 1..max_batch 4")) \
+    X(E(bp_train_epoch(net, opt, ds, idx_bad, 2, 2, NULL, &loss, NULL), BP_ERR_ARG, "idx[1] = 8 not in 0..7")) \
+    X(E(bp_train_epoch(net, opt_mse, ds, idx, 8, 4, NULL, &loss, NULL), BP_ERR_ARG, "optimiser holds")) \
+    X(E(bp_train_epoch(mse, opt_mse, ds, idx, 8, 4, NULL, &loss, NULL), BP_ERR_SHAPE, "3 features, the network 2")) \
+    X(E(bp_train_epoch(net, opt, ds, idx, 8, 4, &(bp_epoch_hooks){0}, &loss, NULL), BP_ERR_ARG,  \
+        "hooks->size is 0, not sizeof(bp_epoch_hooks)"))                                          \
     /* files */                                                                                    \
     X(E(bp_model_save(NULL, model_path, &err), BP_ERR_ARG, "net is NULL"))                        \
     X(E(bp_model_save(net, NULL, &err), BP_ERR_ARG, "path is NULL"))                              \
@@ -522,7 +523,7 @@ static int no_crash(void) { return 1; }
     X(fit_fails(net, ds, &sgd, 2, 4, 1.0, BP_ERR_ARG, "val_fraction 1 not in [0, 1)"))            \
     X(fit_fails(net, ds, &sgd, 2, 4, -0.5, BP_ERR_ARG, "val_fraction -0.5"))                      \
     X(fit_fails(net, ds, &sgd, 2, 4, NAN, BP_ERR_ARG, "val_fraction nan"))                        \
-    X(fit_fails(net, ds, &(bp_opt_config){.kind = BP_OPT_SGD}, 2, 4, 0, BP_ERR_ARG, "learning rate 0")) \
+    X(fit_fails(net, ds, &no_lr, 2, 4, 0, BP_ERR_ARG, "learning rate 0")) \
     X(fit_fails(mse, ds, &sgd, 2, 4, 0, BP_ERR_SHAPE, "3 features, the network 2"))               \
     /* plots */                                                                                    \
     X(E(bp_plot_curves(NULL, 3, crv, NULL, NULL, &err), BP_ERR_ARG, "path is NULL"))              \
@@ -560,7 +561,11 @@ static const char *const case_text[] = {
 int main(void)
 {
     tmp_make("bp_misuse");
-    bp_config c = cfg_net(), cm = {.n_layers = 2, .sizes = sizes_mse, .acts = acts_mse};
+    sgd = adam = bad_kind = no_lr = nan_lr = (bp_opt_config)BP_OPT_CONFIG_DEFAULT;
+    adam.kind = BP_OPT_ADAM;
+    bad_kind.kind = (bp_opt_kind)99;
+    no_lr.lr = 0, nan_lr.lr = NAN;
+    bp_config c = cfg_net(), cm = {.size = sizeof(bp_config), .n_layers = 2, .sizes = sizes_mse, .acts = acts_mse, .temperature = 1};
     net = bp_net_create(&c, 4, NULL);
     mse = bp_net_create(&cm, 4, NULL);
     opt = net ? bp_optimizer_create(&adam, bp_net_n_params(net), NULL) : NULL;

@@ -67,8 +67,7 @@ static bool made(const void *p, const char *call)
 enum { N_IN = 4, N_HID = 5, N_CLS = 3, N_EX = 12, BATCH = 4, EPOCHS = 2 };
 static const int sizes[3] = {N_IN, N_HID, N_CLS};
 static const bp_act acts[2] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
-static const bp_config cfg = {2, sizes, acts, BP_LOSS_SOFTMAX_CE, 2.0, BP_LEAKY_SLOPE_DEFAULT,
-                              BP_DEVICE_CPU, 0u};
+static const bp_config cfg = {sizeof(bp_config), 2, sizes, acts, BP_LOSS_SOFTMAX_CE, 2.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
 
 static const char *model_path, *csv_path, *fann_path;
 
@@ -157,7 +156,9 @@ static void scenario_network(void)
     bp_net *net = NULL;
     bp_optimizer *opt = NULL;
     bp_trace *tr = NULL;
-    bp_opt_config oc = {.kind = opt_kind, .lr = 0.1};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = opt_kind;
+    oc.lr = 0.1;
     float mean[N_IN] = {0}, std[N_IN] = {1, 1, 1, 1};
     if (made(net = bp_net_create(&cfg, 16, &err), "bp_net_create") &&
         ok(bp_net_set_threads(net, 2), "bp_net_set_threads", false) &&
@@ -180,7 +181,9 @@ static void scenario_train(void)
     bp_net *net = NULL;
     bp_optimizer *opt = NULL;
     float *back = NULL;
-    bp_opt_config oc = {.kind = BP_OPT_ADAM, .lr = 0.01};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = BP_OPT_ADAM;
+    oc.lr = 0.01;
     int32_t idx[N_EX];
     for (int i = 0; i < N_EX; i++)
         idx[i] = i;

@@ -97,7 +97,7 @@ static void test_sgd(double wd, const double torch[3])
         double th3 = th2 - a * (G[2][i] + wd * th2);
         want[0][i] = th1, want[1][i] = th2, want[2][i] = th3;
     }
-    run3("sgd", (bp_opt_config){.kind = BP_OPT_SGD, .lr = a, .weight_decay = wd}, got);
+    run3("sgd", ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = a; c_.weight_decay = wd; c_; }), got);
     compare("sgd", got, want);
     compare_torch("sgd", got, torch);
 }
@@ -117,7 +117,7 @@ static void test_momentum(double wd, const double torch[3])
         want[0][i] = th1, want[1][i] = th2, want[2][i] = th3;
     }
     run3("momentum",
-         (bp_opt_config){.kind = BP_OPT_MOMENTUM, .lr = a, .momentum = mu, .weight_decay = wd},
+         ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_MOMENTUM; c_.lr = a; c_.momentum = mu; c_.weight_decay = wd; c_; }),
          got);
     compare("momentum", got, want);
     compare_torch("momentum", got, torch);
@@ -138,7 +138,7 @@ static void test_nesterov(double wd, const double torch[3])
         want[0][i] = th1, want[1][i] = th2, want[2][i] = th3;
     }
     run3("nesterov",
-         (bp_opt_config){.kind = BP_OPT_NESTEROV, .lr = a, .momentum = mu, .weight_decay = wd},
+         ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_NESTEROV; c_.lr = a; c_.momentum = mu; c_.weight_decay = wd; c_; }),
          got);
     compare("nesterov", got, want);
     compare_torch("nesterov", got, torch);
@@ -178,30 +178,48 @@ static void test_adam(bp_opt_kind kind, double wd, const double torch[3])
     double want[3][3], got[3][3];
     adam_by_hand(kind == BP_OPT_ADAM, a, b1, b2, eps, wd, want);
     run3(what,
-         (bp_opt_config){.kind = kind, .lr = a, .beta1 = b1, .beta2 = b2, .eps = eps,
-                         .weight_decay = wd},
+         ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = kind; c_.lr = a; c_.beta1 = b1; c_.beta2 = b2; c_.eps = eps; c_.weight_decay = wd; c_; }),
          got);
     compare(what, got, want);
     compare_torch(what, got, torch);
 }
 
-/* Zero fields take the defaults μ = 0.9, β1 = 0.9, β2 = 0.999, ε = 1e-8. */
+/* BP_OPT_CONFIG_DEFAULT: μ = 0.9, β1 = 0.9, β2 = 0.999, ε = 1e-8, as PyTorch's. */
 static void test_defaults(void)
 {
     double want[3][3], got[3][3];
     /* torch.optim.Adam(lr=0.01, weight_decay=0.05), float64 */
     const double torch[3] = {0.49511321590017937, -0.9951502884032878, 1.9815291017204841};
     adam_by_hand(1, 0.01, 0.9, 0.999, 1e-8, 0.05, want);
-    run3("adam defaults", (bp_opt_config){.kind = BP_OPT_ADAM, .lr = 0.01, .weight_decay = 0.05},
+    run3("adam defaults", ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_ADAM; c_.lr = 0.01; c_.weight_decay = 0.05; c_; }),
          got);
     compare("adam defaults", got, want);
     compare_torch("adam defaults", got, torch);
 
-    double explicit_[3][3];
-    run3("momentum 0.9", (bp_opt_config){.kind = BP_OPT_MOMENTUM, .lr = 0.1, .momentum = 0.9},
-         explicit_);
-    run3("momentum default", (bp_opt_config){.kind = BP_OPT_MOMENTUM, .lr = 0.1}, got);
-    CHECK(memcmp(got, explicit_, sizeof got) == 0, "momentum 0 means 0.9");
+
+    /* zeros are literal: momentum 0 is plain descent, bit for bit; β1 = 0
+     * and β2 = 0 are Adam without the moments' averaging (the reference
+     * with those values), and not the default's numbers */
+    double sgd[3][3];
+    bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+    c.lr = 0.1;
+    run3("sgd", c, sgd);
+    c.kind = BP_OPT_MOMENTUM, c.momentum = 0;
+    run3("momentum 0", c, got);
+    CHECK(memcmp(got, sgd, sizeof got) == 0, "momentum 0 is plain descent");
+    double deflt[3][3];
+    c = (bp_opt_config)BP_OPT_CONFIG_DEFAULT;
+    c.kind = BP_OPT_ADAM, c.lr = 0.01, c.eps = 1e-3;
+    run3("adam", c, deflt);
+    for (int zero = 0; zero < 2; zero++) {
+        const char *what = zero ? "adam beta2 0" : "adam beta1 0";
+        double b1 = zero ? 0.9 : 0, b2 = zero ? 0 : 0.999;
+        c.beta1 = b1, c.beta2 = b2;
+        adam_by_hand(1, 0.01, b1, b2, 1e-3, 0, want);
+        run3(what, c, got);
+        compare(what, got, want);
+        CHECK(memcmp(got[2], deflt[2], sizeof got[2]) != 0, "%s: not the default's numbers", what);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -213,7 +231,10 @@ static void test_clipping(void)
     /* g = (3, 0, 4), ‖g‖ = 5: clipped to 1 the step is α g / 5 */
     const float g[3] = {3, 0, 4};
     {
-        bp_opt_config c = {.kind = BP_OPT_SGD, .lr = 0.5, .clip_norm = 1};
+        bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+        c.kind = BP_OPT_SGD;
+        c.lr = 0.5;
+        c.clip_norm = 1;
         bp_optimizer *opt = created(c, 3);
         if (!opt)
             return;
@@ -227,7 +248,10 @@ static void test_clipping(void)
     }
     {
         /* a limit above the norm changes nothing */
-        bp_opt_config c = {.kind = BP_OPT_SGD, .lr = 0.5, .clip_norm = 10};
+        bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+        c.kind = BP_OPT_SGD;
+        c.lr = 0.5;
+        c.clip_norm = 10;
         bp_optimizer *opt = created(c, 3);
         if (!opt)
             return;
@@ -238,7 +262,11 @@ static void test_clipping(void)
     }
     {
         /* Adam, first step θ − α ĝ/(|ĝ| + ε) with ĝ = g/5: ε shows the scaling */
-        bp_opt_config c = {.kind = BP_OPT_ADAM, .lr = 0.1, .eps = 1e-3, .clip_norm = 1};
+        bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+        c.kind = BP_OPT_ADAM;
+        c.lr = 0.1;
+        c.eps = 1e-3;
+        c.clip_norm = 1;
         bp_optimizer *opt = created(c, 3);
         if (!opt)
             return;
@@ -264,15 +292,17 @@ static void test_clipping(void)
             want[0][i] = th1, want[1][i] = th2, want[2][i] = th3;
         }
         run3("clipped momentum",
-             (bp_opt_config){.kind = BP_OPT_MOMENTUM, .lr = a, .momentum = mu, .weight_decay = wd,
-                             .clip_norm = lim},
+             ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_MOMENTUM; c_.lr = a; c_.momentum = mu; c_.weight_decay = wd; c_.clip_norm = lim; c_; }),
              got);
         compare("clipped momentum", got, want);
     }
     {
         /* the norm is summed in double: 1e30² overflows float, not double */
         const float big[3] = {1e30f, -1e30f, 0};
-        bp_opt_config c = {.kind = BP_OPT_SGD, .lr = 1e-31, .clip_norm = 1};
+        bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+        c.kind = BP_OPT_SGD;
+        c.lr = 1e-31;
+        c.clip_norm = 1;
         bp_optimizer *opt = created(c, 3);
         if (!opt)
             return;
@@ -285,7 +315,10 @@ static void test_clipping(void)
     {
         /* divergence shows in the returned norm */
         float bad[3] = {1, NAN, 0};
-        bp_opt_config c = {.kind = BP_OPT_SGD, .lr = 0.1, .clip_norm = 1};
+        bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+        c.kind = BP_OPT_SGD;
+        c.lr = 0.1;
+        c.clip_norm = 1;
         bp_optimizer *opt = created(c, 3);
         if (!opt)
             return;
@@ -326,36 +359,33 @@ static void test_schedules(void)
     const double r = sqrt(0.5); /* cos(π/4) */
     {
         const double w[4] = {0.1, 0.1, 0.1, 0.1};
-        check_rates("constant", (bp_opt_config){.kind = BP_OPT_SGD, .lr = 0.1}, 4, w);
+        check_rates("constant", ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 0.1; c_; }), 4, w);
     }
     {
         /* warm-up over 4 steps: α (t + 1)/4 */
         const double w[6] = {0.025, 0.05, 0.075, 0.1, 0.1, 0.1};
         check_rates("constant + warm-up",
-                    (bp_opt_config){.kind = BP_OPT_SGD, .lr = 0.1, .warmup_steps = 4}, 6, w);
+                    ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 0.1; c_.warmup_steps = 4; c_; }), 6, w);
     }
     {
         /* α γ^floor(t/2), γ = 0.5 */
         const double w[7] = {0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125};
         check_rates("step",
-                    (bp_opt_config){.kind = BP_OPT_SGD, .lr = 0.1, .schedule = BP_SCHED_STEP,
-                                    .step_size = 2, .gamma = 0.5},
+                    ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 0.1; c_.schedule = BP_SCHED_STEP; c_.step_size = 2; c_.gamma = 0.5; c_; }),
                     7, w);
     }
     {
         /* γ = 0 means 0.1 */
         const double w[7] = {1, 1, 1, 0.1, 0.1, 0.1, 0.01};
         check_rates("step, default gamma",
-                    (bp_opt_config){.kind = BP_OPT_SGD, .lr = 1, .schedule = BP_SCHED_STEP,
-                                    .step_size = 3},
+                    ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 1; c_.schedule = BP_SCHED_STEP; c_.step_size = 3; c_; }),
                     7, w);
     }
     {
         /* warm-up 3 on top of the step schedule (size 2, γ 0.5) */
         const double w[5] = {0.1 / 3, 0.1 * 2 / 3, 0.05, 0.05, 0.025};
         check_rates("step + warm-up",
-                    (bp_opt_config){.kind = BP_OPT_SGD, .lr = 0.1, .schedule = BP_SCHED_STEP,
-                                    .step_size = 2, .gamma = 0.5, .warmup_steps = 3},
+                    ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 0.1; c_.schedule = BP_SCHED_STEP; c_.step_size = 2; c_.gamma = 0.5; c_.warmup_steps = 3; c_; }),
                     5, w);
     }
     {
@@ -363,8 +393,7 @@ static void test_schedules(void)
         const double w[7] = {1, 0.1 + 0.9 * (1 + r) / 2, 0.55, 0.1 + 0.9 * (1 - r) / 2,
                              0.1, 0.1, 0.1};
         check_rates("cosine",
-                    (bp_opt_config){.kind = BP_OPT_SGD, .lr = 1, .schedule = BP_SCHED_COSINE,
-                                    .total_steps = 4, .min_lr = 0.1},
+                    ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 1; c_.schedule = BP_SCHED_COSINE; c_.total_steps = 4; c_.min_lr = 0.1; c_; }),
                     7, w);
     }
     {
@@ -372,15 +401,18 @@ static void test_schedules(void)
          * (1 + r)/2 · 2/2; then the cosine alone */
         const double w[6] = {0.5, (1 + r) / 2, 0.5, (1 - r) / 2, 0, 0};
         check_rates("cosine + warm-up",
-                    (bp_opt_config){.kind = BP_OPT_SGD, .lr = 1, .schedule = BP_SCHED_COSINE,
-                                    .total_steps = 4, .warmup_steps = 2},
+                    ({ bp_opt_config c_ = BP_OPT_CONFIG_DEFAULT; c_.kind = BP_OPT_SGD; c_.lr = 1; c_.schedule = BP_SCHED_COSINE; c_.total_steps = 4; c_.warmup_steps = 2; c_; }),
                     6, w);
     }
     {
         /* the scheduled rate drives every rule: AdamW's decay uses it too.
          * Warm-up 2, lr 0.01: step 1 at 0.005, θ1 = θ0(1 − 0.005 λ) − 0.005 g/(|g| + ε) */
-        bp_opt_config c = {.kind = BP_OPT_ADAMW, .lr = 0.01, .eps = 1e-3, .weight_decay = 0.5,
-                           .warmup_steps = 2};
+        bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+        c.kind = BP_OPT_ADAMW;
+        c.lr = 0.01;
+        c.eps = 1e-3;
+        c.weight_decay = 0.5;
+        c.warmup_steps = 2;
         bp_optimizer *opt = created(c, 3);
         if (!opt)
             return;
@@ -428,7 +460,9 @@ static void test_names(void)
 
 static void test_invalid(void)
 {
-    const bp_opt_config base = {.kind = BP_OPT_ADAM, .lr = 0.1};
+    bp_opt_config base = BP_OPT_CONFIG_DEFAULT;
+    base.kind = BP_OPT_ADAM;
+    base.lr = 0.1;
     struct {
         const char *what;
         bp_opt_config c;
@@ -448,7 +482,7 @@ static void test_invalid(void)
     BAD(lr, NAN);
     BAD(lr, INFINITY);
     BAD(momentum, -0.1);
-    BAD(momentum, 1);
+    BAD(momentum, 1.5);
     BAD(momentum, NAN);
     BAD(beta1, 1);
     BAD(beta1, -0.5);
@@ -485,24 +519,39 @@ static void test_invalid(void)
     CHECK(bp_optimizer_create(NULL, 3, &err) == NULL && err.msg[0], "NULL configuration");
 
     /* the edges that are fine */
-    const bp_opt_config good[] = {
-        {.kind = BP_OPT_SGD, .lr = 1, .schedule = BP_SCHED_COSINE, .total_steps = 1, .min_lr = 1},
-        {.kind = BP_OPT_NESTEROV, .lr = 1e-9, .momentum = 0.999, .warmup_steps = 100},
-        {.kind = BP_OPT_ADAMW, .lr = 1, .beta1 = 0.5, .beta2 = 0.5, .eps = 1, .weight_decay = 10,
-         .clip_norm = 1e-3, .schedule = BP_SCHED_STEP, .step_size = 1, .gamma = 1},
-    };
-    for (int k = 0; k < 3; k++) {
+    bp_opt_config good[5];
+    for (int k = 0; k < 5; k++)
+        good[k] = base;
+    good[0].kind = BP_OPT_SGD, good[0].lr = 1, good[0].schedule = BP_SCHED_COSINE;
+    good[0].total_steps = 1, good[0].min_lr = 1;
+    good[1].kind = BP_OPT_NESTEROV, good[1].lr = 1e-9, good[1].momentum = 0.999;
+    good[1].warmup_steps = 100;
+    good[2].kind = BP_OPT_ADAMW, good[2].lr = 1, good[2].beta1 = 0.5, good[2].beta2 = 0.5;
+    good[2].eps = 1, good[2].weight_decay = 10, good[2].clip_norm = 1e-3;
+    good[2].schedule = BP_SCHED_STEP, good[2].step_size = 1, good[2].gamma = 1;
+    good[3].kind = BP_OPT_MOMENTUM, good[3].momentum = 1; /* the ends of [0, 1] */
+    good[4].momentum = 0, good[4].beta1 = 0, good[4].beta2 = 0;
+    for (int k = 0; k < 5; k++) {
         bp_optimizer *opt = bp_optimizer_create(&good[k], 3, &err);
         CHECK(opt != NULL, "valid configuration %d refused: %s", k, err.msg);
         bp_optimizer_free(opt);
     }
+    /* zero-initialised, as a C program written before the size field may be */
+    bp_opt_config zeroed;
+    memset(&zeroed, 0, sizeof zeroed);
+    zeroed.kind = BP_OPT_ADAM, zeroed.lr = 0.1;
+    CHECK(bp_optimizer_create(&zeroed, 3, &err) == NULL &&
+              strstr(err.msg, "start from BP_OPT_CONFIG_DEFAULT"),
+          "a zeroed configuration is refused: %s", err.msg);
     bp_optimizer_free(NULL);
 }
 
 static void test_sizes(void)
 {
     /* a different n than at creation: NAN, nothing moves, no step counted */
-    bp_opt_config c = {.kind = BP_OPT_MOMENTUM, .lr = 0.1};
+    bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+    c.kind = BP_OPT_MOMENTUM;
+    c.lr = 0.1;
     bp_optimizer *opt = created(c, 3);
     if (!opt)
         return;
@@ -530,8 +579,11 @@ static void test_scaled(void)
         for (int clip = 0; clip < 2; clip++)
             for (int si = 0; si < 2; si++) {
                 double s = si ? 4 : 0.5;
-                bp_opt_config c = {.kind = (bp_opt_kind)kind, .lr = 0.01, .weight_decay = 0.05,
-                                   .clip_norm = clip ? 0.3 : 0};
+                bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+                c.kind = (bp_opt_kind)kind;
+                c.lr = 0.01;
+                c.weight_decay = 0.05;
+                c.clip_norm = clip ? 0.3 : 0;
                 bp_optimizer *a = created(c, 3), *b = created(c, 3);
                 float pa[3], pb[3], g[3];
                 for (int k = 0; k < 3; k++)
@@ -568,8 +620,11 @@ static void test_threads(void)
         CHECK(pool != NULL, "pool of %d", T);
         for (int kind = 0; kind < BP_OPT_COUNT && pool; kind++)
             for (int clip = 0; clip < 2; clip++) {
-                bp_opt_config c = {.kind = (bp_opt_kind)kind, .lr = 0.01, .weight_decay = 0.01,
-                                   .clip_norm = clip ? 0.5 : 0};
+                bp_opt_config c = BP_OPT_CONFIG_DEFAULT;
+                c.kind = (bp_opt_kind)kind;
+                c.lr = 0.01;
+                c.weight_decay = 0.01;
+                c.clip_norm = clip ? 0.5 : 0;
                 bp_optimizer *a = created(c, P), *b = created(c, P);
                 for (int k = 0; k < P; k++)
                     p1[k] = pt[k] = (float)bp_rng_normal(&r);

@@ -41,7 +41,9 @@ static bp_net *make_net(bp_device device)
 
 static bp_status one_epoch(bp_net *net, const bp_dataset *ds, uint64_t seed)
 {
-    bp_opt_config opt = {.kind = BP_OPT_ADAM, .lr = 0.01};
+    bp_opt_config opt = BP_OPT_CONFIG_DEFAULT;
+    opt.kind = BP_OPT_ADAM;
+    opt.lr = 0.01;
     return bp_fit(net, ds, &opt, 1, BATCH, seed, 0, NULL, NULL, NULL);
 }
 

@@ -158,8 +158,7 @@ static void check_layout_raw(const raw_file *r, const bp_net *net, const float *
 static bp_net *make_net(int L, const int *sizes, const bp_act *acts, bp_loss loss, double T,
                         double slope, uint64_t seed)
 {
-    bp_config cfg = {L, sizes, acts, loss, T, slope, BP_DEVICE_CPU,
-                     slope == 0 ? BP_CONFIG_SLOPE_ZERO : 0u};
+    bp_config cfg = {sizeof(bp_config), L, sizes, acts, loss, T, slope, BP_DEVICE_CPU};
     bp_error e = {{0}};
     bp_net *net = bp_net_create(&cfg, 4, &e);
     CHECK(net != NULL, "bp_net_create: %s", e.msg);

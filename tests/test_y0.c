@@ -34,8 +34,10 @@ int main(void)
 {
     int sizes[] = {3, 4, 2};
     bp_act acts[] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
-    bp_config cfg = {.n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
-    bp_opt_config oc = {.kind = BP_OPT_ADAM, .lr = 0.1};
+    bp_config cfg = {.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SOFTMAX_CE};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.kind = BP_OPT_ADAM;
+    oc.lr = 0.1;
     float x[8 * 3];
     int32_t lab[8], idx[8];
     for (int i = 0; i < 24; i++)
@@ -70,7 +72,7 @@ int main(void)
     check_grad("after evaluate", x + 4 * 3, lab + 4, 4);
 
     /* an epoch's steps spent its forward passes: nothing to go back through */
-    CHECK(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, &l) == BP_OK, "epoch");
+    CHECK(bp_train_epoch(net, opt, ds, idx, 8, 4, NULL, &l, NULL) == BP_OK, "epoch");
     CHECK(bp_backward(net, (bp_targets){NULL, lab}, &loss) == BP_ERR_ARG &&
               strstr(bp_last_error(), "no forward pass to go back through"),
           "backward after an epoch: %s", bp_last_error());

@@ -27,8 +27,7 @@ static inline bp_net *test_net(bp_rng *r, int L, int max_w, bp_act hidden, bp_lo
                   : loss == BP_LOSS_SIGMOID_BCE ? BP_ACT_SIGMOID : out_act;
     if (loss == BP_LOSS_SOFTMAX_CE && sizes[L] < 2)
         sizes[L] = 2;
-    bp_config cfg = {L, sizes, acts, loss, loss == BP_LOSS_SOFTMAX_CE ? T : 1.0,
-                     BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU, 0u};
+    bp_config cfg = {sizeof(bp_config), L, sizes, acts, loss, loss == BP_LOSS_SOFTMAX_CE ? T : 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     bp_error err;
     bp_net *net = bp_net_create(&cfg, max_batch, &err);
     if (!net) {

@@ -70,9 +70,6 @@ typedef struct bp_backend_i {
      * the host's loop of steps */
     bp_status (*train_epoch)(bp_net *net, const bp_opt_view *o, const bp_data_view *d,
                              const int32_t *idx, int n, int batch, double *loss_sum, long *taken);
-    /* the device's optimiser state into o's host buffers; NULL: the host's
-     * is the only copy */
-    bp_status (*sync_optimizer)(bp_net *net, const bp_opt_view *o);
     /* cuBLAS's TF32 products on or off; NULL: nothing to set */
     bp_status (*set_tf32)(bp_net *net, int on);
     /* bench: seconds per step of reps captured training steps on d (plain

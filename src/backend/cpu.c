@@ -418,7 +418,7 @@ bp_status cpu_create(bp_net *net, bp_error *err)
 }
 
 const bp_backend_i bp_backend_cpu = {
-    .mirror = {cpu_sync_host, cpu_host_wrote, cpu_release},
+    .mirror = {cpu_sync_host, cpu_host_wrote, cpu_release, NULL},
     .forward = batch_forward,
     .backward = batch_backward,
 };

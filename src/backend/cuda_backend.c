@@ -103,14 +103,13 @@ static bp_status cuda_bench(bp_net *net, const bp_opt_view *o, const bp_data_vie
 }
 
 const bp_backend_i bp_backend_cuda = {
-    .mirror = {cuda_sync_host, bp_cuda_host_wrote, cuda_release},
+    .mirror = {cuda_sync_host, bp_cuda_host_wrote, cuda_release, cuda_sync_optimizer},
     .attach = cuda_attach,
     .detach = cuda_detach,
     .forward = cuda_forward,
     .backward = cuda_backward,
     .train_step = cuda_train_step,
     .train_epoch = cuda_train_epoch,
-    .sync_optimizer = cuda_sync_optimizer,
     .set_tf32 = cuda_set_tf32,
     .bench = cuda_bench,
 };

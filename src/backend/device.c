@@ -104,8 +104,11 @@ bp_status bp_net_set_device(bp_net *net, bp_device device, bp_error *err)
     bp_net_sync_host(net, BP_MIRROR_PARAMS); /* the parameters a device takes over are whole */
     if (device == net->device)
         return BP_OK;
-    /* off the old device (its buffers come home), then onto the new */
-    bp_status s = net->be->detach ? net->be->detach(net, err) : BP_OK;
+    /* off the old device (its buffers and an optimiser's state come home),
+     * then onto the new */
+    bp_status s = net->opt_held ? optim_home(net->opt_held) : BP_OK;
+    if (s == BP_OK && net->be->detach)
+        s = net->be->detach(net, err);
     if (s != BP_OK)
         return s;
     net->be = &bp_backend_cpu, net->mirror = &bp_backend_cpu.mirror, net->device = BP_DEVICE_CPU;

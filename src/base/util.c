@@ -28,6 +28,7 @@ const char *bp_status_string(bp_status s)
     case BP_ERR_FORMAT: return "malformed file";
     case BP_ERR_SHAPE: return "shape mismatch";
     case BP_ERR_NONFINITE: return "non-finite value";
+    case BP_STOPPED: return "stopped on request";
     }
     return "unknown status";
 }

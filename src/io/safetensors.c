@@ -545,9 +545,9 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     if (s != BP_OK)
         return s;
 
-    bp_config cfg = {.n_layers = m->L, .sizes = m->sizes, .acts = m->acts, .loss = m->loss,
-                     .temperature = m->T, .leaky_slope = m->slope,
-                     .flags = m->slope == 0 ? BP_CONFIG_SLOPE_ZERO : 0u};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = m->L, cfg.sizes = m->sizes, cfg.acts = m->acts, cfg.loss = m->loss;
+    cfg.temperature = m->T, cfg.leaky_slope = m->slope;
     bp_error e = {{0}};
     errno = 0;
     bp_net *net = bp_net_new(&cfg, max_batch, 0, &e); /* read_data fills it */

@@ -80,21 +80,12 @@ bp_net *bp_net_layout(const bp_config *config, int max_batch, int init, bp_error
         bp_arg_null(err, "bp_net_create", !config ? "cfg" : !config->sizes ? "cfg->sizes" : "cfg->acts");
         return NULL;
     }
-    /* zero means the default; a slope of zero is asked for by its flag */
-    bp_config c = *config, *cfg = &c;
-    if (c.temperature == 0)
-        c.temperature = 1.0;
-    if (c.leaky_slope == 0 && !(c.flags & BP_CONFIG_SLOPE_ZERO))
-        c.leaky_slope = BP_LEAKY_SLOPE_DEFAULT;
-    if (c.flags & ~BP_CONFIG_SLOPE_ZERO) {
-        bp_fail(err, BP_ERR_ARG, "bp_net_create: unknown flags 0x%x", c.flags);
+    if (config->size != sizeof(bp_config)) {
+        bp_fail(err, BP_ERR_ARG, "bp_net_create: cfg->size is %zu, not sizeof(bp_config) = %zu: "
+                "start from BP_CONFIG_DEFAULT", config->size, sizeof(bp_config));
         return NULL;
     }
-    if (c.flags & BP_CONFIG_SLOPE_ZERO && c.leaky_slope != 0) {
-        bp_fail(err, BP_ERR_ARG, "bp_net_create: flag BP_CONFIG_SLOPE_ZERO with slope %g",
-                c.leaky_slope);
-        return NULL;
-    }
+    const bp_config *cfg = config;
     if (check_config(cfg, max_batch, err) != BP_OK)
         return NULL;
 
@@ -171,6 +162,8 @@ void bp_net_free(bp_net *net)
 {
     if (!net)
         return;
+    if (net->opt_held) /* the optimiser outlives the device's copy of its state */
+        (void)optim_home(net->opt_held);
     if (net->mirror)
         net->mirror->release(net);
     free(net->params);

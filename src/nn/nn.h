@@ -14,6 +14,8 @@
 extern "C" {
 #endif
 
+struct bp_opt_view; /* below */
+
 /* The host buffers a device may hold a newer copy of (bp_net_mirror). */
 #define BP_MIRROR_PARAMS 1u /* params                               */
 #define BP_MIRROR_GRADS  2u /* grads                                */
@@ -31,6 +33,9 @@ typedef struct {
     void (*host_wrote)(bp_net *net, unsigned what);
     /* frees the backend's state of net */
     void (*release)(bp_net *net);
+    /* copies the optimiser state o that the device's steps changed back
+     * into o's host buffers; NULL where the host holds it (the CPU) */
+    bp_status (*sync_optimizer)(bp_net *net, const struct bp_opt_view *o);
 } bp_net_mirror;
 
 /* Dimension letters used in every shape comment:
@@ -78,6 +83,8 @@ struct bp_net {
                                          * any device: its deferred step      */
     int tf32;                           /* CUDA: cuBLAS may use TF32           */
     struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
+    struct bp_optimizer *opt_held;      /* whose state the device holds newer
+                                         * than the host: optim_attach        */
 };
 
 static inline void bp_net_sync_host(const bp_net *net, unsigned what)
@@ -127,12 +134,14 @@ bp_status bp_check_targets(const char *fn, const bp_net *net, bp_targets tg, int
 /* optim.c: the optimiser, shared with cuda.cu, which runs the same rules,
  * and with checkpoint.c, which saves its state. */
 struct bp_optimizer {
-    bp_opt_config cfg; /* as given, zero fields replaced by their defaults     */
+    bp_opt_config cfg; /* as given (every field literal)                       */
     size_t n;          /* P, the parameters it was made for                    */
     long t;            /* steps taken; the next step is step t (from 0)        */
     uint64_t id;       /* never reused: which state a GPU holds a copy of      */
     float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
     float *v;          /* [P] Adam's second moment v; else NULL                */
+    bp_net *held_by;   /* the network whose device holds newer m, v, or NULL:
+                        * every reader of the state brings it home first      */
 };
 
 /* The coefficients of opt's rule for step t (from 0), optim_coef of ops.h. */
@@ -142,7 +151,7 @@ optim_coef optim_step_coef(const bp_optimizer *opt, long t);
  * coefficients of its next steps, on flat buffers. A backend gets this,
  * never the optimiser object, and reports how many steps it took; the
  * caller (src/train/) advances the optimiser's count by them. */
-typedef struct {
+typedef struct bp_opt_view {
     uint64_t id;          /* whose state m, v are (never reused)           */
     long t;               /* steps the optimiser has taken                 */
     bp_opt_kind kind;
@@ -162,6 +171,16 @@ uint64_t optim_new_id(void);
  * size only. The norm is computed only when clipping or asked for. */
 bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
                              double scale, struct bp_pool *pool, double *norm);
+/* optim.c: the state of an optimiser and the device of a network kept in
+ * step without the caller's help. optim_attach(net, opt) before a device
+ * steps opt on net: any other optimiser whose newer state net's device
+ * holds, and opt's own on another network, come home first (a device
+ * holds one optimiser's state), then net holds opt. optim_home(opt):
+ * the state, wherever newer, copied home and the holding ended; BP_OK
+ * where the host holds it. A network or an optimiser freed ends it too. */
+bp_status optim_attach(bp_net *net, bp_optimizer *opt);
+bp_status optim_home(bp_optimizer *opt);
+
 /* 1 if plain descent without clipping or weight decay (the fused path). */
 int optim_is_plain_sgd(const bp_optimizer *opt);
 

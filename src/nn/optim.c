@@ -65,8 +65,8 @@ bp_status bp_sched_parse(const char *name, bp_sched_kind *out)
 /* struct bp_optimizer is in nn.h: the CUDA backend steps it with
  * the same rules (ops.h) and checkpoint.c saves the state. */
 
-/* Every field checked once the defaults are in: BP_OK or BP_ERR_ARG with a
- * one-line message naming the field. */
+/* Every field checked as given: BP_OK or BP_ERR_ARG with a one-line
+ * message naming the field and its range. */
 static bp_status check_config(const bp_opt_config *c, bp_error *err)
 {
     if ((unsigned)c->kind >= BP_OPT_COUNT)
@@ -75,8 +75,8 @@ static bp_status check_config(const bp_opt_config *c, bp_error *err)
         return bp_fail(err, BP_ERR_ARG, "optimiser: unknown schedule %d", (int)c->schedule);
     if (!isfinite(c->lr) || c->lr <= 0)
         return bp_fail(err, BP_ERR_ARG, "learning rate %g is not a finite positive number", c->lr);
-    if (!(c->momentum >= 0 && c->momentum < 1))
-        return bp_fail(err, BP_ERR_ARG, "optimiser: momentum %g is not in [0, 1)", c->momentum);
+    if (!(c->momentum >= 0 && c->momentum <= 1))
+        return bp_fail(err, BP_ERR_ARG, "optimiser: momentum %g is not in [0, 1]", c->momentum);
     if (!(c->beta1 >= 0 && c->beta1 < 1))
         return bp_fail(err, BP_ERR_ARG, "optimiser: beta1 %g is not in [0, 1)", c->beta1);
     if (!(c->beta2 >= 0 && c->beta2 < 1))
@@ -130,12 +130,12 @@ bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_
         bp_fail(err, BP_ERR_ARG, "%s: n_params is 0: an optimiser for no parameters", __func__);
         return NULL;
     }
+    if (cfg->size != sizeof(bp_opt_config)) {
+        bp_fail(err, BP_ERR_ARG, "%s: cfg->size is %zu, not sizeof(bp_opt_config) = %zu: start "
+                "from BP_OPT_CONFIG_DEFAULT", __func__, cfg->size, sizeof(bp_opt_config));
+        return NULL;
+    }
     bp_opt_config c = *cfg;
-    if (c.momentum == 0) c.momentum = 0.9;
-    if (c.beta1 == 0) c.beta1 = 0.9;
-    if (c.beta2 == 0) c.beta2 = 0.999;
-    if (c.eps == 0) c.eps = 1e-8;
-    if (c.gamma == 0) c.gamma = 0.1;
     if (check_config(&c, err) != BP_OK)
         return NULL;
 
@@ -163,10 +163,37 @@ bp_optimizer *bp_optimizer_create(const bp_opt_config *cfg, size_t n_params, bp_
     return opt;
 }
 
+bp_status optim_home(bp_optimizer *opt)
+{
+    bp_net *net = opt->held_by;
+    if (!net)
+        return BP_OK;
+    bp_opt_view o = optim_view(opt, NULL, 0);
+    bp_status s = net->mirror->sync_optimizer(net, &o);
+    opt->held_by = NULL, net->opt_held = NULL;
+    return s;
+}
+
+bp_status optim_attach(bp_net *net, bp_optimizer *opt)
+{
+    if (!net->mirror || !net->mirror->sync_optimizer)
+        return BP_OK; /* the host steps the state in place */
+    bp_status s = BP_OK;
+    if (net->opt_held && net->opt_held != opt)
+        s = optim_home(net->opt_held);
+    if (s == BP_OK && opt->held_by && opt->held_by != net)
+        s = optim_home(opt);
+    if (s == BP_OK)
+        opt->held_by = net, net->opt_held = opt;
+    return s;
+}
+
 void bp_optimizer_free(bp_optimizer *opt)
 {
     if (!opt)
         return;
+    if (opt->held_by) /* its newer state goes with it */
+        opt->held_by->opt_held = NULL;
     free(opt->m); /* v lives in the same allocation */
     free(opt);
 }
@@ -367,6 +394,9 @@ bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grad
                        opt->n, n);
     if (!isfinite(scale))
         return bp_fail(NULL, BP_ERR_ARG, "bp_optimizer_step: scale %g is not finite", scale);
+    bp_status s = optim_home(opt); /* a device's steps may have moved the state on */
+    if (s != BP_OK)
+        return s;
     const bp_opt_config *cfg = &opt->cfg;
     step_job j = {.opt = opt, .params = params, .grads = grads, .n = n, .c = (float)scale};
 

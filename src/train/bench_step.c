@@ -45,7 +45,8 @@ bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, doub
     bp_dataset *ds = synthetic(net->sizes[0], net->sizes[net->L], M);
     if (!ds)
         return bp_fail(err, BP_ERR_NOMEM, "bench: out of memory for the synthetic data");
-    bp_opt_config oc = {.kind = BP_OPT_SGD, .lr = 1e-4};
+    bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
+    oc.lr = 1e-4;
     bp_optimizer *opt = bp_optimizer_create(&oc, net->n_params, err);
     int steps = (int)(reps > (1L << 30) ? 1L << 30 : reps);
     optim_coef *q = malloc((size_t)steps * sizeof *q);

@@ -31,19 +31,23 @@ static const char MAGIC[8] = {'B', 'P', 'C', 'K', 'P', 'T', '0', '1'};
 #define HEAD_LEN (NAME_LEN + 8) /* a section's name and size */
 #define SMALL_MAX 4096          /* net and optim sections are at most this */
 
-/* The optimiser's settings as saved: every field that shapes a step. */
-#define OPT_FIELDS 15
-static const char *const opt_field_names[OPT_FIELDS] = {
-    "optimiser", "schedule", "lr", "momentum", "beta1", "beta2", "eps", "weight_decay",
-    "clip_norm", "warmup_steps", "total_steps", "step_size", "gamma", "min_lr", "parameters"};
+/* The optimiser's settings as saved: every field that shapes a step, as
+ * doubles, in tools.h's order. A checkpoint made before the fields were
+ * taken literally holds the values then in force (defaults in place of
+ * zeros), so it compares with the same meaning. */
+#define AS_NAME(f, ...) #f,
+#define AS_VALUE(f, ...) (double)c->f,
+#define RUN_NAME(f) #f,
+#define RUN_VALUE(f) (double)c->f,
+#define OPT_FIELDS (int)(sizeof opt_field_names / sizeof *opt_field_names)
+static const char *const opt_field_names[] = {
+    "optimiser", "schedule", BP_OPT_FIELDS(AS_NAME, RUN_NAME) "parameters"};
 
 static size_t opt_settings(const bp_optimizer *opt, double v[OPT_FIELDS])
 {
     const bp_opt_config *c = &opt->cfg;
-    double f[OPT_FIELDS] = {c->kind,        c->schedule,        c->lr,        c->momentum,
-                            c->beta1,       c->beta2,           c->eps,       c->weight_decay,
-                            c->clip_norm,   c->warmup_steps,    c->total_steps, c->step_size,
-                            c->gamma,       c->min_lr,          (double)opt->n};
+    double f[] = {c->kind, c->schedule, BP_OPT_FIELDS(AS_VALUE, RUN_VALUE)(double)opt->n};
+    _Static_assert(sizeof f / sizeof *f == OPT_FIELDS, "one value per name");
     memcpy(v, f, sizeof f);
     return sizeof f;
 }
@@ -147,6 +151,8 @@ static bp_status check_args(const char *fn, const char *path, const bp_net *net,
         return bp_arg_null(err, fn, !path ? "path" : !net ? "net" : "opt");
     if (n_blobs < 0 || (n_blobs > 0 && !blobs))
         return bp_fail(err, BP_ERR_ARG, "%s: %d blobs at %p", fn, n_blobs, (const void *)blobs);
+    if (n_blobs > BP_MAX_BLOBS) /* saved and loaded alike */
+        return bp_fail(err, BP_ERR_ARG, "%s: %d blobs, at most %d", fn, n_blobs, BP_MAX_BLOBS);
     for (int i = 0; i < n_blobs; i++)
         if (!blobs[i].name || (!blobs[i].data && blobs[i].size))
             return bp_fail(err, BP_ERR_ARG, "%s: blob %d: NULL %s", fn, i,
@@ -167,6 +173,11 @@ bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optim
         if (strlen(blobs[i].name) >= NAME_LEN)
             return bp_fail(err, BP_ERR_ARG, "%s: blob name '%s' is longer than %d bytes", path,
                            blobs[i].name, NAME_LEN - 1);
+    /* a device's steps may hold a newer state than the host's: logically
+     * const, the host buffers are its cache */
+    if ((s0 = optim_home((bp_optimizer *)opt)) != BP_OK)
+        return bp_fail(err, s0, "%s: the optimiser's state could not be read back from the "
+                       "device", path);
     writer w = {.crc = crc32(0, Z_NULL, 0)};
     bp_status s = bp_atomic_open(&w.a, path, err);
     if (s != BP_OK)
@@ -341,11 +352,7 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
         (s = take(&r, "optim.state", sizeof(int64_t) + n_state * sizeof(float), &state, &n)) !=
             BP_OK)
         goto done;
-    const unsigned char *blob_at[BP_MAX_LAYERS];
-    if (n_blobs > BP_MAX_LAYERS) {
-        s = bp_fail(err, BP_ERR_ARG, "%s: more than %d blobs", path, BP_MAX_LAYERS);
-        goto done;
-    }
+    const unsigned char *blob_at[BP_MAX_BLOBS];
     for (int i = 0; i < n_blobs; i++)
         if ((s = take(&r, blobs[i].name, blobs[i].size, &blob_at[i], &n)) != BP_OK)
             goto done;
@@ -371,6 +378,8 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
     memcpy(&t, state, sizeof t);
     opt->t = (long)t;
     opt->id = optim_new_id(); /* new state: a GPU's copy of the old is stale */
+    if (opt->held_by)
+        opt->held_by->opt_held = NULL, opt->held_by = NULL;
     if (opt->m)
         memcpy(opt->m, state + sizeof t, P * sizeof(float));
     if (opt->v)

@@ -8,9 +8,11 @@
  * batch). The arguments are
  * checked here, once, for all.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "train/train.h"
 
 #include <math.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,10 @@ static bp_status check(const bp_net *net, const bp_optimizer *opt, const bp_data
                        fn, opt->n, net->n_params);
     if (n < 1)
         return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d examples < 1", fn, n);
+    if (hooks && hooks->size != sizeof(bp_epoch_hooks))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: hooks->size is %zu, not sizeof(bp_epoch_hooks) = "
+                       "%zu: start from BP_EPOCH_HOOKS_DEFAULT", fn, hooks->size,
+                       sizeof(bp_epoch_hooks));
     int ranks = hooks && hooks->ranks > 1 ? hooks->ranks : 1;
     if (hooks && (hooks->ranks < 0 || hooks->rank < 0 || hooks->rank >= ranks))
         return bp_fail(NULL, BP_ERR_ARG, "%s: rank %d of %d ranks", fn, hooks->rank,
@@ -67,7 +73,7 @@ bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *
 /* One step in separate calls, for the hooks: forward and backward on this
  * process's rows, after_backward, the update. *loss: the batch's mean. */
 static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *it,
-                             const bp_epoch_hooks *h, long step, double *loss)
+                             const bp_epoch_hooks *h, long step, double *loss, int *stop)
 {
     int rows = it->hi - it->lo;
     bp_targets tg = {it->t, it->labels}; /* one of the two: batches_open */
@@ -90,9 +96,11 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
         g = bp_net_grads(net);
         memset(g, 0, P * sizeof *g);
     }
-    bp_step_info info = {step, 1, it->m0, it->M, it->lo, it->hi, l * rows, s};
+    bp_step_info info = {step, 1, it->m0, it->M, it->lo, it->hi, l * rows, s,
+                         h->stop && *h->stop};
     if (h->after_backward)
         s = h->after_backward(h->ctx, net, &info);
+    *stop = info.stop; /* the hook's answer: the ranks' agreed one */
     if (s != BP_OK)
         return s;
     *loss = it->ranks > 1 ? info.loss / it->M : l;
@@ -102,41 +110,88 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
                                     it->ranks > 1 && equal ? 1.0 / it->ranks : 1.0, NULL);
 }
 
-/* The whole pass on a device that runs it (CUDA): the coefficients of its
- * steps computed here, once per call, and the steps it took counted. */
-static bp_status device_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
-                              const int32_t *idx, int n, int batch, double *loss_sum)
+/* Steps [first, first + k) of the pass on a device that runs a pass
+ * (CUDA): the coefficients of its steps computed here, once per call, and
+ * the steps it took counted. */
+static bp_status device_steps(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                              const int32_t *idx, int n, int batch, optim_coef *q, double *sum)
 {
     long steps = (n - 1) / batch + 1, taken = 0;
+    bp_status s = optim_attach(net, opt);
+    if (s != BP_OK)
+        return s;
+    bp_opt_view o = optim_view(opt, q, steps);
+    bp_data_view d = bp_dataset_view(ds);
+    s = net->be->train_epoch(net, &o, &d, idx, n, batch, sum, &taken);
+    opt->t += taken;
+    return s;
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The pass on such a device: one call, or with a stop flag to read, calls
+ * of about a second of steps each (the first of 16), reading it between
+ * them; a cut pass computes what the whole one does. */
+static bp_status device_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds,
+                              const int32_t *idx, int n, int batch, const bp_epoch_hooks *h,
+                              double *loss_sum, int *done)
+{
+    long steps = (n - 1) / batch + 1;
     optim_coef *q = malloc((size_t)steps * sizeof *q);
     if (!q)
         return bp_fail(NULL, BP_ERR_NOMEM, "bp_train_epoch: out of memory for %ld steps", steps);
-    bp_opt_view o = optim_view(opt, q, steps);
-    bp_data_view d = bp_dataset_view(ds);
-    bp_status s = net->be->train_epoch(net, &o, &d, idx, n, batch, loss_sum, &taken);
-    opt->t += taken;
+    bp_status s = BP_OK;
+    long chunk = h->stop ? 16 : steps, step = 0;
+    double sum = 0;
+    int m0 = 0;
+    while (s == BP_OK && m0 < n) {
+        int count = (long)(n - m0) < chunk * batch ? n - m0 : (int)(chunk * batch);
+        double t0 = seconds_now(), part = 0;
+        s = device_steps(net, opt, ds, idx + m0, count, batch, q, &part);
+        if (s != BP_OK && s != BP_ERR_NONFINITE)
+            break;
+        long k = (count - 1) / batch + 1;
+        sum += part;
+        bp_step_info info = {step, (int)k, m0, count, 0, count, part / count, s,
+                             h->stop && *h->stop};
+        m0 += count, step += k;
+        if (s == BP_OK && h->after_step)
+            s = h->after_step(h->ctx, net, &info);
+        if (s == BP_OK && info.stop && m0 < n)
+            s = BP_STOPPED;
+        double dt = seconds_now() - t0; /* the next chunk: about a second */
+        chunk = dt > 0 ? (long)((double)k / dt) : 2 * k;
+        chunk = chunk < 1 ? 1 : chunk;
+    }
     free(q);
+    *done = m0;
+    *loss_sum = sum;
     return s;
 }
 
 bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, const int32_t *idx,
-                         int n, int batch, const bp_epoch_hooks *hooks, double *loss_sum)
+                         int n, int batch, const bp_epoch_hooks *hooks, double *loss_sum,
+                         int *n_done)
 {
+    int done_here = 0, *done = n_done ? n_done : &done_here;
+    *done = 0;
     bp_status s = check(net, opt, ds, idx, n, batch, hooks, loss_sum);
     if (s != BP_OK)
         return s;
-    bp_epoch_hooks h = hooks ? *hooks : (bp_epoch_hooks){0};
+    bp_epoch_hooks h = hooks ? *hooks : (bp_epoch_hooks)BP_EPOCH_HOOKS_DEFAULT;
     if (h.ranks < 1)
         h.ranks = 1;
     /* the fused step unless a hook goes between the backward pass and the
      * update */
     int hooked = h.after_backward || h.ranks > 1;
     if (net->be->train_epoch && !hooked) {
-        s = device_epoch(net, opt, ds, idx, n, batch, loss_sum);
-        if (s != BP_OK || !h.after_step)
-            return s;
-        bp_step_info all = {0, (n - 1) / batch + 1, 0, n, 0, n, *loss_sum / n, s};
-        return h.after_step(h.ctx, net, &all);
+        s = device_epoch(net, opt, ds, idx, n, batch, &h, loss_sum, done);
+        goto out;
     }
     /* softmax_ce trains on the classes of one-hot targets (the same δ = y − t) */
     int labelled = bp_dataset_has_labels(ds) ||
@@ -148,14 +203,21 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     double sum = 0;
     for (long step = 0; s == BP_OK && batches_next(&it); step++) {
         double l = NAN;
-        if (hooked)
-            s = hooked_step(net, opt, &it, &h, step, &l);
-        else
+        int stop = 0;
+        if (hooked) {
+            s = hooked_step(net, opt, &it, &h, step, &l, &stop);
+        } else {
             s = bp_train_step(net, opt, it.x, (bp_targets){it.t, it.labels}, it.M, &l);
+            stop = h.stop && *h.stop;
+        }
         sum += l * it.M;
-        bp_step_info info = {step, 1, it.m0, it.M, it.lo, it.hi, l, s};
+        if (s == BP_OK)
+            *done = it.m0 + it.M;
+        bp_step_info info = {step, 1, it.m0, it.M, it.lo, it.hi, l, s, stop};
         if (s == BP_OK && h.after_step)
             s = h.after_step(h.ctx, net, &info);
+        if (s == BP_OK && stop && *done < n)
+            s = BP_STOPPED;
     }
     batches_close(&it);
     /* the network holds its own copy of the last Y(0): nothing points at x.
@@ -164,7 +226,11 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
      * pass before its step (the device runs to the end of the pass and says
      * so then). */
     net->M = 0;
-    if (s == BP_OK || s == BP_ERR_NONFINITE)
+    if (s == BP_OK || s == BP_ERR_NONFINITE || s == BP_STOPPED)
         *loss_sum = sum;
+out:
+    if (s == BP_STOPPED)
+        bp_fail(NULL, BP_STOPPED, "bp_train_epoch: stopped on request after %d of %d examples",
+                *done, n);
     return s;
 }

@@ -43,6 +43,23 @@ bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *er
     return s;
 }
 
+bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int *n_val,
+                   bp_rng *rng)
+{
+    if (!perm || !n_val || !rng)
+        return bp_arg_null(NULL, __func__, !perm ? "perm" : !n_val ? "n_val" : "rng");
+    if (n < 1 || !(val_fraction >= 0 && val_fraction < 1))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d, val_fraction %g: need n >= 1 and 0 <= "
+                       "val_fraction < 1", __func__, n, val_fraction);
+    /* a generator of its own, apart from the initialisation's (same seed) */
+    bp_rng_seed(rng, seed ^ 0x5851f42d4c957f2dULL);
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    bp_shuffle(rng, perm, n);
+    *n_val = (int)(val_fraction * n);
+    return BP_OK;
+}
+
 bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, int epochs,
                  int batch, uint64_t seed, double val_fraction, double *train_loss,
                  double *val_loss, bp_error *err)
@@ -79,19 +96,14 @@ bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, in
         return o ? bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d indices", fn, n)
                  : BP_ERR_ARG; /* bp_optimizer_create said why */
     }
-    /* the CLI's split: one seeded permutation, validation first, training
-     * after, reshuffled by the same generator at the start of each epoch */
     bp_rng rng;
-    bp_rng_seed(&rng, seed ^ 0x5851f42d4c957f2dULL);
-    for (int i = 0; i < n; i++)
-        perm[i] = i;
-    bp_shuffle(&rng, perm, n);
+    bp_split(seed, n, val_fraction, perm, &n_val, &rng);
     int32_t *val_idx = perm, *train_idx = perm + n_val;
 
     for (int e = 0; e < epochs && s == BP_OK; e++) {
         bp_shuffle(&rng, train_idx, n_train);
         double sum = NAN, vl = NAN;
-        s = bp_train_epoch(net, o, ds, train_idx, n_train, B, NULL, &sum);
+        s = bp_train_epoch(net, o, ds, train_idx, n_train, B, NULL, &sum, NULL);
         if (s == BP_OK && n_val > 0)
             s = bp_evaluate(net, ds, val_idx, n_val, &vl, NULL, NULL);
         if (train_loss)

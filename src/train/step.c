@@ -94,6 +94,8 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
         optim_coef q;
         bp_opt_view o = optim_view(opt, &q, 1);
         long taken = 0;
+        if ((s = optim_attach(net, opt)) != BP_OK)
+            return s;
         s = be->train_step(net, &o, x, tg, M, &l, &taken);
         opt->t += taken;
         goto done;
@@ -119,15 +121,4 @@ done:
     if (loss && (s == BP_OK || s == BP_ERR_NONFINITE))
         *loss = l;
     return s;
-}
-
-bp_status bp_optimizer_sync(bp_net *net, bp_optimizer *opt)
-{
-    bp_status s = check_pair(__func__, net, opt);
-    if (s != BP_OK)
-        return s;
-    if (!net->be->sync_optimizer)
-        return BP_OK;
-    bp_opt_view o = optim_view(opt, NULL, 0);
-    return net->be->sync_optimizer(net, &o);
 }
