@@ -62,6 +62,14 @@ int cli_error(const cli_command *cmd, const char *fmt, ...)
     return 1;
 }
 
+const char *cli_reason(const char *msg)
+{
+    if (strncmp(msg, "bp_", 3) != 0)
+        return msg;
+    const char *colon = strstr(msg, ": ");
+    return colon ? colon + 2 : msg;
+}
+
 static cli_opt *find(cli_command *cmd, const char *name, size_t len)
 {
     for (cli_opt *o = cmd->opts; o->name; o++)

@@ -57,6 +57,9 @@ void cli_help(const cli_command *cmd);
  * cli_last_error for dist_agree to pass on. */
 int cli_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern char cli_last_error[512];
+/* A library message without the function it names ("bp_dataset_check:
+ * the data set has ..." -> "the data set has ..."), for a line of ours. */
+const char *cli_reason(const char *msg);
 /* Requires an option to be present. */
 int cli_require(const cli_command *cmd, const char *name, const char **out);
 

@@ -57,17 +57,9 @@ int cmd_eval(int argc, char **argv)
     if (cli_load_model(&cmd, model, 1024, device, &net))
         goto done;
     int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
-    /* labelled: class labels alone; classes: those or one-hot targets */
-    int labelled = bp_dataset_has_labels(ds), classes = labelled || bp_dataset_one_hot(ds);
-    if (bp_dataset_n_in(ds) != bp_net_size(net, 0) ||
-        (labelled ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)) {
-        cli_error(&cmd, "%s: examples of %d features and %d %s do not fit %s (%d inputs, %d "
-                        "outputs)", data, bp_dataset_n_in(ds), bp_dataset_n_out(ds),
-                  labelled ? "classes" : "targets", model, bp_net_size(net, 0), k);
-        goto done;
-    }
-    if (labelled && bp_net_loss(net) != BP_LOSS_SOFTMAX_CE) {
-        cli_error(&cmd, "%s: class labels need a softmax_ce model", data);
+    int classes = bp_dataset_has_classes(ds);
+    if (bp_dataset_check(net, ds) != BP_OK) {
+        cli_error(&cmd, "%s does not fit %s: %s", data, model, cli_reason(bp_last_error()));
         goto done;
     }
     idx = malloc((size_t)n * sizeof *idx);
@@ -79,7 +71,7 @@ int cmd_eval(int argc, char **argv)
     for (int i = 0; i < n; i++)
         idx[i] = i;
     bp_metrics m;
-    bp_status s = bp_evaluate_metrics(net, ds, idx, n, &m, conf);
+    bp_status s = bp_evaluate(net, ds, idx, n, &m, conf);
     if (s != BP_OK) {
         cli_error(&cmd, "%s: evaluation failed: %s", data, bp_last_error());
         goto done;

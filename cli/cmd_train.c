@@ -189,7 +189,7 @@ int cmd_train(int argc, char **argv)
         cli_error(&train_cmd, "%s", err.msg);
         goto done;
     }
-    int classes = bp_dataset_has_labels(ds) || bp_dataset_one_hot(ds);
+    int classes = bp_dataset_has_classes(ds);
     if (a.plot && train_plot(a.plot, tr.rows, ran, tr.n_val > 0, tr.n_val > 0 && classes))
         goto done;
     if (a.json)

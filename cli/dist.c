@@ -144,7 +144,7 @@ bp_status dist_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, i
     double sums[5] = {0, 0, 0, 0, 0};
     bp_status s = BP_OK;
     if (hi > lo)
-        s = bp_evaluate_metrics(net, ds, idx + lo, hi - lo, &m, NULL);
+        s = bp_evaluate(net, ds, idx + lo, hi - lo, &m, NULL);
     sums[0] = m.loss * (hi - lo), sums[1] = m.accuracy * (hi - lo);
     sums[2] = m.mse_fann * (hi - lo), sums[3] = (double)m.bit_fail, sums[4] = s != BP_OK;
     dist_sum_doubles(sums, 5);

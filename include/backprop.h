@@ -265,7 +265,7 @@ BP_API bp_gemm bp_net_gemm(const bp_net *net);
 
 /* He initialisation for the ReLU family, Xavier (Glorot uniform) otherwise;
  * biases zero. Deterministic for a given seed. */
-BP_API void bp_net_init(bp_net *net, uint64_t seed);
+BP_API bp_status bp_net_init(bp_net *net, uint64_t seed);
 
 /* ------------------------------------------------------------------------ */
 /* Targets                                                                   */
@@ -625,12 +625,17 @@ BP_API void bp_dataset_free(bp_dataset *ds);
 BP_API int bp_dataset_n(const bp_dataset *ds);         /* examples */
 BP_API int bp_dataset_n_in(const bp_dataset *ds);      /* features */
 BP_API int bp_dataset_n_out(const bp_dataset *ds);     /* classes, or regression targets */
-BP_API int bp_dataset_has_labels(const bp_dataset *ds);/* 1: classification */
-/* 1 if the targets are one-hot (every row exactly one 1, the rest 0, at
- * least 2 outputs): the loaders then keep each row's class beside its
- * targets, gathered as labels, and evaluation counts classes. Partly one-hot
- * data is regression (0). */
-BP_API int bp_dataset_one_hot(const bp_dataset *ds);
+BP_API int bp_dataset_has_labels(const bp_dataset *ds); /* 1: stored as class labels */
+/* 1 if the examples have classes: class labels, or one-hot targets (every
+ * row exactly one 1, the rest 0, at least 2 outputs; the loaders then keep
+ * each row's class beside its targets, and evaluation counts classes);
+ * 0 for regression (partly one-hot data is regression). */
+BP_API int bp_dataset_has_classes(const bp_dataset *ds);
+/* BP_OK if ds fits net: N(0) features; classes (which need softmax_ce)
+ * at most N(L), or exactly N(L) targets. Else BP_ERR_SHAPE (BP_ERR_ARG for
+ * NULL) naming what differs: the one check every call that takes both
+ * (train, evaluate, bp_fit) and the CLI run. */
+BP_API bp_status bp_dataset_check(const bp_net *net, const bp_dataset *ds);
 
 /* A data set copied from the caller's arrays: x [n, n_in] and exactly one
  * of targets [n, n_out] (regression) and labels [n] in 0..n_out−1
@@ -644,30 +649,23 @@ BP_API bp_dataset *bp_dataset_from_memory(const float *x, const float *targets,
 
 /* Per-feature mean and standard deviation over the examples idx [n]
  * (std of a constant feature is reported as 1). mean, std [n_in]. Nothing
- * written on a bad argument (NULL, an index out of range). */
-BP_API void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean,
-                               float *std);
+ * written on a bad argument (NULL, an index out of range: BP_ERR_ARG). */
+BP_API bp_status bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n,
+                                    float *mean, float *std);
 
 /* Batch of the examples idx [M]: x [M, n_in] as float, standardised with
  * (x − mean)/std when mean is not NULL; labels [M] where the data set has
  * classes (labels, or one-hot targets) and t [M, n_out] where it has
  * targets (a pointer the data set has nothing for is ignored; either may be
  * NULL). No allocation. Nothing written on a bad argument (NULL, an index
- * out of range). A data set knows no network: the standardisation is an
+ * out of range: BP_ERR_ARG). A data set knows no network: the standardisation is an
  * argument here, where the library's own batches pass the network's. */
-BP_API void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
-                              const float *std, float *x, float *t, int32_t *labels);
+BP_API bp_status bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M,
+                                   const float *mean, const float *std, float *x, float *t,
+                                   int32_t *labels);
 
-/* Loss and accuracy of the network on the examples idx [n] of ds, in batches
- * of the network's maximum batch, inputs standardised with the network's
- * standardisation. accuracy (may be NULL) is NaN without classes; confusion,
- * if not NULL, receives the [k, k] counts (row = true class) for k = N(L).
- * Allocates its batch buffers once per call. */
-BP_API bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                             double *loss, double *accuracy, long *confusion);
-
-/* What bp_evaluate_metrics measures. accuracy is NaN without classes. The
- * FANN figures compare with FANN's: mse_fann is the mean over examples and
+/* What bp_evaluate measures. accuracy is NaN without classes. The FANN
+ * figures compare with FANN's: mse_fann is the mean over examples and
  * outputs of (t − y)², t the targets or a label's one-hot row (our MSE loss
  * is ½ Σ per example, so for an MSE model loss = mse_fann · N(L) / 2);
  * bit_fail counts the outputs with |t − y| > BP_BIT_FAIL_LIMIT. */
@@ -677,13 +675,16 @@ typedef struct {
     long bit_fail;
 } bp_metrics;
 
-/* bp_evaluate with the FANN figures too; confusion as there. Classes come
- * from labels or one-hot targets, whatever the network's loss; the loss is
- * taken against the targets where the data set has them. BP_ERR_ARG for a
- * NULL argument or an index outside ds;
- * BP_ERR_SHAPE if ds does not fit the network or n < 1. */
-BP_API bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                                     bp_metrics *out, long *confusion);
+/* The network measured on the examples idx [n] of ds, in batches of its
+ * maximum batch, inputs standardised with its standardisation. Classes
+ * come from labels or one-hot targets; the loss is taken against the
+ * targets where the data set has them. confusion, if not NULL, receives
+ * the [k, k] counts (row = true class, column = predicted) for k = N(L).
+ * Allocates its batch buffers once per call. BP_ERR_ARG for a NULL
+ * argument or an index outside ds; BP_ERR_SHAPE if ds does not fit the
+ * network (bp_dataset_check) or n < 1. */
+BP_API bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                             bp_metrics *out, long *confusion);
 
 /* ------------------------------------------------------------------------ */
 /* The seeded generator (xoshiro256**): its state lives with its user        */
@@ -699,7 +700,7 @@ BP_API uint64_t bp_rng_next(bp_rng *r);
 BP_API double bp_rng_uniform(bp_rng *r); /* [0, 1) */
 BP_API double bp_rng_normal(bp_rng *r);  /* N(0, 1) */
 /* Fisher–Yates shuffle of idx [n]. */
-BP_API void bp_shuffle(bp_rng *r, int32_t *idx, int n);
+BP_API bp_status bp_shuffle(bp_rng *r, int32_t *idx, int n);
 
 /* ------------------------------------------------------------------------ */
 /* Training in one call                                                      */

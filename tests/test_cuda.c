@@ -421,10 +421,11 @@ static void between(bp_rng *r, const bp_dataset *ds, const float *p0)
                   "between: the host step (%d)", d);
         }
         /* the evaluation */
-        double ec, eg, ac, ag;
-        CHECK(bp_evaluate(cpu, ds, idx, n, &ec, &ac, NULL) == BP_OK &&
-              bp_evaluate(gpu, ds, idx, n, &eg, &ag, NULL) == BP_OK,
+        bp_metrics mc, mg;
+        CHECK(bp_evaluate(cpu, ds, idx, n, &mc, NULL) == BP_OK &&
+              bp_evaluate(gpu, ds, idx, n, &mg, NULL) == BP_OK,
               "between: evaluate: %s", bp_last_error());
+        double ec = mc.loss, eg = mg.loss;
         CHECK(fabs(eg - ec) <= 1e-4 * fabs(ec), "between: evaluate: %.9g vs cpu %.9g", eg, ec);
         /* the host write */
         bp_net_params(cpu)[bp_net_bias_offset(cpu, 1) + 2] += 0.25f;
@@ -583,10 +584,11 @@ static void mirror(bp_rng *r)
                 px[i * 12 + j] = (uint8_t)(bp_rng_next(r) >> 56);
         }
         bp_dataset *ds = bp_dataset_adopt_u8(n, 12, 3, px, pl);
-        double lc, lg, ac, ag;
-        CHECK(bp_evaluate(cpu, ds, idx, n, &lc, &ac, NULL) == BP_OK, "cpu evaluate");
-        CHECK(bp_evaluate(gpu, ds, idx, n, &lg, &ag, NULL) == BP_OK,
+        bp_metrics mc, mg;
+        CHECK(bp_evaluate(cpu, ds, idx, n, &mc, NULL) == BP_OK, "cpu evaluate");
+        CHECK(bp_evaluate(gpu, ds, idx, n, &mg, NULL) == BP_OK,
               "gpu evaluate: %s", bp_last_error());
+        double lc = mc.loss, lg = mg.loss, ac = mc.accuracy, ag = mg.accuracy;
         CHECK(fabs(lg - lc) <= 1e-5 * fabs(lc), "evaluate: loss %.9g vs cpu %.9g", lg, lc);
         CHECK(fabs(ag - ac) <= 1.5 / n, "evaluate: accuracy %g vs cpu %g", ag, ac);
         bp_dataset_free(ds);

@@ -7,6 +7,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backprop.h"
 #include "check.h"
+
+/* one-hot targets: classes that are not stored as labels */
+#define ONE_HOT(ds) (bp_dataset_has_classes(ds) && !bp_dataset_has_labels(ds))
 #include "tmpdir.h"
 
 #include <dirent.h>
@@ -457,7 +460,7 @@ static void test_fann_good(void)
     ds = NULL;
     path = put("onehot.data", "3 1 3\n5\n0 0 1\n6\n1 0 0\n7\n0 1 0\n");
     CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds, "onehot: %s", err.msg);
-    CHECK(bp_dataset_one_hot(ds) == 1 && bp_dataset_has_labels(ds) == 0 && bp_dataset_n_out(ds) == 3,
+    CHECK(ONE_HOT(ds) == 1 && bp_dataset_has_labels(ds) == 0 && bp_dataset_n_out(ds) == 3,
           "onehot kind");
     if (ds) {
         int32_t idx[3] = {2, 0, 1}, lab[3] = {-1, -1, -1};
@@ -475,9 +478,9 @@ static void test_fann_good(void)
         ds = NULL;
         path = put("part.data", text);
         CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds, "part: %s", err.msg);
-        int ok = bp_dataset_one_hot(ds) == (i == 4); /* -0 == 0: still one-hot */
-        CHECK(ok, "partly one-hot row \"%s\": one_hot %d", spoil[i], bp_dataset_one_hot(ds));
-        if (ds && !bp_dataset_one_hot(ds)) {
+        int ok = ONE_HOT(ds) == (i == 4); /* -0 == 0: still one-hot */
+        CHECK(ok, "partly one-hot row \"%s\": one_hot %d", spoil[i], ONE_HOT(ds));
+        if (ds && !ONE_HOT(ds)) {
             int32_t idx[1] = {0}, never = -7;
             float x[1], t[3];
             bp_dataset_gather(ds, idx, 1, NULL, NULL, x, t, &never);
@@ -488,15 +491,15 @@ static void test_fann_good(void)
     /* one output is never one-hot, even if every target is 1 */
     ds = NULL;
     path = put("one.data", "2 1 1\n5\n1\n6\n1\n");
-    CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds && !bp_dataset_one_hot(ds),
+    CHECK(bp_dataset_load_fann(path, &ds, &err) == BP_OK && ds && !ONE_HOT(ds),
           "single output one-hot");
     bp_dataset_free(ds);
     /* CSV targets go the same way */
     ds = csv_ok("csv one-hot", "a,t0,t1\n1,0,1\n2,1,0\n", 2, 2, 1, 2);
-    CHECK(bp_dataset_one_hot(ds) == 1, "csv one-hot");
+    CHECK(ONE_HOT(ds) == 1, "csv one-hot");
     bp_dataset_free(ds);
     ds = csv_ok("csv labels", "1,0\n2,1\n", 0, 2, 1, 2);
-    CHECK(bp_dataset_one_hot(ds) == 0 && bp_dataset_has_labels(ds), "csv labels not one-hot");
+    CHECK(ONE_HOT(ds) == 0 && bp_dataset_has_labels(ds), "csv labels not one-hot");
     bp_dataset_free(ds);
 
     /* bp_evaluate_metrics refuses what it cannot read, before reading it */
@@ -509,18 +512,18 @@ static void test_fann_good(void)
         int32_t good[2] = {0, 1}, bad[2] = {0, 2}, neg[1] = {-1};
         bp_metrics m;
         long conf[4];
-        CHECK(bp_evaluate_metrics(net, ds, good, 2, &m, conf) == BP_OK &&
+        CHECK(bp_evaluate(net, ds, good, 2, &m, conf) == BP_OK &&
                   conf[0] + conf[1] + conf[2] + conf[3] == 2,
               "evaluate one-hot");
-        CHECK(bp_evaluate_metrics(net, ds, bad, 2, &m, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate(net, ds, bad, 2, &m, NULL) == BP_ERR_ARG,
               "evaluate index past the end");
-        CHECK(bp_evaluate_metrics(net, ds, neg, 1, &m, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate(net, ds, neg, 1, &m, NULL) == BP_ERR_ARG,
               "evaluate negative index");
-        CHECK(bp_evaluate_metrics(net, ds, good, 2, NULL, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate(net, ds, good, 2, NULL, NULL) == BP_ERR_ARG,
               "evaluate NULL out");
-        CHECK(bp_evaluate_metrics(net, NULL, good, 2, &m, NULL) == BP_ERR_ARG,
+        CHECK(bp_evaluate(net, NULL, good, 2, &m, NULL) == BP_ERR_ARG,
               "evaluate NULL data set");
-        CHECK(bp_evaluate_metrics(net, ds, good, 0, &m, NULL) == BP_ERR_SHAPE,
+        CHECK(bp_evaluate(net, ds, good, 0, &m, NULL) == BP_ERR_SHAPE,
               "evaluate no examples");
     }
     bp_net_free(net);

@@ -500,19 +500,18 @@ static int no_crash(void) { return 1; }
     X(gather_refused(ds, idx, 2, 1))                                                               \
     X(gather_refused(ds, idx_bad, 2, 0))                                                           \
     X(gather_refused(ds, idx, -2, 0))                                                              \
-    X(E(bp_evaluate(NULL, ds, idx, 8, &loss, NULL, NULL), BP_ERR_ARG, "bp_evaluate: net is NULL")) \
-    X(E(bp_evaluate(net, NULL, idx, 8, &loss, NULL, NULL), BP_ERR_ARG, "ds is NULL")) \
-    X(E(bp_evaluate(net, ds, NULL, 8, &loss, NULL, NULL), BP_ERR_ARG, "idx is NULL")) \
-    X(E(bp_evaluate(net, ds, idx, 8, NULL, NULL, NULL), BP_ERR_ARG, "loss is NULL"))  \
-    X(E(bp_evaluate(net, ds, idx, 0, &loss, NULL, NULL), BP_ERR_SHAPE, "n = 0"))      \
-    X(E(bp_evaluate(net, ds, idx_bad, 2, &loss, NULL, NULL), BP_ERR_ARG, "idx[1] = 8")) \
-    X(E(bp_evaluate(mse, ds, idx, 8, &loss, NULL, NULL), BP_ERR_SHAPE, "3 features"))  \
-    X(E(bp_evaluate(net, ds_mse, idx, 8, &loss, NULL, NULL), BP_ERR_SHAPE, "2 features")) \
-    X(E(bp_evaluate_metrics(NULL, ds, idx, 8, &metrics, NULL), BP_ERR_ARG, "net is NULL")) \
-    X(E(bp_evaluate_metrics(net, ds, idx, 8, NULL, NULL), BP_ERR_ARG, "out is NULL"))  \
-    X(E(bp_evaluate_metrics(net, ds, idx_bad, 2, &metrics, NULL), BP_ERR_ARG, "idx[1] = 8")) \
-    X(E(bp_evaluate_metrics(net, ds, idx, -1, &metrics, NULL), BP_ERR_SHAPE, "n = -1")) \
-    X(bp_dataset_one_hot(NULL) == 0)                                                               \
+    X(E(bp_evaluate(NULL, ds, idx, 8, &metrics, NULL), BP_ERR_ARG, "bp_evaluate: net is NULL")) \
+    X(E(bp_evaluate(net, NULL, idx, 8, &metrics, NULL), BP_ERR_ARG, "ds is NULL")) \
+    X(E(bp_evaluate(net, ds, NULL, 8, &metrics, NULL), BP_ERR_ARG, "idx is NULL")) \
+    X(E(bp_evaluate(net, ds, idx, 0, &metrics, NULL), BP_ERR_SHAPE, "n = 0"))      \
+    X(E(bp_evaluate(net, ds, idx_bad, 2, &metrics, NULL), BP_ERR_ARG, "idx[1] = 8")) \
+    X(E(bp_evaluate(mse, ds, idx, 8, &metrics, NULL), BP_ERR_SHAPE, "3 features"))  \
+    X(E(bp_evaluate(net, ds_mse, idx, 8, &metrics, NULL), BP_ERR_SHAPE, "2 features")) \
+    X(E(bp_evaluate(NULL, ds, idx, 8, &metrics, NULL), BP_ERR_ARG, "net is NULL")) \
+    X(E(bp_evaluate(net, ds, idx, 8, NULL, NULL), BP_ERR_ARG, "out is NULL"))  \
+    X(E(bp_evaluate(net, ds, idx_bad, 2, &metrics, NULL), BP_ERR_ARG, "idx[1] = 8")) \
+    X(E(bp_evaluate(net, ds, idx, -1, &metrics, NULL), BP_ERR_SHAPE, "n = -1")) \
+    X(bp_dataset_has_classes(NULL) == 0)                                                               \
     /* the fit call */                                                                             \
     X(fit_fails(NULL, ds, &sgd, 2, 4, 0, BP_ERR_ARG, "bp_fit: net is NULL"))                      \
     X(fit_fails(net, NULL, &sgd, 2, 4, 0, BP_ERR_ARG, "ds is NULL"))                              \

@@ -216,11 +216,13 @@ static void scenario_train(void)
             sum += l;
         }
         train_loss[e] = sum / (N_EX / BATCH);
-        if (!ok(bp_evaluate(net, plain, idx, N_EX, &val_loss[e], &val_acc[e], NULL),
-                "bp_evaluate", false))
+        bp_metrics m;
+        if (!ok(bp_evaluate(net, plain, idx, N_EX, &m, NULL), "bp_evaluate", false))
             goto out;
+        val_loss[e] = m.loss, val_acc[e] = m.accuracy;
     }
-    if (!(ok(bp_evaluate(net, gz, idx, N_EX, &val_loss[0], NULL, confusion),
+    bp_metrics mg;
+    if (!(ok(bp_evaluate(net, gz, idx, N_EX, &mg, confusion),
              "bp_evaluate", false) &&
           ok(bp_model_save(net, tmp_path("trained.safetensors"), &err), "bp_model_save", true)))
         goto out;

@@ -66,7 +66,8 @@ int main(void)
 
     /* bp_evaluate's batch buffer is freed when it returns: backward goes
      * through its last batch, 8 = 4 + 4 examples, so examples 4..7 */
-    CHECK(bp_evaluate(net, ds, idx, 8, &l, NULL, NULL) == BP_OK, "evaluate");
+    bp_metrics m;
+    CHECK(bp_evaluate(net, ds, idx, 8, &m, NULL) == BP_OK, "evaluate");
     CHECK(bp_backward(net, (bp_targets){NULL, lab + 4}, &loss) == BP_OK,
           "backward after evaluate: %s", bp_last_error());
     check_grad("after evaluate", x + 4 * 3, lab + 4, 4);

@@ -231,16 +231,17 @@ double bp_rng_normal(bp_rng *r)
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-void bp_shuffle(bp_rng *r, int32_t *idx, int n)
+bp_status bp_shuffle(bp_rng *r, int32_t *idx, int n)
 {
-    if (!r || (!idx && n > 0)) {
-        bp_arg_null(NULL, __func__, r ? "idx" : "r");
-        return;
-    }
+    if (!r || (!idx && n > 0))
+        return bp_arg_null(NULL, __func__, r ? "idx" : "r");
+    if (n < 0)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d < 0", __func__, n);
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(bp_rng_next(r) % (uint64_t)(i + 1));
         int32_t keep = idx[i];
         idx[i] = idx[j];
         idx[j] = keep;
     }
+    return BP_OK;
 }

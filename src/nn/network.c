@@ -338,12 +338,10 @@ size_t bp_net_bias_offset(const bp_net *net, int l)
 
 /* He (normal, variance 2/in) keeps the variance of z through ReLU layers;
  * Xavier/Glorot (uniform, variance 2/(in+out)) through the saturating ones. */
-void bp_net_init(bp_net *net, uint64_t seed)
+bp_status bp_net_init(bp_net *net, uint64_t seed)
 {
-    if (!net) {
-        bp_arg_null(NULL, __func__, "net");
-        return;
-    }
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net");
     (void)bp_net_params(net); /* the host writes the parameters (a CUDA net: its mirror) */
     bp_rng rng;
     bp_rng_seed(&rng, seed);
@@ -362,4 +360,5 @@ void bp_net_init(bp_net *net, uint64_t seed)
         }
         memset(ly->b, 0, (size_t)ly->out * sizeof(float));
     }
+    return BP_OK;
 }

@@ -123,7 +123,7 @@ int bp_dataset_n(const bp_dataset *ds) { return ds ? ds->n : 0; }
 int bp_dataset_n_in(const bp_dataset *ds) { return ds ? ds->n_in : 0; }
 int bp_dataset_n_out(const bp_dataset *ds) { return ds ? ds->n_out : 0; }
 int bp_dataset_has_labels(const bp_dataset *ds) { return ds ? ds->has_labels : 0; }
-int bp_dataset_one_hot(const bp_dataset *ds) { return ds ? ds->one_hot : 0; }
+int bp_dataset_has_classes(const bp_dataset *ds) { return ds && (ds->has_labels || ds->one_hot); }
 
 /* Targets whose every row is one 1 and zeros elsewhere are classes in
  * disguise: their labels are kept beside them, so a loader's one-hot data
@@ -186,14 +186,13 @@ static int bad_indices(const char *fn, const bp_dataset *ds, const int32_t *idx,
     return 0;
 }
 
-void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean, float *std)
+bp_status bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *mean,
+                             float *std)
 {
     if (bad_indices(__func__, ds, idx, n))
-        return;
-    if (!mean || !std) {
-        bp_arg_null(NULL, __func__, mean ? "std" : "mean");
-        return;
-    }
+        return BP_ERR_ARG;
+    if (!mean || !std)
+        return bp_arg_null(NULL, __func__, mean ? "std" : "mean");
     /* Features are taken in blocks so the double accumulators stay on the
      * stack and each example is read in contiguous runs; two passes (mean,
      * then squared deviations) avoid the cancellation of Σx² − n·mean². */
@@ -223,17 +222,16 @@ void bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, float *
             std[j0 + j] = s > 0.0f ? s : 1.0f;
         }
     }
+    return BP_OK;
 }
 
-void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
-                       const float *std, float *x, float *t, int32_t *labels)
+bp_status bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const float *mean,
+                            const float *std, float *x, float *t, int32_t *labels)
 {
     if (bad_indices(__func__, ds, idx, M))
-        return;
-    if (!x || (mean && !std)) {
-        bp_arg_null(NULL, __func__, x ? "std" : "x");
-        return;
-    }
+        return BP_ERR_ARG;
+    if (!x || (mean && !std))
+        return bp_arg_null(NULL, __func__, x ? "std" : "x");
     size_t n_in = (size_t)ds->n_in, n_out = (size_t)ds->n_out;
     for (int i = 0; i < M; i++) {
         float *xi = x + (size_t)i * n_in;
@@ -247,4 +245,5 @@ void bp_dataset_gather(const bp_dataset *ds, const int32_t *idx, int M, const fl
             memcpy(t + (size_t)i * n_out, ds->targets + (size_t)idx[i] * n_out,
                    n_out * sizeof *t);
     }
+    return BP_OK;
 }

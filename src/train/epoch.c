@@ -54,18 +54,25 @@ static bp_status check(const bp_net *net, const bp_optimizer *opt, const bp_data
     return BP_OK;
 }
 
+bp_status bp_dataset_check(const bp_net *net, const bp_dataset *ds)
+{
+    if (!net || !ds)
+        return bp_arg_null(NULL, __func__, !net ? "net" : "ds");
+    return bp_check_dataset(__func__, net, ds);
+}
+
 bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *ds)
 {
     int k = net->sizes[net->L];
     if (bp_dataset_n_in(ds) != net->sizes[0])
         return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d features, the network %d "
                        "inputs", fn, bp_dataset_n_in(ds), net->sizes[0]);
-    if (bp_dataset_has_labels(ds) && net->loss != BP_LOSS_SOFTMAX_CE)
+    if (ds->has_labels && net->loss != BP_LOSS_SOFTMAX_CE)
         return bp_fail(NULL, BP_ERR_SHAPE, "%s: class labels need loss softmax_ce, not %s", fn,
                        bp_loss_name(net->loss));
-    if (bp_dataset_has_labels(ds) ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)
+    if (ds->has_labels ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)
         return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d %s, the network %d outputs",
-                       fn, bp_dataset_n_out(ds), bp_dataset_has_labels(ds) ? "classes" : "targets",
+                       fn, bp_dataset_n_out(ds), ds->has_labels ? "classes" : "targets",
                        k);
     return BP_OK;
 }
@@ -194,8 +201,8 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
         goto out;
     }
     /* softmax_ce trains on the classes of one-hot targets (the same δ = y − t) */
-    int labelled = bp_dataset_has_labels(ds) ||
-                   (bp_dataset_one_hot(ds) && net->loss == BP_LOSS_SOFTMAX_CE);
+    int labelled = ds->has_labels ||
+                   (ds->one_hot && net->loss == BP_LOSS_SOFTMAX_CE);
     bp_batches it;
     if ((s = batches_open(&it, __func__, net, ds, idx, n, batch, h.rank, h.ranks, !labelled,
                           labelled)) != BP_OK)

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
-                              bp_metrics *out, long *confusion)
+bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n,
+                      bp_metrics *out, long *confusion)
 {
     const char *fn = "bp_evaluate";
     if (!net || !ds || !idx || !out)
@@ -20,21 +20,17 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
         if (idx[i] < 0 || idx[i] >= bp_dataset_n(ds))
             return bp_fail(NULL, BP_ERR_ARG, "%s: idx[%d] = %d not in 0..%d", fn, i, (int)idx[i],
                            bp_dataset_n(ds) - 1);
-    int n_in = net->sizes[0], k = net->sizes[net->L];
+    int k = net->sizes[net->L];
     /* classes: labels alone, or beside one-hot targets; the loss is taken
      * against the targets wherever there are some */
-    int targets = !bp_dataset_has_labels(ds);
-    int classes = !targets || bp_dataset_one_hot(ds);
+    int targets = !ds->has_labels, classes = bp_dataset_has_classes(ds);
     if (n < 1)
         return bp_fail(NULL, BP_ERR_SHAPE, "%s: n = %d examples < 1", fn, n);
-    if (bp_dataset_n_in(ds) != n_in)
-        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d features, the network %d "
-                       "inputs", fn, bp_dataset_n_in(ds), n_in);
-    if (targets && bp_dataset_n_out(ds) != k)
-        return bp_fail(NULL, BP_ERR_SHAPE, "%s: the data set has %d targets, the network %d "
-                       "outputs", fn, bp_dataset_n_out(ds), k);
+    bp_status s = bp_check_dataset(fn, net, ds);
+    if (s != BP_OK)
+        return s;
     bp_batches it;
-    bp_status s = batches_open(&it, fn, net, ds, idx, n, net->max_batch, 0, 1, targets, classes);
+    s = batches_open(&it, fn, net, ds, idx, n, net->max_batch, 0, 1, targets, classes);
     if (s != BP_OK)
         return s;
     if (confusion)
@@ -78,20 +74,5 @@ bp_status bp_evaluate_metrics(bp_net *net, const bp_dataset *ds, const int32_t *
     out->accuracy = classes ? (double)correct / n : NAN;
     out->mse_fann = sq / ((double)n * k);
     out->bit_fail = bit_fail;
-    return BP_OK;
-}
-
-bp_status bp_evaluate(bp_net *net, const bp_dataset *ds, const int32_t *idx, int n, double *loss,
-                      double *accuracy, long *confusion)
-{
-    bp_metrics m;
-    if (!loss)
-        return bp_arg_null(NULL, __func__, "loss");
-    bp_status s = bp_evaluate_metrics(net, ds, idx, n, &m, confusion);
-    if (s != BP_OK)
-        return s;
-    *loss = m.loss;
-    if (accuracy)
-        *accuracy = m.accuracy;
     return BP_OK;
 }

@@ -102,10 +102,12 @@ bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, in
 
     for (int e = 0; e < epochs && s == BP_OK; e++) {
         bp_shuffle(&rng, train_idx, n_train);
-        double sum = NAN, vl = NAN;
+        double sum = NAN;
+        bp_metrics vm = {NAN, NAN, NAN, 0};
         s = bp_train_epoch(net, o, ds, train_idx, n_train, B, NULL, &sum, NULL);
         if (s == BP_OK && n_val > 0)
-            s = bp_evaluate(net, ds, val_idx, n_val, &vl, NULL, NULL);
+            s = bp_evaluate(net, ds, val_idx, n_val, &vm, NULL);
+        double vl = vm.loss;
         if (train_loss)
             train_loss[e] = sum / n_train;
         if (val_loss)
