@@ -4,8 +4,8 @@
  * output (train_report.c) and its checkpoint and resume
  * (train_checkpoint.c): the run's state.
  */
-#ifndef BP_TRAIN_H
-#define BP_TRAIN_H
+#ifndef BP_CLI_TRAIN_H
+#define BP_CLI_TRAIN_H
 
 #include "cli.h"
 

@@ -17,19 +17,33 @@
  * example per row, Y(l) is [M, N(l)]; the loss of a batch is the mean over its
  * examples of the per-example loss.
  *
- * Library manners: every function returns a status or NULL and never prints or
- * exits; functions that read outside data take a bp_error that receives a
- * one-line message naming the file and the problem. Handles are opaque, each
- * _create has a NULL-safe _free.
+ * The error rule, for every call:
+ *   - a call that can fail returns a bp_status, or, for a creator, the
+ *     object or NULL; a call that cannot fail returns its answer (a count,
+ *     a name), with the value its comment names for a bad argument;
+ *   - whenever a call fails, one line naming the call or the file and the
+ *     problem is at bp_last_error(), e.g.
+ *     "bp_forward: M = 300 > max_batch 256";
+ *   - the calls that read or write files, and the whole-job calls
+ *     bp_predict, bp_fit and bp_dataset_from_memory, also take a bp_error
+ *     (may be NULL) that receives the same line;
+ *   - a NULL handle or pointer, a size or an index out of range is
+ *     BP_ERR_ARG (BP_ERR_SHAPE where sizes disagree) and changes nothing;
+ *   - the library never prints, exits or installs a signal handler.
+ * Configuration structs are taken literally (0 means 0) and start from
+ * their _DEFAULT macro, which sets their size field: a struct of another
+ * size (zero-initialised, or a binding's declaration of another layout)
+ * is refused. Handles are opaque; each _create has a NULL-safe _free.
  *
- * Bad arguments: no argument crashes a call. A NULL handle or pointer, a
- * size or an index out of range makes a call that returns a status return
- * BP_ERR_ARG (BP_ERR_SHAPE where sizes disagree) and change nothing; a call
- * that returns a value returns what its comment names (0, NULL, NaN, ...).
- * Either way the reason, one line naming the argument and its limit
- * ("bp_forward: M = 300 > max_batch 256"), is then at bp_last_error(), and
- * in the bp_error of calls that take one. Zero in a configuration field
- * means its default.
+ * What stays valid: a pointer the library hands out (bp_net_params,
+ * bp_net_grads, bp_net_output, bp_net_mean, ...) lives as long as its
+ * object. What stays current: read it through its call again after any
+ * call that computes (a step, an epoch, a forward, bp_net_init, a load),
+ * because a per-example descent step leaves W(0)'s update to the next
+ * forward pass and a CUDA network keeps the newer copy on the device; the
+ * call completes or downloads it. Writes through bp_net_params are seen
+ * by the next call. An optimiser's state is read back from a device by
+ * every call that reads it (bp_checkpoint_save, a host step).
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H
@@ -51,6 +65,13 @@ extern "C" {
 #endif
 
 #define BP_VERSION "0.1.0"
+/* The version of the library running, which may differ from the header's
+ * BP_VERSION that a program was compiled with. */
+BP_API const char *bp_version(void);
+/* Frees a buffer the library allocated for the caller (bp_csv_read's data):
+ * the library's own free, whatever allocator the caller's program uses.
+ * NULL is fine. */
+BP_API void bp_free(void *p);
 
 /* ------------------------------------------------------------------------ */
 /* Status and errors                                                         */
@@ -124,7 +145,7 @@ BP_API bp_status bp_loss_parse(const char *name, bp_loss *out);
 /* Where a network's parameters live and its passes run. A CUDA network keeps
  * the host buffers as a mirror of the device's (see bp_net_params). */
 typedef enum {
-    BP_DEVICE_CPU = 0, /* OpenBLAS on the host                              */
+    BP_DEVICE_CPU = 0, /* the host: oneDNN or CBLAS products (bp_gemm)       */
     BP_DEVICE_CUDA,    /* cuBLAS + kernels on the first CUDA device (docs/cuda.md) */
     BP_DEVICE_COUNT
 } bp_device;
@@ -589,7 +610,7 @@ BP_API bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer 
 /* ------------------------------------------------------------------------ */
 
 /* Reads a numeric CSV with no header: every row the same number of columns,
- * every value finite. *data [rows, cols] is malloc'ed; the caller frees it. */
+ * every value finite. *data [rows, cols] is the caller's, freed with bp_free. */
 BP_API bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err);
 
 /* Writes data [rows, cols] as CSV (shortest round-trip decimals) atomically;
@@ -598,7 +619,7 @@ BP_API bp_status bp_csv_write(const char *path, const float *data, int rows, int
                               bp_error *err);
 
 /* ------------------------------------------------------------------------ */
-/* Data sets (data.c)                                                        */
+/* Data sets                                                                 */
 /* ------------------------------------------------------------------------ */
 
 /* Examples held in their stored type (IDX pixels stay uint8) and converted

@@ -422,6 +422,8 @@ static int no_crash(void) { return 1; }
     X(step_refused(3, 1, "optimiser holds 4 parameters, the buffers 3"))                           \
     X(step_refused(5, 1, "optimiser holds 4 parameters, the buffers 5"))                           \
     X(step_refused(4, NAN, "scale nan"))                                                           \
+    X(strcmp(bp_version(), BP_VERSION) == 0)                                                       \
+    X((bp_free(NULL), 1))                                                                          \
     X(V(isnan(bp_optimizer_lr(NULL)), "bp_optimizer_lr"))                                         \
     X(V(bp_optimizer_steps(NULL) == -1, "bp_optimizer_steps"))                                    \
     X(E(bp_train_step(NULL, opt, x, TL(lab), 4, &loss), BP_ERR_ARG, "bp_train_step: net is NULL")) \

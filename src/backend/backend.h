@@ -22,7 +22,7 @@ void gemm(bp_gemm g, int ta, int tb, int M, int N, int K, float alpha, const flo
  * (bp_net_create); the count itself is never changed outside a product. */
 void gemm_init(void);
 
-/* batch.c: the engine (section 7). Device dispatch happens above it
+/* cpu.c: the engine (section 7). Device dispatch happens above it
  * (src/backend/device.c); it knows nothing of optimisers: a fused descent step reaches
  * it as its rate. */
 bp_status batch_forward(bp_net *net, const float *x, int M);

@@ -1,5 +1,5 @@
 /*
- * batch.c — the batch form of section 7 (eq. 51–56): M examples at once,
+ * cpu.c — the batch form of section 7 (eq. 51–56): M examples at once,
  * float32, every matrix product one call of the GEMM seam (gemm.c). This is
  * the engine that training uses. It stands alone: device dispatch happens
  * above it (device.c), and a fused descent step reaches it as a rate.

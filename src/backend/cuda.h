@@ -1,7 +1,8 @@
 /*
- * cuda.h — the CUDA backend's entry points (cuda.cu), called from the C
- * files' few dispatch points under #ifdef BP_HAVE_CUDA. Internal: never
- * installed. Every function reports failures as a bp_status; those that
+ * cuda.h — the CUDA backend's entry points (cuda.cu, cuda_pass.cu,
+ * cuda_epoch.cu), called through the backend table of cuda_backend.c
+ * (bp_backend_cuda), never by name from outside src/backend/. Internal:
+ * never installed. Every function reports failures as a bp_status; those that
  * take no bp_error keep the message in the network's CUDA context, where
  * bp_cuda_last_error finds it.
  *

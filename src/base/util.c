@@ -18,6 +18,10 @@
 /* Status and errors                                                         */
 /* ------------------------------------------------------------------------ */
 
+const char *bp_version(void) { return BP_VERSION; }
+
+void bp_free(void *p) { free(p); }
+
 const char *bp_status_string(bp_status s)
 {
     switch (s) {

@@ -8,7 +8,7 @@
  * a bad file is never guessed at. A writer that prints the shortest decimal
  * that reads back as the same float, so write→read is bit-exact.
  *
- * The same reader serves the data sets (data.c), where a header line is
+ * The same reader serves the data sets (src/io/data_files.c), where a header line is
  * allowed, and its number parser serves the FANN reader.
  *
  * Deliberately not a general CSV library: no quoting, no text fields, no

@@ -4,7 +4,7 @@
  * and 37 literally (and eq. 57–69 for softmax and cross-entropy).
  *
  * This is the readable reference and the test oracle, not the engine: it is
- * deliberately unoptimised and shares no arithmetic with batch.c or
+ * deliberately unoptimised and shares no arithmetic with cpu.c or
  * losses.c beyond the scalar f and f' of activations.c.
  *
  * Indices as in the note: w_ij(l) joins neuron i of layer l to neuron j of
