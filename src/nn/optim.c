@@ -251,10 +251,17 @@ optim_coef optim_step_coef(const bp_optimizer *opt, long t)
     };
 }
 
-int optim_is_plain_sgd(const bp_optimizer *opt)
+/* Plain descent θ ← θ − α ∇θ: sgd, and momentum or Nesterov with μ = 0,
+ * whose velocity is then the step's own gradient (v ← 0·v + ∇θ), so that
+ * `--momentum 0` is `--opt sgd`'s model bit for bit; no clipping or decay. */
+static int plain_descent(const bp_opt_config *c)
 {
-    return opt->cfg.kind == BP_OPT_SGD && opt->cfg.clip_norm == 0 && opt->cfg.weight_decay == 0;
+    int sgd = c->kind == BP_OPT_SGD ||
+              ((c->kind == BP_OPT_MOMENTUM || c->kind == BP_OPT_NESTEROV) && c->momentum == 0);
+    return sgd && c->clip_norm == 0 && c->weight_decay == 0;
 }
+
+int optim_is_plain_sgd(const bp_optimizer *opt) { return plain_descent(&opt->cfg); }
 
 long bp_optimizer_steps(const bp_optimizer *opt)
 {
@@ -438,7 +445,5 @@ bp_status bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float
 double optim_fused_sgd_rate(const bp_optimizer *opt)
 {
     const bp_opt_config *c = &opt->cfg;
-    if (c->kind != BP_OPT_SGD || c->clip_norm > 0 || c->weight_decay > 0)
-        return 0;
-    return sched_rate(c, opt->t);
+    return plain_descent(c) ? sched_rate(c, opt->t) : 0;
 }
