@@ -39,10 +39,15 @@ bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
 
 /* Atomic file writing: a temporary file beside the target, flushed, fsync'ed,
  * renamed over the target, then the folder fsync'ed. A failed or aborted
- * write leaves the target as it was and no temporary behind. */
+ * write leaves the target as it was and no temporary behind. Where the
+ * file system has O_TMPFILE (Linux: ext4, xfs, tmpfs, btrfs) the temporary
+ * has no name until the commit links it, so that a process killed while
+ * writing (SIGKILL, power loss) leaves nothing behind either; elsewhere it
+ * is PATH.tmpXXXXXX, which a kill leaves. */
 typedef struct {
     FILE *f;
-    char *tmp;        /* temporary path, malloc'ed */
+    char *tmp;        /* temporary path, malloc'ed (named once linked) */
+    int unnamed;      /* an O_TMPFILE file, not yet linked at tmp */
     const char *path; /* target */
 } bp_atomic;
 

@@ -2,7 +2,7 @@
  * util.c — status strings, error messages, atomic file writes and the seeded
  * generator: the small services every other file of the library uses.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* O_TMPFILE, linkat */
 #include "base/base.h"
 
 #include <errno.h>
@@ -82,8 +82,33 @@ bp_status bp_fail(bp_error *err, bp_status s, const char *fmt, ...)
 /* Atomic file writes                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* The folder path names, into dir [cap]. */
+static void parent_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, cap, ".");
+    else if (slash == path)
+        snprintf(dir, cap, "/");
+    else
+        snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* The folder's entry for the rename must reach the disk too. */
+static void fsync_parent(const char *path)
+{
+    char dir[4096];
+    parent_of(path, dir, sizeof dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err)
 {
+    a->unnamed = 0;
     a->f = NULL;
     a->path = path;
     size_t n = strlen(path) + 16;
@@ -92,7 +117,17 @@ bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err)
         return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
     /* same folder as the target, so rename() is atomic */
     snprintf(a->tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(a->tmp);
+    int fd = -1;
+#ifdef O_TMPFILE
+    char dir[4096];
+    parent_of(path, dir, sizeof dir);
+    /* linked at commit through /proc's name for the descriptor */
+    if (access("/proc/self/fd", X_OK) == 0)
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    a->unnamed = fd >= 0;
+#endif
+    if (fd < 0) /* no O_TMPFILE here: a named temporary */
+        fd = mkstemp(a->tmp);
     if (fd < 0) {
         bp_status s = bp_fail(err, BP_ERR_IO, "%s: cannot create a file there: %s", path,
                               strerror(errno));
@@ -104,7 +139,8 @@ bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err)
     a->f = fdopen(fd, "wb");
     if (!a->f) {
         close(fd);
-        unlink(a->tmp);
+        if (!a->unnamed)
+            unlink(a->tmp);
         free(a->tmp);
         a->tmp = NULL;
         return bp_fail(err, BP_ERR_IO, "%s: %s", path, strerror(errno));
@@ -115,37 +151,41 @@ bp_status bp_atomic_open(bp_atomic *a, const char *path, bp_error *err)
 void bp_atomic_abort(bp_atomic *a)
 {
     if (a->f)
-        fclose(a->f);
+        fclose(a->f); /* an unnamed temporary vanishes with its descriptor */
     if (a->tmp) {
-        unlink(a->tmp);
+        if (!a->unnamed)
+            unlink(a->tmp);
         free(a->tmp);
     }
     a->f = NULL;
     a->tmp = NULL;
 }
 
-/* The folder's entry for the rename must reach the disk too. */
-static void fsync_parent(const char *path)
+/* Links the unnamed temporary at a fresh a->tmp (PATH.tmpXXXXXX, its
+ * last six characters counted up until a name is free); 0 on success. */
+static int link_unnamed(bp_atomic *a)
 {
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(a->f));
+    char *x = a->tmp + strlen(a->tmp) - 6;
+    for (unsigned k = (unsigned)getpid(); k < (unsigned)getpid() + 1000; k++) {
+        snprintf(x, 7, "%06u", k % 1000000);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, a->tmp, AT_SYMLINK_FOLLOW) == 0) {
+            a->unnamed = 0; /* named now: an abort unlinks it */
+            return 0;
+        }
+        if (errno != EEXIST)
+            return 1;
     }
+    return 1;
 }
 
 bp_status bp_atomic_commit(bp_atomic *a, bp_error *err)
 {
     int bad = ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0;
     int e = errno;
+    if (!bad && a->unnamed) /* a name, for the moment between link and rename */
+        bad = link_unnamed(a), e = errno;
     bad |= fclose(a->f) != 0;
     a->f = NULL;
     if (bad) {
