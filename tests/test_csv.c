@@ -47,6 +47,12 @@ static void test_good(void)
         {"1,2\n3,4\n \t\n\r\n", 2, 2, {1, 2, 3, 4}},          /* blank-ish lines at the end */
         {"1e-40,3.4028235e38\n", 1, 2, {1e-40f, 3.4028235e38f}}, /* subnormal, FLT_MAX */
         {"1e-50\n", 1, 1, {0}},                               /* underflow to zero */
+        {"\"1\",\"2\"\n\"3\",\"4\"\n", 2, 2, {1, 2, 3, 4}},       /* QUOTE_ALL */
+        {" \" 1 \" ,2\n", 1, 2, {1, 2}},                      /* blanks in and out of quotes */
+        {"1;2;3\n4;5;6\n", 2, 3, {1, 2, 3, 4, 5, 6}},           /* semicolons */
+        {"\"1\";\"2\"\r\n3;4\r\n", 2, 2, {1, 2, 3, 4}},         /* quoted semicolons, CRLF */
+        {"1\t2\n3\t4\n", 2, 2, {1, 2, 3, 4}},                 /* tabs */
+        {"1\t-2.5\n 3 \t4\n", 2, 2, {1, -2.5f, 3, 4}},       /* a tab file keeps spaces blank */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const good_case *g = &cases[c];
@@ -164,14 +170,21 @@ static void test_bad(void)
         {"1e39", "1,1e39\n", 0, BP_ERR_FORMAT, ":1:2:", "out of range for float: \"1e39\""},
         {"-1e39", "-1e39\n", 0, BP_ERR_FORMAT, ":1:1:", "out of range"},
         {"1e400", "1e400\n", 0, BP_ERR_FORMAT, ":1:1:", "out of range"},
-        {"nul", "1,2\n3,\0" "4\n", 9, BP_ERR_FORMAT, ":2:2:", "NUL"},
+        {"nul", "1,2\n3,\0" "4\n", 9, BP_ERR_FORMAT, ":2:", "NUL"},
         {"header", "a,b\n1,2\n", 0, BP_ERR_FORMAT, ":1:1:", "\"a\""},
         {"whitespace-only", "  \n\t\n\r\n", 0, BP_ERR_FORMAT, ":", "no data"},
         {"lone-cr", "1\r2\n", 0, BP_ERR_FORMAT, ":1:1:", "\"1\\x0d2\""},
         {"vtab", "\v1\n", 0, BP_ERR_FORMAT, ":1:1:", "\"\\x0b1\""},
         {"control", "1\x01,2\n", 0, BP_ERR_FORMAT, ":1:1:", "\"1\\x01\""},
-        {"quote", "\"1\",2\n", 0, BP_ERR_FORMAT, ":1:1:", "\"\\x221\\x22\""},
-        {"semicolon", "1;2\n", 0, BP_ERR_FORMAT, ":1:1:", "\"1;2\""},
+        {"unclosed-quote", "1,2\n\"3,4\n", 0, BP_ERR_FORMAT, ":2:1:", "quote never closed"},
+        {"unclosed-quote-2", "\"1\",\"2\n", 0, BP_ERR_FORMAT, ":1:2:", "quote never closed"},
+        {"after-quote", "\"1\"x,2\n", 0, BP_ERR_FORMAT, ":1:1:", "after the closing quote"},
+        {"doubled-quote", "\"1\"\"\",2\n", 0, BP_ERR_FORMAT, ":1:1:", "not a number"},
+        {"quoted-empty", "\"\",2\n", 0, BP_ERR_FORMAT, ":1:1:", "empty value"},
+        {"decimal-comma", "1;5,1\n", 0, BP_ERR_FORMAT, ":1:2:", "decimal comma"},
+        {"decimal-comma-neg", "-5,25;1\n", 0, BP_ERR_FORMAT, ":1:1:", "decimal comma"},
+        {"semicolon-ragged", "1;2\n3;4;5\n", 0, BP_ERR_FORMAT, ":2:", "expected 2 columns"},
+        {"mixed-sep", "1;2\n3,4\n", 0, BP_ERR_FORMAT, ":2:", "expected 2 columns, got 1"},
         {"decimal-comma-ish", "1.2.3\n", 0, BP_ERR_FORMAT, ":1:1:", NULL},
         {"bom", "\xef\xbb\xbf" "1,2\n", 0, BP_ERR_FORMAT, ":1:1:", "\\xef\\xbb\\xbf1"},
     };

@@ -336,6 +336,16 @@ static void test_csv_good(void)
     ds = csv_ok("csv BOM", "\xef\xbb\xbf" "1,2,1\n3,4,0\n", 0, 2, 2, 2);
     bp_dataset_free(ds);
 
+    /* pandas QUOTE_ALL and a spreadsheet's semicolons: a quoted header
+     * name may hold the separator and a doubled quote */
+    ds = csv_ok("csv quoted", "\"a\",\"b, \"\"c\"\"\",\"y\"\n\"1\",\"2\",\"1\"\n\"3\",\"4\",\"0\"\n", 0, 2, 2,
+                2);
+    bp_dataset_free(ds);
+    ds = csv_ok("csv semicolons", "a;b;y\r\n1;2;1\r\n3.5;4;0\r\n", 0, 2, 2, 2);
+    bp_dataset_free(ds);
+    ds = csv_ok("csv tabs", "a\tb\ty\n1\t2\t1\n3\t4\t0\n", 0, 2, 2, 2);
+    bp_dataset_free(ds);
+
     ds = csv_ok("csv targets", "x,t1,t2\n1,0.5,-0.5\n2,1.5,2.5\n", 2, 2, 1, 2);
     if (ds) {
         int32_t never = -7;
@@ -406,6 +416,11 @@ static void test_csv_bad(void)
     bp_dataset *ds = (bp_dataset *)&err;
     bp_status s = bp_dataset_load_csv(path, 0, &ds, &err);
     refused("csv NUL byte", s, BP_ERR_FORMAT, ds, &err, path, ":2: NUL byte");
+    csv_refused("csv quote never closed", "a,b,y\n1,\"2,0\n", 0, BP_ERR_FORMAT,
+                ":2:2: a quote never closed");
+    csv_refused("csv short header", "a;b\n1;2;0\n", 0, BP_ERR_FORMAT, "header has 2 fields");
+    csv_refused("csv decimal comma", "a;b;y\n5,1;2;0\n", 0, BP_ERR_FORMAT,
+                ":2:1: decimal comma");
     csv_refused("csv target_cols -1", "1,2,0\n", -1, BP_ERR_ARG, "target_cols");
 
     path = tmp_path("absent.csv");

@@ -140,7 +140,7 @@ bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **ou
                        target_cols, BP_MAX_WIDTH);
     float *v;
     int rows, cols, header;
-    bp_status s = bp_csv_read_table(path, 1, &v, &rows, &cols, &header, err);
+    bp_status s = bp_csv_read_table(path, BP_CSV_HEADER_DETECT, 0, &v, &rows, &cols, &header, err);
     if (s != BP_OK)
         return s;
     bp_dataset *ds = calloc(1, sizeof *ds);

@@ -8,11 +8,14 @@
 
 #include "train/train.h"
 
-/* csv.c: the strict CSV reader behind bp_csv_read, where allow_header lets
- * line 1 be a header (a field that is not a number); *header says whether
- * it was. Data rows are then lines header+1 .. header+rows. */
-bp_status bp_csv_read_table(const char *path, int allow_header, float **data, int *rows,
-                            int *cols, int *header, bp_error *err);
+/* csv.c: the strict CSV reader behind bp_csv_read. header_mode says
+ * whether line 1 may be a header (detected: a field that is not a number)
+ * or must be one; *header says whether it was. Data rows are then lines
+ * header+1 .. header+rows. sep is ',' ';' or '\t', or 0 to detect it from
+ * the first line. */
+enum { BP_CSV_HEADER_NO, BP_CSV_HEADER_DETECT, BP_CSV_HEADER_YES };
+bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float **data,
+                            int *rows, int *cols, int *header, bp_error *err);
 /* safetensors.c (reader) and safetensors_write.c: tensor (l, kind) of the
  * model file, its name, where it starts in the parameter buffer, its floats. */
 enum { T_WEIGHT = 0, T_BIAS = 1 };
