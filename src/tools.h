@@ -8,6 +8,7 @@
 #define BP_TOOLS_H
 
 #include "backprop.h"
+#include "backprop_ref.h" /* the reference forms: explain, the tests */
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,12 +5,13 @@
 # points, the tools' calls stay hidden).
 lib="$1"
 header="$2"
+ref="$3" # backprop_ref.h: the reference forms, exported as well
 bp="$lib"
 . "$(dirname "$0")/lib.sh"
 
 command -v nm >/dev/null || { echo "skipped: no nm"; exit 77; }
 nm -D --defined-only "$lib" | awk '$2 == "T" || $2 == "W" { print $3 }' | sort -u >"$d/exported"
-sed -n 's/^BP_API[^(]*[ *]\(bp_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u >"$d/declared"
+sed -n 's/^BP_API[^(]*[ *]\(bp_[a-z0-9_]*\)(.*/\1/p' "$header" $ref | sort -u >"$d/declared"
 [ -s "$d/declared" ] || { bad "no BP_API declarations found in $header"; summary; exit; }
 extra=$(comm -23 "$d/exported" "$d/declared")
 missing=$(comm -13 "$d/exported" "$d/declared")

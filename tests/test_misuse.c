@@ -12,6 +12,7 @@
 #include "tmpdir.h"
 
 #include "backprop.h"
+#include "backprop_ref.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -23,6 +23,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "backprop.h"
+#include "backprop_ref.h"
 #include "check.h"
 #include "tmpdir.h"
 

@@ -6,6 +6,7 @@
 #define BP_TESTNET_H
 
 #include "backprop.h"
+#include "backprop_ref.h"
 #include "io/io.h"
 
 #include <math.h>
