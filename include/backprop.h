@@ -264,18 +264,15 @@ BP_API int bp_net_threads(const bp_net *net);
  * the same results to float32 rounding, not bit for bit: a model is
  * bit-reproducible for a given seed, thread count, provider and ISA. */
 typedef enum { BP_GEMM_ONEDNN = 0, BP_GEMM_CBLAS = 1 } bp_gemm;
-BP_API const char *bp_gemm_name(bp_gemm g);                   /* "onednn", "cblas" */
+/* "onednn" or "cblas" -> the enum; BP_ERR_ARG if unknown (out unchanged). */
 BP_API bp_status bp_gemm_parse(const char *name, bp_gemm *out);
-BP_API int bp_gemm_available(bp_gemm g);                      /* 1 if in this build */
-/* oneDNN if built; the environment variable BP_GEMM=cblas|onednn overrides */
-BP_API bp_gemm bp_gemm_default(void);
-/* A one-line description, e.g. "oneDNN 2.6.3 (avx512_core)" or OpenBLAS's
- * configuration string; the ISA alone, e.g. "avx512_core" or "Haswell". */
-BP_API void bp_gemm_info(bp_gemm g, char *buf, size_t size);
-BP_API void bp_gemm_isa(bp_gemm g, char *buf, size_t size);
-/* A new network uses bp_gemm_default(); BP_ERR_ARG if g is not built in.
- * bp_net_gemm: BP_GEMM_CBLAS for a NULL net; bp_gemm_name: "?" for an
- * unknown g; info and isa write nothing to a NULL buf. */
+/* What g is in this build, one line into buf [size], e.g. "oneDNN 2.6.3
+ * (avx512_core)" or OpenBLAS's configuration string; BP_ERR_ARG (and why
+ * in buf) if this build lacks g. Nothing written to a NULL buf. */
+BP_API bp_status bp_gemm_info(bp_gemm g, char *buf, size_t size);
+/* A new network takes oneDNN where the build has it, else CBLAS; the
+ * environment variable BP_GEMM=cblas|onednn overrides. BP_ERR_ARG if g is
+ * not built in. bp_net_gemm: BP_GEMM_CBLAS for a NULL net. */
 BP_API bp_status bp_net_set_gemm(bp_net *net, bp_gemm g);
 BP_API bp_gemm bp_net_gemm(const bp_net *net);
 

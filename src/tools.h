@@ -36,6 +36,15 @@ extern "C" {
     OPT(gamma, "gamma", "G", 0.1, "step schedule: decay factor, 0 < G <= 1")               \
     OPT(min_lr, "min-lr", "ALPHA", 0, "cosine schedule: the floor")
 
+/* The GEMM providers as the CLI and the tests name and probe them:
+ * "onednn", "cblas" ("?" for an unknown g); 1 if g is in this build; the
+ * default of a new network; the ISA alone, e.g. "avx512_core" or
+ * "Haswell" (nothing written to a NULL buf). */
+const char *bp_gemm_name(bp_gemm g);
+int bp_gemm_available(bp_gemm g);
+bp_gemm bp_gemm_default(void);
+void bp_gemm_isa(bp_gemm g, char *buf, size_t size);
+
 /* Floating-point operations of one training step's matrix products for
  * one example: forward, ∂L/∂W, and δ of every layer above the first. */
 double bp_step_flops(const bp_net *net);

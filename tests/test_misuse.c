@@ -13,6 +13,7 @@
 
 #include "backprop.h"
 #include "backprop_ref.h"
+#include "tools.h"
 
 #include <limits.h>
 #include <stdint.h>

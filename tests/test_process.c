@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include <backprop.h>
+#include "tools.h" /* bp_gemm_available, bp_gemm_name */
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdint.h>

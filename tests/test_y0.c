@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include "backprop.h"
+#include "backprop_ref.h"
 
 static bp_net *net;
 

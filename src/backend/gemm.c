@@ -145,24 +145,30 @@ void bp_gemm_isa(bp_gemm g, char *buf, size_t size)
         snprintf(buf, size, "none");
 }
 
-void bp_gemm_info(bp_gemm g, char *buf, size_t size)
+bp_status bp_gemm_info(bp_gemm g, char *buf, size_t size)
 {
-    if (!buf || size == 0)
-        return;
+    char line[320];
 #if BP_HAVE_ONEDNN
     if (g == BP_GEMM_ONEDNN) {
         const dnnl_version_t *v = dnnl_version();
-        snprintf(buf, size, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch, onednn_isa());
-        return;
+        snprintf(line, sizeof line, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch,
+                 onednn_isa());
+        goto done;
     }
 #endif
     if (g == BP_GEMM_CBLAS) {
-        char desc[256], isa[64];
-        cblas_describe(desc, sizeof desc, isa, sizeof isa);
-        snprintf(buf, size, "%s", desc);
-        return;
+        char isa[64];
+        cblas_describe(line, sizeof line, isa, sizeof isa);
+        goto done;
     }
-    snprintf(buf, size, "%s: not in this build", bp_gemm_name(g));
+    snprintf(line, sizeof line, "%s: not in this build", bp_gemm_name(g));
+    if (buf && size)
+        snprintf(buf, size, "%s", line);
+    return bp_fail(NULL, BP_ERR_ARG, "bp_gemm_info: %s", line);
+done:
+    if (buf && size)
+        snprintf(buf, size, "%s", line);
+    return BP_OK;
 }
 
 /* ------------------------------------------------------------------------ */
