@@ -62,6 +62,21 @@ int cli_error(const cli_command *cmd, const char *fmt, ...)
     return 1;
 }
 
+void cli_json_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v == 0 ? 0.0 : v);
+    else
+        fputs("null", f);
+}
+
+void cli_json_field(FILE *f, const char *key, double v, const char *sep)
+{
+    fprintf(f, "\"%s\": ", key);
+    cli_json_num(f, v);
+    fputs(sep, f);
+}
+
 const char *cli_reason(const char *msg)
 {
     if (strncmp(msg, "bp_", 3) != 0)

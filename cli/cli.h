@@ -10,6 +10,7 @@
 #include "tools.h" /* the project's own: bench internals, BLAS threads, atomic writes */
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* One option of a command. A NULL meta marks a flag that takes no value. */
 typedef struct {
@@ -57,6 +58,11 @@ void cli_help(const cli_command *cmd);
  * cli_last_error for dist_agree to pass on. */
 int cli_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern char cli_last_error[512];
+/* A number of --json output: shortest-enough decimal, or null where it is
+ * not finite (not measured, NaN, Inf), never "nan"; -0 as 0. */
+void cli_json_num(FILE *f, double v);
+/* The same as "KEY": V followed by sep. */
+void cli_json_field(FILE *f, const char *key, double v, const char *sep);
 /* A library message without the function it names ("bp_dataset_check:
  * the data set has ..." -> "the data set has ..."), for a line of ours. */
 const char *cli_reason(const char *msg);

@@ -218,13 +218,16 @@ int cmd_bench(int argc, char **argv)
             measure(&a, seconds, &step, &ceil);
         double eps = M / step, ceps = M / ceil, gf = bp_step_flops(net) * eps * 1e-9;
         double of_peak = peak > 0 ? gf / peak : 0;
-        if (json)
-            printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, \"examples_per_s\": %.6g, "
-                   "\"gflops\": %.6g, \"peak_gflops\": %.6g, \"fraction_of_peak\": %.4f, "
-                   "\"ceiling_examples_per_s\": %.6g, \"fraction_of_ceiling\": %.4f}",
-                   b ? ", " : "", cli_get(&cmd, "layers"), M, (int)threads, eps, gf, peak, of_peak,
-                   ceps, eps / ceps);
-        else
+        if (json) {
+            printf("%s{\"layers\": \"%s\", \"batch\": %d, \"threads\": %d, ", b ? ", " : "",
+                   cli_get(&cmd, "layers"), M, (int)threads);
+            cli_json_field(stdout, "examples_per_s", eps, ", ");
+            cli_json_field(stdout, "gflops", gf, ", ");
+            cli_json_field(stdout, "peak_gflops", peak, ", ");
+            cli_json_field(stdout, "fraction_of_peak", of_peak, ", ");
+            cli_json_field(stdout, "ceiling_examples_per_s", ceps, ", ");
+            cli_json_field(stdout, "fraction_of_ceiling", eps / ceps, "}");
+        } else
             printf("%7d %14.0f %9.1f %7.1f%% %16.0f %8.1f%%\n", M, eps, gf, 100 * of_peak, ceps,
                    100 * eps / ceps);
         fflush(stdout);

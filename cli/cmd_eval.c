@@ -89,11 +89,14 @@ int cmd_eval(int argc, char **argv)
 
     int json = cli_flag(&cmd, "json");
     if (json) {
-        printf("{\"examples\": %d, \"loss\": %.17g, \"mse_fann\": %.17g, \"bit_fail\": %ld, ", n,
-               m.loss, m.mse_fann, m.bit_fail);
-        if (classes)
-            printf("\"accuracy\": %.17g, \"classes\": [", m.accuracy);
-        else
+        printf("{\"examples\": %d, ", n);
+        cli_json_field(stdout, "loss", m.loss, ", ");
+        cli_json_field(stdout, "mse_fann", m.mse_fann, ", ");
+        printf("\"bit_fail\": %ld, ", m.bit_fail);
+        if (classes) {
+            cli_json_field(stdout, "accuracy", m.accuracy, ", ");
+            printf("\"classes\": [");
+        } else
             printf("\"accuracy\": null, \"classes\": [], \"confusion\": null}\n");
     } else {
         printf("%d examples  loss %.6f  MSE (FANN's) %.6g  bit fail %ld", n, m.loss, m.mse_fann,

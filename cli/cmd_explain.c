@@ -201,8 +201,10 @@ static int explain_softmax(int argc, char **argv)
     if (cli_flag(&softmax_cmd, "json")) {
         printf("{\"y\": [");
         for (int j = 0; j < n; j++)
-            printf("%s%.17g", j ? ", " : "", y[j]);
-        printf("], \"logsumexp\": %.17g, \"temperature\": %.17g}\n", zmax / T + log(sum), T);
+            printf("%s", j ? ", " : ""), cli_json_num(stdout, y[j]);
+        printf("], ");
+        cli_json_field(stdout, "logsumexp", zmax / T + log(sum), ", ");
+        cli_json_field(stdout, "temperature", T, "}\n");
     } else {
         ex_out o = {.ru = !strcmp(lang, "ru"), .digits = (int)digits, .f = stdout};
         ex_write_softmax(&o, z, n, T, y, zmax, sum);

@@ -112,9 +112,11 @@ int cmd_grad(int argc, char **argv)
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
-    if (cli_flag(&cmd, "json"))
-        printf("{\"loss\": %.17g, \"examples\": %d}\n", loss, rows);
-    else
+    if (cli_flag(&cmd, "json")) {
+        printf("{");
+        cli_json_field(stdout, "loss", loss, ", ");
+        printf("\"examples\": %d}\n", rows);
+    } else
         printf("loss %.9g over %d examples -> %s\n", loss, rows, out);
     rc = 0;
 done:

@@ -11,13 +11,7 @@
 #include <stdlib.h>
 
 /* null where --layer/--neuron left a finite difference out */
-static void num(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.17g", v == 0 ? 0.0 : v);
-    else
-        fputs("null", f);
-}
+static void num(FILE *f, double v) { cli_json_num(f, v); }
 
 /* n values a[k*stride], averaged over `count` copies spaced `step` apart */
 static void array(FILE *f, const double *a, int n, size_t stride, int count, size_t step)

@@ -53,10 +53,7 @@ int train_plot(const char *path, const epoch_row *rows, int n, int with_val, int
 
 static void json_num(const char *key, double v, const char *sep)
 {
-    if (isfinite(v))
-        printf("\"%s\": %.17g%s", key, v, sep);
-    else
-        printf("\"%s\": null%s", key, sep);
+    cli_json_field(stdout, key, v, sep);
 }
 
 void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test)
