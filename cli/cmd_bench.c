@@ -159,10 +159,11 @@ int cmd_bench(int argc, char **argv)
      * what no provider can change */
     const char *isa = "";
     double peak = cuda ? 0 : cli_fma_peak((int)threads, seconds < 1 ? seconds : 1, &isa);
-    if (json)
-        printf("{\"gemm\": \"%s\", \"device\": \"%s\", \"peak_gflops\": %.6g, \"peak_isa\": "
-               "\"%s\", \"results\": [", prov, bp_device_name(cfg.device), peak, isa);
-    else {
+    if (json) {
+        printf("{\"gemm\": \"%s\", \"device\": \"%s\", ", prov, bp_device_name(cfg.device));
+        cli_json_field(stdout, "peak_gflops", peak, ", ");
+        printf("\"peak_isa\": \"%s\", \"results\": [", isa);
+    } else {
         printf("layers %s, %s, %ld threads; GEMM: %s\n", cli_get(&cmd, "layers"),
                bp_device_name(cfg.device), threads, prov);
         if (!cuda)
