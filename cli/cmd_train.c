@@ -20,13 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The epochs left: 0, 1 (an error printed), 2 (diverged), or minus the code
- * the ranks already agreed on (a checkpoint's failure). */
-static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FILE *log)
+/* How the epochs ended; with RUN_AGREED the ranks already agreed on the
+ * exit code tr->rc (a checkpoint's failure), otherwise rank by rank. */
+typedef enum { RUN_DONE, RUN_FAILED, RUN_DIVERGED, RUN_STOPPED, RUN_AGREED } run_end;
+
+static run_end run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FILE *log)
 {
     run_state *st = &tr->st;
     int32_t *val_idx = tr->perm, *train_idx = tr->perm + tr->n_val;
-    int B = tr->B, r;
+    int B = tr->B;
     long steps_per_epoch = (tr->n_train + B - 1) / B, every = a->every;
     size_t P = bp_net_n_params(tr->net);
     bp_epoch_hooks hooks = train_hooks(tr);
@@ -48,10 +50,12 @@ static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FI
             double sum = NAN;
             bp_status s = bp_train_epoch(tr->net, tr->opt, ds, train_idx + m0, count, B, &hooks,
                                          &sum, NULL);
+            if (s == BP_STOPPED) /* every rank at the same step (the agreement record) */
+                return RUN_STOPPED;
             if (s == BP_ERR_NONFINITE && tr->named) /* --detect-anomaly named it */
-                return 2;
+                return RUN_DIVERGED;
             if (s != BP_OK && s != BP_ERR_NONFINITE)
-                return cli_error(&train_cmd, "%s: %s", a->data, bp_last_error());
+                return cli_error(&train_cmd, "%s: %s", a->data, bp_last_error()), RUN_FAILED;
             if (s == BP_ERR_NONFINITE) {
                 if (tr->bar)
                     fputc('\n', stderr);
@@ -64,12 +68,12 @@ static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FI
                                     "(learning rate %g too high, or inputs too large?)%s\n",
                             e + 1, steps, sum / count, bp_optimizer_lr(tr->opt),
                             tr->dir ? "; the last checkpoint is intact" : "");
-                return 2;
+                return RUN_DIVERGED;
             }
             m0 += count;
             if (every && bp_optimizer_steps(tr->opt) % every == 0 && m0 < tr->n_train &&
-                (r = train_checkpoint(tr, 0)) != 0)
-                return -r; /* agreed */
+                (tr->rc = train_checkpoint(tr, 0)) != 0)
+                return RUN_AGREED;
         }
         double secs = cli_now() - tr->t0;
         row->train_loss = st->loss_sum / tr->n_train;
@@ -82,7 +86,7 @@ static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FI
             row->val_loss = vm.loss, row->val_acc = vm.accuracy;
         if (vs != BP_OK)
             return cli_error(&train_cmd, "%s: validation failed: %s", a->data,
-                             bp_status_string(vs));
+                             bp_status_string(vs)), RUN_FAILED;
         st->ran = e + 1, st->epoch = e + 1, st->step = 0;
         if (tr->bar)
             fputc('\n', stderr);
@@ -106,10 +110,10 @@ static int run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds, FI
                 st->stopped = 1;
             }
         }
-        if ((r = train_checkpoint(tr, bad)) != 0)
-            return -r;
+        if ((tr->rc = train_checkpoint(tr, bad)) != 0)
+            return RUN_AGREED;
     }
-    return 0;
+    return RUN_DONE;
 }
 
 int cmd_train(int argc, char **argv)
@@ -118,7 +122,7 @@ int cmd_train(int argc, char **argv)
     int r = train_args_read(&a, argc, argv);
     if (r <= 0)
         return dist_agree(r < 0);
-    int rc = 1, agreed = 0; /* agreed: the ranks already know rc (dist_agree) */
+    int rc = 1, agreed = 0, lock = -1; /* agreed: the ranks already know rc (dist_agree) */
     trainer tr = {.cmd = &train_cmd, .dir = a.dir, .anomaly = a.anomaly};
     bp_dataset *ds = NULL, *test = NULL;
     int32_t *test_idx = NULL;
@@ -132,6 +136,8 @@ int cmd_train(int argc, char **argv)
                       &test) ||
         train_args_fit(&a, ds))
         goto done;
+    if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)
+        goto done;
     if (train_setup(&tr, &a, ds))
         goto done;
     /* the first collective call: a rank that failed before it is at the
@@ -143,6 +149,12 @@ int cmd_train(int argc, char **argv)
     }
     if (tr.dir && rank0)
         train_remove_stale(tr.dir);
+    if ((r = dist_agree(train_stop != 0)) != 0) { /* before the first step: nothing written */
+        if (rank0)
+            fprintf(stderr, "backprop train: interrupted before the first step; nothing saved\n");
+        rc = train_stop == SIGINT ? 130 : 143, agreed = 1;
+        goto done;
+    }
 
     if (!a.json && rank0)
         fprintf(log, "training on %d examples (%d held out), %ld steps of %d per epoch, %zu "
@@ -151,8 +163,14 @@ int cmd_train(int argc, char **argv)
     if (dist_size() > 1 && rank0 && !a.json)
         fprintf(log, "%d MPI ranks, %d examples each per step at most\n", dist_size(),
                 bp_net_max_batch(tr.net));
-    if ((r = run_epochs(&tr, &a, ds, log)) != 0) {
-        rc = r < 0 ? -r : r, agreed = r < 0;
+    run_end end = run_epochs(&tr, &a, ds, log);
+    if (end == RUN_FAILED || end == RUN_DIVERGED || end == RUN_AGREED) {
+        rc = end == RUN_AGREED ? tr.rc : end == RUN_DIVERGED ? 2 : 1, agreed = end == RUN_AGREED;
+        goto done;
+    }
+    /* stopped: the step's checkpoint, then the model and tables as at the end */
+    if (end == RUN_STOPPED && (rc = train_checkpoint(&tr, 0)) != 0) {
+        agreed = 1;
         goto done;
     }
     int ran = (int)tr.st.ran;
@@ -162,7 +180,7 @@ int cmd_train(int argc, char **argv)
         goto done;
 
     bp_metrics tm = {NAN, NAN, NAN, -1};
-    if (test) {
+    if (test && end != RUN_STOPPED) {
         int nt = bp_dataset_n(test);
         if (!(test_idx = malloc((size_t)nt * sizeof *test_idx))) {
             cli_error(&train_cmd, "out of memory");
@@ -182,9 +200,11 @@ int cmd_train(int argc, char **argv)
                          "%ld\n", tm.loss, tm.accuracy, tm.mse_fann, tm.bit_fail);
     }
     if (!rank0) {
-        rc = 0;
+        rc = end == RUN_STOPPED || train_stop ? train_interrupted(&tr, &a, argc, argv) : 0;
         goto done;
     }
+    if (end == RUN_STOPPED && a.patience > 0 && tr.st.best_epoch > 0) /* the best, as at the end */
+        memcpy(bp_net_params(tr.net), tr.best, bp_net_n_params(tr.net) * sizeof *tr.best);
     if (bp_model_save(tr.net, a.out, &err) != BP_OK) {
         cli_error(&train_cmd, "%s", err.msg);
         goto done;
@@ -193,13 +213,16 @@ int cmd_train(int argc, char **argv)
     if (a.plot && train_plot(a.plot, tr.rows, ran, tr.n_val > 0, tr.n_val > 0 && classes))
         goto done;
     if (a.json)
-        train_json(tr.rows, ran, &tm, test != NULL);
-    rc = 0;
+        train_json(tr.rows, ran, &tm, test != NULL && end != RUN_STOPPED, train_stop != 0);
+    /* a signal in the final evaluation or save let them finish */
+    rc = end == RUN_STOPPED || train_stop ? train_interrupted(&tr, &a, argc, argv) : 0;
 done:
     free(tr.perm), free(tr.best), free(tr.rows), free(test_idx);
     bp_optimizer_free(tr.opt);
     bp_net_free(tr.net);
     bp_dataset_free(ds);
     bp_dataset_free(test);
+    if (lock >= 0)
+        close(lock);
     return agreed ? rc : dist_agree(rc);
 }

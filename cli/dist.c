@@ -124,10 +124,14 @@ int dist_agree(int rc) { return rc; }
 bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info)
 {
     (void)ctx;
-    double sums[2] = {info->loss, info->status != BP_OK}; /* Σ loss·rows, ranks failing */
+    /* the step's agreement record, reduced once at this one point of every
+     * step: Σ loss·rows, the ranks failing, the ranks asked to stop */
+    double rec[3] = {info->loss, info->status != BP_OK, info->stop != 0};
     dist_sum_floats(bp_net_grads(net), bp_net_n_params(net));
-    dist_sum_doubles(sums, 2);
-    info->loss = sums[0];
+    dist_sum_doubles(rec, 3);
+    info->loss = rec[0];
+    info->stop = rec[2] > 0; /* every rank stops at this same step */
+    double *sums = rec;
     if (sums[1] > 0) /* BP_ERR_ARG: another rank's */
         return info->status != BP_OK ? info->status : BP_ERR_ARG;
     return BP_OK;

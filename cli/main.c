@@ -2,7 +2,7 @@
  * main.c — the backprop command: dispatch to a command, --version, --help.
  * Exit codes: 0 success, 1 bad input or usage, 2 diverged.
  */
-#include "cli.h"
+#include "train.h" /* train_catch_signals */
 
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +61,8 @@ int main(int argc, char **argv)
             /* only train is data-parallel; MPI is started for it alone so
              * that the other commands never need mpirun's environment */
             int mpi = commands[i].run == cmd_train;
+            if (mpi) /* before MPI's threads start */
+                train_catch_signals();
             if (mpi && dist_init(&argc, &argv) != 0) {
                 fprintf(stderr, "backprop: MPI_Init failed\n");
                 return 1;

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 /* One epoch's line of --metrics and --json. */
@@ -59,6 +60,7 @@ typedef struct {
     epoch_row *rows;      /* [epochs] */
     run_state st;
     const char *dir;      /* checkpoint folder or NULL */
+    int rc;               /* the exit code the ranks agreed on (a save's failure) */
 } trainer;
 
 extern cli_command train_cmd;
@@ -86,7 +88,7 @@ int train_write_metrics(const char *path, const epoch_row *rows, int n);
 /* --plot: loss curves, validation accuracy where with_acc; 0, or 1 (printed). */
 int train_plot(const char *path, const epoch_row *rows, int n, int with_val, int with_acc);
 /* --json: the epochs' rows and the test figures (test: whether there was a test set). */
-void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test);
+void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test, int interrupted);
 
 /* Rank 0 writes DIR/checkpoint.bin, then DIR/model.safetensors, each
  * atomically (a kill leaves the previous or the new one of each). rc is what
@@ -98,6 +100,21 @@ int train_resume(trainer *tr, const char *dir, FILE *log);
 /* "onednn avx512_core" or "cblas Haswell": what the run's products ran on,
  * which decides their last bits as the thread count does. */
 void train_gemm_name(const bp_net *net, char *buf, size_t cap);
+/* The one writer of checkpoint folder dir: an exclusive flock on
+ * dir/lock (which holds the PID), made with the folder if need be; the
+ * descriptor (kept open to the exit), or minus 1 after printing why, e.g.
+ * that another run holds it and its PID. */
+int train_lock(const cli_command *cmd, const char *dir);
+/* SIGINT and SIGTERM ask the run to stop after the step in flight: the
+ * flag the library's epoch reads (0, or the signal); a second SIGINT ends
+ * the process at once. Called before any other thread starts (MPI's, the
+ * pool's, oneDNN's), which then inherit the blocked signals. */
+extern volatile sig_atomic_t train_stop;
+void train_catch_signals(void);
+/* The one line an interrupted run ends with and its exit status (130 or
+ * 143): where it stopped, what it saved, how to go on. */
+int train_interrupted(const trainer *tr, const train_args *a, int argc, char **argv);
+
 /* Removes the temporary files of saves killed midway from DIR. */
 void train_remove_stale(const char *dir);
 

@@ -10,6 +10,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +36,38 @@ void train_gemm_name(const bp_net *net, char *buf, size_t cap)
     bp_gemm g = bp_net_gemm(net);
     bp_gemm_isa(g, isa, sizeof isa);
     snprintf(buf, cap, "%s %s", bp_gemm_name(g), isa);
+}
+
+int train_lock(const cli_command *cmd, const char *dir)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -cli_error(cmd, "%s: cannot make the checkpoint folder: %s", dir, strerror(errno));
+    char path[4096];
+    dir_file(path, sizeof path, dir, "lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -cli_error(cmd, "%s: cannot open: %s", path, strerror(errno));
+    /* flock, not a PID file alone: the kernel drops the lock of a process
+     * that dies however it dies, so a stale lock never blocks a run */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t got = read(fd, pid, sizeof pid - 1);
+        pid[got > 0 ? got : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return -cli_error(cmd, "%s: in use by another backprop train (PID %s); one run per "
+                                   "checkpoint folder", dir, pid[0] ? pid : "unknown");
+        return -cli_error(cmd, "%s: cannot lock: %s", path, strerror(e));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        close(fd);
+        return -cli_error(cmd, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return fd; /* held until the process exits */
 }
 
 /* A save killed midway leaves its temporary file (NAME.tmpXXXXXX); one

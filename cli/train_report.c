@@ -56,7 +56,7 @@ static void json_num(const char *key, double v, const char *sep)
     cli_json_field(stdout, key, v, sep);
 }
 
-void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test)
+void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test, int interrupted)
 {
     printf("{\"epochs\": [");
     for (int e = 0; e < n; e++) {
@@ -72,7 +72,8 @@ void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test)
     json_num("test_accuracy", tm->accuracy, ", ");
     json_num("test_mse_fann", tm->mse_fann, ", ");
     if (test)
-        printf("\"test_bit_fail\": %ld}\n", tm->bit_fail);
+        printf("\"test_bit_fail\": %ld, ", tm->bit_fail);
     else
-        printf("\"test_bit_fail\": null}\n");
+        printf("\"test_bit_fail\": null, ");
+    printf("\"interrupted\": %s}\n", interrupted ? "true" : "false");
 }
