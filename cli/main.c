@@ -61,15 +61,15 @@ int main(int argc, char **argv)
             /* only train is data-parallel; MPI is started for it alone so
              * that the other commands never need mpirun's environment */
             int mpi = commands[i].run == cmd_train;
-            if (mpi) /* before MPI's threads start */
-                train_catch_signals();
+            if (mpi && train_catch_signals() != 0) /* before MPI's threads start */
+                return 1;
             if (mpi && dist_init(&argc, &argv) != 0) {
                 fprintf(stderr, "backprop: MPI_Init failed\n");
                 return 1;
             }
             int rc = commands[i].run(argc - 2, argv + 2);
             if (mpi)
-                dist_finalize();
+                dist_finalize(), train_release_signals();
             return rc;
         }
     fprintf(stderr, "backprop: unknown command '%s' (see backprop --help)\n", argv[1]);

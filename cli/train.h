@@ -110,7 +110,8 @@ int train_lock(const cli_command *cmd, const char *dir);
  * the process at once. Called before any other thread starts (MPI's, the
  * pool's, oneDNN's), which then inherit the blocked signals. */
 extern volatile sig_atomic_t train_stop;
-void train_catch_signals(void);
+int train_catch_signals(void); /* 0, or 1 (printed): no thread for them */
+void train_release_signals(void); /* the thread ended, the signals unblocked */
 /* The one line an interrupted run ends with and its exit status (130 or
  * 143): where it stopped, what it saved, how to go on. */
 int train_interrupted(const trainer *tr, const train_args *a, int argc, char **argv);

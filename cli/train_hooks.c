@@ -76,7 +76,9 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-void train_catch_signals(void)
+static pthread_t waiter;
+
+int train_catch_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -88,12 +90,20 @@ void train_catch_signals(void)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
-    pthread_t t;
-    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) == 0 &&
-        pthread_create(&t, NULL, signal_thread, NULL) == 0)
-        pthread_detach(t);
-    else /* no thread of its own: the handler alone */
-        pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    int e = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    if (e == 0 && (e = pthread_create(&waiter, NULL, signal_thread, NULL)) == 0)
+        return 0;
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    fprintf(stderr, "backprop train: cannot start the thread that takes Ctrl-C: %s\n",
+            strerror(e));
+    return 1;
+}
+
+void train_release_signals(void)
+{
+    pthread_cancel(waiter); /* sigwait is a cancellation point */
+    pthread_join(waiter, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
 }
 
 int train_interrupted(const trainer *tr, const train_args *a, int argc, char **argv)

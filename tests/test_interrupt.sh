@@ -72,10 +72,10 @@ rc=$?
 [ $rc -ne 143 ] || [ ! -e "$d/early.safetensors" ] || bad "signal at once: --out written"
 
 # without --checkpoint: the finished epochs kept
-"$bp" $run --out "$d/plain.safetensors" --metrics "$d/plain.csv" --plot "$d/plain.svg" \
-    >/dev/null 2>"$d/err" &
+"$bp" $run --epochs 60 --out "$d/plain.safetensors" --metrics "$d/plain.csv" \
+    --plot "$d/plain.svg" >/dev/null 2>"$d/err" &
 pid=$!
-sleep 1.2
+sleep 2
 kill -INT $pid
 wait $pid
 rc=$?
@@ -87,7 +87,7 @@ else
 fi
 
 # one writer per folder; a SIGKILLed holder never blocks
-"$bp" $run --checkpoint "$d/lk" --out "$d/lk.safetensors" >/dev/null 2>&1 &
+"$bp" $run --epochs 60 --checkpoint "$d/lk" --out "$d/lk.safetensors" >/dev/null 2>&1 &
 pid=$!
 sleep 0.5
 start=$(date +%s%N)
