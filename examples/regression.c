@@ -21,10 +21,10 @@ int main(void)
     }
     int sizes[] = {1, 32, 32, 1};
     bp_act acts[] = {BP_ACT_TANH, BP_ACT_TANH, BP_ACT_IDENTITY};
-    bp_config cfg = {.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 3, .sizes = sizes, .acts = acts, .loss = BP_LOSS_MSE};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = 3, cfg.sizes = sizes, cfg.acts = acts, cfg.loss = BP_LOSS_MSE;
     bp_opt_config opt = BP_OPT_CONFIG_DEFAULT;
-    opt.kind = BP_OPT_ADAM;
-    opt.lr = 0.01;
+    opt.kind = BP_OPT_ADAM, opt.lr = 0.01;
     double train[EPOCHS], val[EPOCHS];
     bp_error err;
 

@@ -7,10 +7,10 @@ int main(void)
     float x[] = {0, 0, 0, 1, 1, 0, 1, 1}, t[] = {0, 1, 1, 0}, y[4];
     int sizes[] = {2, 4, 1};
     bp_act acts[] = {BP_ACT_TANH, BP_ACT_SIGMOID};
-    bp_config cfg = {.size = sizeof(bp_config), .temperature = 1.0, .leaky_slope = BP_LEAKY_SLOPE_DEFAULT, .n_layers = 2, .sizes = sizes, .acts = acts, .loss = BP_LOSS_SIGMOID_BCE};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = 2, cfg.sizes = sizes, cfg.acts = acts, cfg.loss = BP_LOSS_SIGMOID_BCE;
     bp_opt_config opt = BP_OPT_CONFIG_DEFAULT;
-    opt.kind = BP_OPT_ADAM;
-    opt.lr = 0.05;
+    opt.kind = BP_OPT_ADAM, opt.lr = 0.05;
     bp_net *net = bp_net_create(&cfg, 4, NULL);
     bp_dataset *data = bp_dataset_from_memory(x, t, NULL, 4, 2, 1, NULL);
     if (!net || !data || bp_fit(net, data, &opt, 500, 4, 1, 0, NULL, NULL, NULL) != BP_OK ||

@@ -108,7 +108,8 @@ static inline void fuzz_use_dataset(const bp_dataset *ds)
     float *t = labelled ? NULL : malloc((size_t)k * (size_t)n_out * sizeof *t);
     if (!mean || !std || !x || (!labelled && !t))
         abort();
-    bp_dataset_moments(ds, idx, k, mean, std);
+    if (bp_dataset_moments(ds, idx, k, mean, std) != BP_OK)
+        __builtin_trap();
     for (int j = 0; j < n_in; j++)
         if (!(std[j] > 0))
             __builtin_trap();
@@ -118,7 +119,7 @@ static inline void fuzz_use_dataset(const bp_dataset *ds)
         if (labels[i] < 0 || labels[i] >= n_out)
             __builtin_trap();
     /* one-hot targets: the label is where the row's one 1 is */
-    for (int i = 0; bp_dataset_one_hot(ds) && i < k; i++)
+    for (int i = 0; bp_dataset_has_classes(ds) && !labelled && i < k; i++)
         if (labels[i] < 0 || labels[i] >= n_out || t[(size_t)i * n_out + labels[i]] != 1.0f)
             __builtin_trap();
     free(mean);
