@@ -19,7 +19,7 @@ DEPS = build-essential cmake pkg-config libdnnl-dev libopenblas-dev libcjson-dev
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
        libopenmpi-dev openmpi-bin valgrind libfann-dev libfann-doc chromium
 
-.PHONY: all deps test asan valgrind install clean
+.PHONY: all deps test asan valgrind interrupts install clean
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
@@ -33,10 +33,16 @@ test: all
 # see into oneDNN's JIT code); CPU only (the sanitizers do not see into the CUDA runtime) and without MPI,
 # whose runtime keeps allocations to the end that LeakSanitizer would report
 # (test_mpi skips there; it runs in the plain build).
+# 40 signals (20 SIGINT, 20 SIGTERM) at seeded moments, each run resumed;
+# make test sends 8. BP_INTERRUPT_SEED=S replays a printed seed.
+interrupts: all
+	sh tests/test_interrupt.sh build/backprop 40
+
 asan:
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBP_SANITIZE=ON -DBP_CUDA=OFF -DBP_MPI=OFF -DBP_ONEDNN=OFF >/dev/null
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	# test_interrupt signals at moments of a release build's pace: not here
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E test_interrupt
 
 # A short training run, predict, grad and eval of the CLI under valgrind's
 # memcheck: zero errors and no definite or indirect leak, or it fails.

@@ -10,6 +10,8 @@
  * a share is empty.
  */
 #include "check.h"
+
+#include <signal.h>
 #include "testnet.h"
 
 #include <pthread.h>
@@ -244,6 +246,65 @@ static void data_parallel(int batch, bp_opt_kind kind)
     bp_net_free(one);
 }
 
+/* The stop flag: set during step k (by after_step, as a signal handler
+ * would between two steps), the pass returns BP_STOPPED with steps 0..k
+ * taken and their examples counted; going on over the rest of idx gives
+ * the uninterrupted pass's parameters bit for bit, as a resumed run does.
+ * With after_backward set, only the hook's answer counts. */
+typedef struct {
+    long at;
+    volatile sig_atomic_t *flag;
+} stopper;
+
+static bp_status raise_flag(void *ctx, bp_net *net, const bp_step_info *info)
+{
+    stopper *st = ctx;
+    (void)net;
+    if (info->step == st->at)
+        *st->flag = 1;
+    return BP_OK;
+}
+
+static bp_status veto(void *ctx, bp_net *net, bp_step_info *info)
+{
+    (void)ctx, (void)net;
+    info->stop = 0; /* the other ranks did not see it */
+    return info->status;
+}
+
+static void stop_flag(bp_opt_kind kind)
+{
+    const char *what = bp_opt_name(kind);
+    bp_net *a = net_of(B), *b = net_of(B);
+    bp_optimizer *oa = opt_of(a, kind), *ob = opt_of(b, kind);
+    double la, lb, lc;
+    int done = -1;
+    CHECK(bp_train_epoch(a, oa, ds, idx, N, B, NULL, &la, &done) == BP_OK && done == N,
+          "%s: whole pass: %d done", what, done);
+    volatile sig_atomic_t flag = 0;
+    stopper st = {2, &flag};
+    bp_epoch_hooks h = BP_EPOCH_HOOKS_DEFAULT;
+    h.after_step = raise_flag, h.ctx = &st, h.stop = &flag;
+    bp_status s = bp_train_epoch(b, ob, ds, idx, N, B, &h, &lb, &done);
+    CHECK(s == BP_STOPPED && done == 3 * B && bp_optimizer_steps(ob) == 3,
+          "%s: stopped: status %d, %d done, %ld steps", what, (int)s, done,
+          bp_optimizer_steps(ob));
+    flag = 0;
+    CHECK(bp_train_epoch(b, ob, ds, idx + done, N - done, B, &h, &lc, NULL) == BP_OK,
+          "%s: the rest", what);
+    CHECK(memcmp(bp_net_params_const(a), bp_net_params_const(b),
+                 bp_net_n_params(a) * sizeof(float)) == 0,
+          "%s: stopped and continued differs from the whole pass", what);
+    CHECK(lb + lc == la || fabs(lb + lc - la) <= 1e-12 * fabs(la), "%s: loss sums", what);
+    /* a hook that says no: the pass goes on */
+    flag = 1;
+    h.after_backward = veto, h.after_step = NULL;
+    CHECK(bp_train_epoch(b, ob, ds, idx, N, B, &h, &lc, &done) == BP_OK && done == N,
+          "%s: vetoed stop: %d done", what, done);
+    bp_optimizer_free(oa), bp_optimizer_free(ob);
+    bp_net_free(a), bp_net_free(b);
+}
+
 int main(void)
 {
     bp_rng r;
@@ -264,6 +325,8 @@ int main(void)
     data_parallel(16, BP_OPT_SGD);  /* 8 + 8: 1/ranks in the update */
     data_parallel(7, BP_OPT_ADAM);  /* 4 + 3: each share weighted */
     data_parallel(1, BP_OPT_MOMENTUM); /* 0 + 1: an empty share */
+    stop_flag(BP_OPT_SGD);
+    stop_flag(BP_OPT_ADAM);
 
     /* a rank outside 0..ranks−1 is refused before anything runs */
     bp_net *net = net_of(B);

@@ -223,6 +223,8 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
         bp_step_info info = {step, 1, it.m0, it.M, it.lo, it.hi, l, s, stop};
         if (s == BP_OK && h.after_step)
             s = h.after_step(h.ctx, net, &info);
+        if (!hooked) /* alone, the latest word: a request between two steps stops here */
+            stop = h.stop && *h.stop;
         if (s == BP_OK && stop && *done < n)
             s = BP_STOPPED;
     }
