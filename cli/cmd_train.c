@@ -90,10 +90,14 @@ static run_end run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds
         st->ran = e + 1, st->epoch = e + 1, st->step = 0;
         if (tr->bar)
             fputc('\n', stderr);
+        char val[64] = ""; /* what was not measured is left out, never "nan" */
+        if (isfinite(row->val_loss))
+            snprintf(val, sizeof val, isfinite(row->val_acc) ? "  val loss %.4f  val acc %.4f"
+                                                             : "  val loss %.4f", row->val_loss,
+                     row->val_acc);
         if ((!a->json || tr->bar) && dist_rank() == 0)
-            fprintf(log, "epoch %d/%ld  train loss %.4f  val loss %.4f  val acc %.4f  %.0f ex/s  "
-                         "%.1fs\n", e + 1, a->epochs, row->train_loss, row->val_loss,
-                    row->val_acc, row->ex_per_s, secs);
+            fprintf(log, "epoch %d/%ld  train loss %.4f%s  %.0f ex/s  %.1fs\n", e + 1, a->epochs,
+                    row->train_loss, val, row->ex_per_s, secs);
         int bad = dist_rank() == 0 && a->metrics &&
                   train_write_metrics(a->metrics, tr->rows, (int)st->ran);
         /* early stopping keeps the parameters of the best validation loss */

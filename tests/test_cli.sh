@@ -84,6 +84,8 @@ grep -q '</svg>' "$d/b.svg" || bad "plot not written"
 expect_ok "train again" "$bp" $tr --out "$d/b2.safetensors"
 cmp -s "$d/b1.safetensors" "$d/b2.safetensors" || bad "same seed, different model"
 expect_ok "train standardize" "$bp" $tr --standardize --out "$d/b3.safetensors"
+expect_ok "train --val 0" "$bp" $tr --val 0 --out "$d/v0.safetensors"
+grep -q nan "$d/stdout" && bad "--val 0 prints nan: $(cat "$d/stdout")"
 # zeros are literal: momentum 0 is plain descent's model, beta1 0 not the default's
 expect_ok "sgd" "$bp" $tr --opt sgd --out "$d/z1.safetensors"
 expect_ok "momentum 0" "$bp" $tr --opt momentum --momentum 0 --out "$d/z2.safetensors"
