@@ -77,6 +77,21 @@ void cli_json_field(FILE *f, const char *key, double v, const char *sep)
     fputs(sep, f);
 }
 
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
 const char *cli_reason(const char *msg)
 {
     if (strncmp(msg, "bp_", 3) != 0)

@@ -63,6 +63,8 @@ extern char cli_last_error[512];
 void cli_json_num(FILE *f, double v);
 /* The same as "KEY": V followed by sep. */
 void cli_json_field(FILE *f, const char *key, double v, const char *sep);
+/* s as a JSON string, quoted and escaped (UTF-8 passes as it is). */
+void cli_json_string(FILE *f, const char *s);
 /* A library message without the function it names ("bp_dataset_check:
  * the data set has ..." -> "the data set has ..."), for a line of ours. */
 const char *cli_reason(const char *msg);
@@ -96,18 +98,24 @@ int cli_load_model(const cli_command *cmd, const char *path, int max_batch, bp_d
                    bp_net **net);
 
 /* Loads what --data names (see data_arg.c): the training split, or with
- * test = 1 the test split (*out stays NULL where there is none). Prints the
- * error itself; 0 on success. */
-int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
+ * test = 1 the test split (*out stays NULL where there is none); a CSV as
+ * o says (NULL: BP_CSV_OPTIONS_DEFAULT). fashion-mnist gets its class
+ * names. Prints the error itself; 0 on success. */
+int cli_load_data(const cli_command *cmd, const char *spec, int test, const bp_csv_options *o,
                   bp_dataset **out);
 
 /* The test set of a training run: spec (--test: a file, or an IDX folder's
  * test split), or when spec is NULL the test split of data (*out stays
  * NULL where there is none). Its widths must be those of the training set
- * ds (for class labels: inputs, and no class beyond the k outputs). Prints
- * the error itself; 0 on success. */
+ * ds (for class labels: inputs, and no class beyond the k outputs), and a
+ * CSV's class names those of ds. Prints the error itself; 0 on success. */
 int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
-                  const bp_dataset *ds, int target_cols, int k, bp_dataset **out);
+                  const bp_dataset *ds, const bp_csv_options *o, int k, bp_dataset **out);
+
+/* The class names of a network, or where net is NULL of a data set, as a
+ * malloc'ed list [k] of pointers into it; NULL where it has none (or out
+ * of memory: *k is then -1). */
+const char **cli_class_names(const bp_net *net, const bp_dataset *ds, int *k);
 
 /* peak.c: a monotonic clock in seconds; the median of v [n] (sorts v). */
 double cli_now(void);

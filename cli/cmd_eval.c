@@ -27,6 +27,38 @@ static cli_command cmd = {"eval", "Evaluates a model on a data set.",
                           "--model M --data D [--split test] [--json] [--plot confusion.svg]",
                           opts};
 
+#define TOP_CONFUSIONS 3
+
+/* The largest counts off the diagonal, "true → predicted: count", by name
+ * where the classes have names: what a reader of the matrix looks for. */
+static void print_confusions(const long *conf, int k, const char *const *names)
+{
+    long top[TOP_CONFUSIONS] = {0};
+    int at[TOP_CONFUSIONS][2], n = 0;
+    /* kept in order, largest first; a tie keeps the earlier cell first */
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++) {
+            long c = conf[(size_t)i * k + j];
+            if (i == j || c <= 0 || (n == TOP_CONFUSIONS && c <= top[n - 1]))
+                continue;
+            int p = n < TOP_CONFUSIONS ? n++ : n - 1;
+            for (; p > 0 && top[p - 1] < c; p--) {
+                top[p] = top[p - 1];
+                at[p][0] = at[p - 1][0], at[p][1] = at[p - 1][1];
+            }
+            top[p] = c, at[p][0] = i, at[p][1] = j;
+        }
+    for (int t = 0; t < n; t++) {
+        printf("%s", t ? ", " : "most confused (true → predicted): ");
+        if (names)
+            printf("%s → %s: %ld", names[at[t][0]], names[at[t][1]], top[t]);
+        else
+            printf("%d → %d: %ld", at[t][0], at[t][1], top[t]);
+    }
+    if (n)
+        printf("\n");
+}
+
 int cmd_eval(int argc, char **argv)
 {
     int r = cli_parse(&cmd, argc, argv);
@@ -49,14 +81,28 @@ int cmd_eval(int argc, char **argv)
     bp_error err;
     int32_t *idx = NULL;
     long *conf = NULL;
+    const char **names = NULL;
     int rc = 1, test = strcmp(split, "test") == 0;
-    if (cli_load_data(&cmd, data, test, (int)target_cols, &ds))
-        goto done;
-    if (!ds && cli_load_data(&cmd, data, 0, (int)target_cols, &ds)) /* a file: its one split */
-        goto done;
+    /* the model first: a CSV's class names are read as its indices */
     if (cli_load_model(&cmd, model, 1024, device, &net))
         goto done;
-    int n = bp_dataset_n(ds), k = bp_net_size(net, bp_net_n_layers(net));
+    int k;
+    names = cli_class_names(net, NULL, &k);
+    if (k < 0) {
+        cli_error(&cmd, "out of memory");
+        goto done;
+    }
+    bp_csv_options csv = BP_CSV_OPTIONS_DEFAULT;
+    csv.target_cols = (int)target_cols, csv.classes = names, csv.n_classes = names ? k : 0;
+    if (cli_load_data(&cmd, data, test, &csv, &ds))
+        goto done;
+    if (!ds && cli_load_data(&cmd, data, 0, &csv, &ds)) /* a file: its one split */
+        goto done;
+    if (bp_dataset_class(ds, 0) && !names) {
+        cli_error(&cmd, "%s names its classes, but %s numbers them", data, model);
+        goto done;
+    }
+    int n = bp_dataset_n(ds);
     int classes = bp_dataset_has_classes(ds);
     if (bp_dataset_check(net, ds) != BP_OK) {
         cli_error(&cmd, "%s does not fit %s: %s", data, model, cli_reason(bp_last_error()));
@@ -82,7 +128,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     if (cli_get(&cmd, "plot") &&
-        bp_plot_confusion(cli_get(&cmd, "plot"), k, conf, &err) != BP_OK) {
+        bp_plot_confusion_named(cli_get(&cmd, "plot"), k, conf, names, &err) != BP_OK) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }
@@ -93,11 +139,19 @@ int cmd_eval(int argc, char **argv)
         cli_json_field(stdout, "loss", m.loss, ", ");
         cli_json_field(stdout, "mse_fann", m.mse_fann, ", ");
         printf("\"bit_fail\": %ld, ", m.bit_fail);
+        if (names) {
+            printf("\"classes\": [");
+            for (int c = 0; c < k; c++) {
+                printf("%s", c ? ", " : "");
+                cli_json_string(stdout, names[c]);
+            }
+            printf("], ");
+        }
         if (classes) {
             cli_json_field(stdout, "accuracy", m.accuracy, ", ");
-            printf("\"classes\": [");
+            printf("\"per_class\": [");
         } else
-            printf("\"accuracy\": null, \"classes\": [], \"confusion\": null}\n");
+            printf("\"accuracy\": null, \"per_class\": [], \"confusion\": null}\n");
     } else {
         printf("%d examples  loss %.6f  MSE (FANN's) %.6g  bit fail %ld", n, m.loss, m.mse_fann,
                m.bit_fail);
@@ -119,7 +173,8 @@ int cmd_eval(int argc, char **argv)
             printf(isfinite(rec) ? "\"recall\": %.17g, " : "\"recall\": null, ", rec);
             printf("\"support\": %ld}", row);
         } else {
-            printf("%5d  %9.4f  %6.4f  %7ld\n", c, prec, rec, row);
+            printf("%5d  %9.4f  %6.4f  %7ld%s%s\n", c, prec, rec, row, names ? "  " : "",
+                   names ? names[c] : "");
         }
     }
     if (classes && json) {
@@ -139,13 +194,16 @@ int cmd_eval(int argc, char **argv)
             printf("\n%5d", i);
             for (int j = 0; j < k; j++)
                 printf("%6ld", conf[(size_t)i * k + j]);
+            printf("%s%s", names ? "  " : "", names ? names[i] : "");
         }
         printf("\n");
+        print_confusions(conf, k, names);
     }
     rc = 0;
 done:
     free(idx);
     free(conf);
+    free(names);
     bp_net_free(net);
     bp_dataset_free(ds);
     return rc;

@@ -14,7 +14,8 @@ static cli_opt opts[] = {
     {"input", "X.csv", NULL, "inputs, one example per row, N(0) numbers, no header", NULL},
     {"data", "D", NULL, "instead of --input: a data set's inputs (see train --help)", NULL},
     {"split", "NAME", "test", "with --data: test or train", NULL},
-    {"classes", NULL, NULL, "print the argmax class per row instead of the outputs", NULL},
+    {"classes", NULL, NULL, "print the argmax class per row (its name, where the model has "
+                            "names) instead of the outputs", NULL},
     {"out", "P.csv", "-", "where to write the outputs (- is stdout)", NULL},
     CLI_DEVICE_OPTS,
     {NULL, NULL, NULL, NULL, NULL},
@@ -25,6 +26,45 @@ static cli_command cmd = {"predict", "Writes one row of N(L) outputs (or one cla
 
 /* Batches bound the work buffers whatever the number of rows. */
 #define PREDICT_BATCH 1024
+
+/* One class name per row, quoted as RFC 4180 has it where it holds a
+ * comma, a quote or blanks at either end; path "-" is stdout. */
+static bp_status write_names(const char *path, const bp_net *net, const float *cls, int rows,
+                             bp_error *err)
+{
+    size_t cap = 0, n = 0;
+    for (int r = 0; r < rows; r++)
+        cap += 2 * strlen(bp_net_class(net, (int)cls[r])) + 3;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        snprintf(err->msg, sizeof err->msg, "out of memory for %d class names", rows);
+        return BP_ERR_NOMEM;
+    }
+    for (int r = 0; r < rows; r++) {
+        const char *name = bp_net_class(net, (int)cls[r]);
+        size_t len = strlen(name);
+        int quote = strpbrk(name, ",\";") || name[0] == ' ' || name[len - 1] == ' ';
+        if (quote)
+            buf[n++] = '"';
+        for (const char *p = name; *p; p++) {
+            if (*p == '"')
+                buf[n++] = '"';
+            buf[n++] = *p;
+        }
+        if (quote)
+            buf[n++] = '"';
+        buf[n++] = '\n';
+    }
+    bp_status s = BP_OK;
+    if (strcmp(path, "-") != 0)
+        s = bp_file_write(path, buf, n, err);
+    else if (fwrite(buf, 1, n, stdout) != n || fflush(stdout) != 0) {
+        snprintf(err->msg, sizeof err->msg, "stdout: write failed");
+        s = BP_ERR_IO;
+    }
+    free(buf);
+    return s;
+}
 
 int cmd_predict(int argc, char **argv)
 {
@@ -54,8 +94,22 @@ int cmd_predict(int argc, char **argv)
             goto done;
         }
     } else {
-        int test = strcmp(cli_get(&cmd, "split"), "train") != 0;
-        if (cli_load_data(&cmd, data, test, 0, &ds) || (!ds && cli_load_data(&cmd, data, 0, 0, &ds)))
+        int test = strcmp(cli_get(&cmd, "split"), "train") != 0, k;
+        /* the model's class names read the file's class column */
+        bp_net *m = NULL;
+        if (cli_load_model(&cmd, model, 1, BP_DEVICE_CPU, &m)) {
+            bp_net_free(m);
+            goto done;
+        }
+        const char **names = cli_class_names(m, NULL, &k);
+        bp_csv_options csv = BP_CSV_OPTIONS_DEFAULT;
+        csv.classes = names, csv.n_classes = names ? k : 0;
+        int bad = k < 0 ? cli_error(&cmd, "out of memory")
+                        : cli_load_data(&cmd, data, test, &csv, &ds) ||
+                              (!ds && cli_load_data(&cmd, data, 0, &csv, &ds));
+        free(names);
+        bp_net_free(m); /* the names pointed into it */
+        if (bad)
             goto done;
         rows = bp_dataset_n(ds);
         cols = bp_dataset_n_in(ds);
@@ -107,7 +161,12 @@ int cmd_predict(int argc, char **argv)
             }
         }
     }
-    if (bp_csv_write(out, y, rows, width, &err) != BP_OK) {
+    if (classes && bp_net_class(net, 0)) {
+        if (write_names(out, net, y, rows, &err) != BP_OK) {
+            cli_error(&cmd, "%s", err.msg);
+            goto done;
+        }
+    } else if (bp_csv_write(out, y, rows, width, &err) != BP_OK) {
         cli_error(&cmd, "%s", err.msg);
         goto done;
     }

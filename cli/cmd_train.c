@@ -135,9 +135,10 @@ int cmd_train(int argc, char **argv)
     FILE *log = a.json ? stderr : stdout;
     tr.bar = rank0 && isatty(fileno(stderr)) && isatty(fileno(stdout));
 
-    if (cli_load_data(&train_cmd, a.data, 0, (int)a.target_cols, &ds) ||
-        cli_load_test(&train_cmd, a.test, a.data, ds, (int)a.target_cols, a.sizes[a.cfg.n_layers],
-                      &test) ||
+    bp_csv_options csv = BP_CSV_OPTIONS_DEFAULT;
+    csv.target_cols = (int)a.target_cols;
+    if (cli_load_data(&train_cmd, a.data, 0, &csv, &ds) ||
+        cli_load_test(&train_cmd, a.test, a.data, ds, &csv, a.sizes[a.cfg.n_layers], &test) ||
         train_args_fit(&a, ds))
         goto done;
     if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)

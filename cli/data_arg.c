@@ -8,14 +8,36 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define DATASETS "/usr/share/datasets"
 
-int cli_load_data(const cli_command *cmd, const char *spec, int test, int target_cols,
+/* Fashion-MNIST's classes, in label order (Zalando's README). */
+static const char *const fashion_classes[10] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+};
+
+const char **cli_class_names(const bp_net *net, const bp_dataset *ds, int *k)
+{
+    *k = net ? bp_net_size(net, bp_net_n_layers(net)) : bp_dataset_n_out(ds);
+    if (!(net ? bp_net_class(net, 0) : bp_dataset_class(ds, 0)))
+        return NULL;
+    const char **names = malloc((size_t)*k * sizeof *names);
+    for (int j = 0; names && j < *k; j++)
+        names[j] = net ? bp_net_class(net, j) : bp_dataset_class(ds, j);
+    if (!names)
+        *k = -1;
+    return names;
+}
+
+int cli_load_data(const cli_command *cmd, const char *spec, int test, const bp_csv_options *o,
                   bp_dataset **out)
 {
+    bp_csv_options dflt = BP_CSV_OPTIONS_DEFAULT;
+    int fashion = strcmp(spec, "fashion-mnist") == 0;
     char dir[4096];
     struct stat st;
     bp_error err;
@@ -37,24 +59,38 @@ int cli_load_data(const cli_command *cmd, const char *spec, int test, int target
     } else {
         size_t n = strlen(spec);
         if (n > 4 && strcmp(spec + n - 4, ".csv") == 0)
-            s = bp_dataset_load_csv(spec, target_cols, out, &err);
+            s = bp_dataset_load_csv_with(spec, o ? o : &dflt, out, &err);
         else
             s = bp_dataset_load_fann(spec, out, &err);
     }
     if (s != BP_OK)
         return cli_error(cmd, "%s", err.msg);
+    if (fashion && bp_dataset_n_out(*out) == 10 &&
+        bp_dataset_set_classes(*out, 10, fashion_classes) != BP_OK)
+        return cli_error(cmd, "%s", bp_last_error());
     return 0;
 }
 
 int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
-                  const bp_dataset *ds, int target_cols, int k, bp_dataset **out)
+                  const bp_dataset *ds, const bp_csv_options *o, int k, bp_dataset **out)
 {
     if (!spec)
-        return cli_load_data(cmd, data, 1, target_cols, out);
-    /* a folder's test split, or a file's one split */
-    if (cli_load_data(cmd, spec, 1, target_cols, out) ||
-        (!*out && cli_load_data(cmd, spec, 0, target_cols, out)))
+        return cli_load_data(cmd, data, 1, o, out);
+    /* a folder's test split, or a file's one split, its class names those
+     * of the training set */
+    bp_csv_options to = *o;
+    int n_names;
+    const char **names = cli_class_names(NULL, ds, &n_names);
+    if (n_names < 0)
+        return cli_error(cmd, "out of memory");
+    to.classes = names, to.n_classes = names ? n_names : 0;
+    int bad = cli_load_data(cmd, spec, 1, &to, out) ||
+              (!*out && cli_load_data(cmd, spec, 0, &to, out));
+    free(names);
+    if (bad)
         return 1;
+    if (bp_dataset_class(*out, 0) && !bp_dataset_class(ds, 0))
+        return cli_error(cmd, "%s names its classes, but %s numbers them", spec, data);
     const bp_dataset *t = *out;
     int labels = bp_dataset_has_labels(t);
     if (labels != bp_dataset_has_labels(ds))

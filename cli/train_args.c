@@ -100,6 +100,10 @@ int train_args_fit(const train_args *a, const bp_dataset *ds)
     if (labelled ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)
         return cli_error(&train_cmd, "%s: %d %s, but --layers ends with %d outputs", a->data,
                          bp_dataset_n_out(ds), labelled ? "classes" : "targets", k);
+    /* named classes are the outputs, one each */
+    if (bp_dataset_class(ds, 0) && bp_dataset_n_out(ds) != k)
+        return cli_error(&train_cmd, "%s: %d named classes (%s, ...), but --layers ends with %d "
+                         "outputs", a->data, bp_dataset_n_out(ds), bp_dataset_class(ds, 0), k);
     if (labelled && a->cfg.loss != BP_LOSS_SOFTMAX_CE)
         return cli_error(&train_cmd, "%s: class labels need --loss softmax_ce (or a CSV with "
                                      "--target-cols)", a->data);

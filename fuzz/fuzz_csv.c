@@ -1,7 +1,8 @@
 /*
  * fuzz_csv.c — libFuzzer harness for the CSV readers: bp_csv_read (numbers
  * only, no header) and bp_dataset_load_csv (optional header; the last column
- * a class label, or the last 2 columns regression targets).
+ * a class label — a number, or a word whose names the data set then has
+ * for every class —, or the last 2 columns regression targets).
  *
  * The input is the whole file, written to one scratch file per process.
  */
@@ -21,6 +22,10 @@ static void load_as_dataset(const char *path, int target_cols)
     if (!ds || bp_dataset_has_labels(ds) != (target_cols == 0) ||
         (target_cols && bp_dataset_n_out(ds) != target_cols))
         __builtin_trap();
+    /* named classes: every class has a name, or none has */
+    for (int j = 0; bp_dataset_class(ds, 0) && j < bp_dataset_n_out(ds); j++)
+        if (!bp_dataset_class(ds, j) || !bp_dataset_class(ds, j)[0])
+            __builtin_trap();
     fuzz_use_dataset(ds);
     bp_dataset_free(ds);
 }

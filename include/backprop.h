@@ -692,6 +692,56 @@ BP_API bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *
                         double *val_loss, bp_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Named classes (the model file's "classes", docs/formats.md)               */
+/* ------------------------------------------------------------------------ */
+
+#define BP_CLASS_NAME_MAX 256 /* bytes of one class name */
+
+/* The names of a network's N(L) classes, in class-index order, saved by
+ * bp_model_save as the "classes" metadata and read back by bp_model_load.
+ * k = N(L) names, each 1..BP_CLASS_NAME_MAX bytes of UTF-8 without control
+ * characters, all distinct, copied; k = 0 (names NULL) removes them. Any
+ * other k, or a bad name, is BP_ERR_ARG naming it, and nothing changes. */
+BP_API bp_status bp_net_set_classes(bp_net *net, int k, const char *const *names);
+/* Class j's name; NULL when the network has no names or j is not in 0..N(L)−1. */
+BP_API const char *bp_net_class(const bp_net *net, int j);
+
+/* The same for a data set's classes (k = bp_dataset_n_out, labelled data
+ * only): a CSV class column of words brings them, in sorted order; the CLI
+ * names fashion-mnist's. */
+BP_API bp_status bp_dataset_set_classes(bp_dataset *ds, int k, const char *const *names);
+BP_API const char *bp_dataset_class(const bp_dataset *ds, int j);
+
+/* How bp_dataset_load_csv_with reads a CSV. Start from BP_CSV_OPTIONS_DEFAULT. */
+typedef struct {
+    size_t size;                /* sizeof(bp_csv_options): set by the default          */
+    int target_cols;            /* 0: the last column is the class; K: the last K are
+                                 * regression targets                                  */
+    char delimiter;             /* ',', ';' or '\t'; 0 detects it from the first line  */
+    int header;                 /* -1 detects it (a feature field that is not a
+                                 * number), 0 none, 1 the first line is one            */
+    const char *const *classes; /* [n_classes] names the class column's words must be
+                                 * among, as index j (a model's); NULL: their sorted
+                                 * distinct values                                     */
+    int n_classes;
+} bp_csv_options;
+#define BP_CSV_OPTIONS_DEFAULT {sizeof(bp_csv_options), 0, 0, -1, NULL, 0}
+
+/* bp_dataset_load_csv with options. A class column may hold numbers
+ * (labels 0..k−1, as before) or words in every row; words become classes
+ * 0..k−1 in sorted order (strcmp: code points, as scikit-learn's
+ * LabelEncoder) with their names (bp_dataset_class), or, with o->classes,
+ * the index of their name there: a word not among them is BP_ERR_FORMAT
+ * naming it and its line. A column mixing the two is refused naming the
+ * row that breaks the pattern. */
+BP_API bp_status bp_dataset_load_csv_with(const char *path, const bp_csv_options *o,
+                                          bp_dataset **out, bp_error *err);
+
+/* bp_plot_confusion with the axes labelled by names [k] (NULL: numbers). */
+BP_API bp_status bp_plot_confusion_named(const char *path, int k, const long *confusion,
+                                         const char *const *names, bp_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Plots (plot.c): SVG files a browser shows, written atomically             */
 /* ------------------------------------------------------------------------ */
 

@@ -429,6 +429,127 @@ static void test_csv_bad(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* CSV class columns of words                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Loads text with o; checks the labels [n] and the names [k] given by hand. */
+static bp_dataset *named_ok(const char *what, const char *text, const bp_csv_options *o, int n,
+                            const int32_t *want, int k, const char *const *names)
+{
+    bp_error err = {""};
+    bp_dataset *ds = NULL;
+    const char *path = put("named.csv", text);
+    CHECK(bp_dataset_load_csv_with(path, o, &ds, &err) == BP_OK && ds, "%s: %s", what, err.msg);
+    if (!ds)
+        return NULL;
+    CHECK(bp_dataset_n(ds) == n && bp_dataset_n_out(ds) == k, "%s: n %d, k %d", what,
+          bp_dataset_n(ds), bp_dataset_n_out(ds));
+    int32_t idx[8] = {0, 1, 2, 3, 4, 5, 6, 7}, lab[8];
+    float x[32];
+    if (bp_dataset_n(ds) == n && n <= 8) {
+        bp_dataset_gather(ds, idx, n, NULL, NULL, x, NULL, lab);
+        CHECK(memcmp(lab, want, (size_t)n * sizeof *lab) == 0, "%s: labels", what);
+    }
+    for (int j = 0; j < k; j++)
+        CHECK(names ? bp_dataset_class(ds, j) && strcmp(bp_dataset_class(ds, j), names[j]) == 0
+                    : bp_dataset_class(ds, j) == NULL,
+              "%s: class %d is \"%s\"", what, j, bp_dataset_class(ds, j));
+    CHECK(bp_dataset_class(ds, k) == NULL && bp_dataset_class(ds, -1) == NULL, "%s: j out of range",
+          what);
+    return ds;
+}
+
+static void named_refused(const char *what, const char *text, const bp_csv_options *o,
+                          bp_status want, const char *needle)
+{
+    bp_error err = {""};
+    bp_dataset *ds = (bp_dataset *)&err;
+    const char *path = put("named_bad.csv", text);
+    bp_status s = bp_dataset_load_csv_with(path, o, &ds, &err);
+    refused(what, s, want, ds, &err, path, needle);
+}
+
+static void test_csv_named(void)
+{
+    bp_csv_options o = BP_CSV_OPTIONS_DEFAULT;
+    /* sorted as LabelEncoder sorts: "no" < "yes"; "Yes" (capital) < "no" */
+    const char *yn[] = {"no", "yes"};
+    const int32_t l1[] = {1, 0, 1, 1, 0, 0};
+    bp_dataset *ds = named_ok("words", "a,b,label\n1,2,yes\n3,4,no\n5,6,yes\n7,8,yes\n9,0,no\n"
+                              "1,1,no\n", &o, 6, l1, 2, yn);
+    if (ds) { /* the features are untouched */
+        int32_t idx[2] = {0, 4};
+        float x[4];
+        bp_dataset_gather(ds, idx, 2, NULL, NULL, x, NULL, NULL);
+        CHECK(x[0] == 1 && x[1] == 2 && x[2] == 9 && x[3] == 0, "words: features");
+    }
+    bp_dataset_free(ds);
+    const char *byte_order[] = {"Yes", "no", "\xc3\xa9t\xc3\xa9"}; /* 'Y' < 'n' < 0xC3 */
+    const int32_t l2[] = {1, 2, 0, 1};
+    bp_dataset_free(named_ok("byte order", "1,no\n2,\xc3\xa9t\xc3\xa9\n3,Yes\n4,no\n", &o, 4, l2,
+                             3, byte_order));
+    /* quoted, semicolons, a name holding the separator and a doubled quote,
+     * no header (the features are numbers), blanks outside quotes */
+    const char *q[] = {"a;b", "say \"hi\""};
+    const int32_t l3[] = {1, 0, 0};
+    bp_dataset_free(named_ok("quoted", "1;\"say \"\"hi\"\"\"\n2; \"a;b\"\n3;\"a;b\"\n", &o, 3, l3, 2,
+                             q));
+    /* a header of numbers over a class column of numbers stays a header */
+    const int32_t l4[] = {1, 0};
+    bp_dataset_free(named_ok("numeric header", "1,2,label\n1,2,1\n3,4,0\n", &o, 2, l4, 2, NULL));
+    /* a model's names: words become their index there, numbers stay */
+    const char *model[] = {"virginica", "setosa", "versicolor"};
+    o.classes = model, o.n_classes = 3;
+    const int32_t l5[] = {1, 0, 1};
+    bp_dataset_free(named_ok("known names", "x,y\n1,setosa\n2,virginica\n3,setosa\n", &o, 3, l5, 3,
+                             model));
+    const int32_t l6[] = {2, 0};
+    bp_dataset_free(named_ok("known, numbers", "1,2\n2,0\n", &o, 2, l6, 3, NULL));
+    named_refused("unknown class", "x,y\n1,setosa\n2,iris\n3,other\n", &o, BP_ERR_FORMAT,
+                  ":3: class \"iris\" is not one of the model's 3 classes");
+    o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
+    named_refused("one class", "x,y\n1,a\n2,a\n", &o, BP_ERR_FORMAT, "holds one class, \"a\"");
+    named_refused("word after numbers", "x,y\n1,0\n2,1\n3,b\n", &o, BP_ERR_FORMAT,
+                  ":4:2: \"b\" is a word, but the column's first value (line 2) is a number");
+    named_refused("number after words", "x,y\n1,a\n2,b\n3,4\n", &o, BP_ERR_FORMAT,
+                  ":4:2: \"4\" is a number, but the column's first value (line 2) is a word");
+    named_refused("empty class", "x,y\n1,a\n2,\n", &o, BP_ERR_FORMAT, ":3:2: empty value");
+    named_refused("class with a tab", "x;y\n1;a\n2;\"b\tc\"\n", &o, BP_ERR_FORMAT,
+                  ":3:2: class name \"b\\x09c\" has a control character");
+    named_refused("bad UTF-8 class", "x,y\n1,a\n2,\xff\n", &o, BP_ERR_FORMAT, "not valid UTF-8");
+    char big[600] = "x,y\n1,a\n2,";
+    memset(big + strlen(big), 'n', 300);
+    named_refused("long class", big, &o, BP_ERR_FORMAT, "is too long");
+    named_refused("word feature", "x,y\n1,a\nz,b\n", &o, BP_ERR_FORMAT, ":3:1: not a number");
+    named_refused("quote never closed", "x,y\n1,\"a\n", &o, BP_ERR_FORMAT, "never closed");
+    /* regression targets stay numbers */
+    o.target_cols = 1;
+    named_refused("word target", "x,y\n1,2\n2,b\n", &o, BP_ERR_FORMAT, ":3:2: not a number");
+    o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
+    o.size = 8;
+    named_refused("zeroed options", "1,a\n2,b\n", &o, BP_ERR_ARG, "BP_CSV_OPTIONS_DEFAULT");
+    o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
+    o.delimiter = ':';
+    named_refused("delimiter ':'", "1,a\n2,b\n", &o, BP_ERR_ARG, "delimiter");
+
+    /* names given to a data set; numbers out of range refused */
+    bp_error err = {""};
+    ds = NULL;
+    o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
+    CHECK(bp_dataset_load_csv_with(put("n.csv", "1,0\n2,1\n"), &o, &ds, &err) == BP_OK, "%s",
+          err.msg);
+    CHECK(bp_dataset_class(ds, 0) == NULL, "numbered classes have no names");
+    CHECK(bp_dataset_set_classes(ds, 3, yn) == BP_ERR_ARG, "3 names for 2 classes");
+    const char *dup[] = {"a", "a"};
+    CHECK(bp_dataset_set_classes(ds, 2, dup) == BP_ERR_ARG, "duplicate names");
+    CHECK(bp_dataset_set_classes(ds, 2, yn) == BP_OK && strcmp(bp_dataset_class(ds, 1), "yes") == 0,
+          "set names");
+    CHECK(bp_dataset_set_classes(ds, 0, NULL) == BP_OK && !bp_dataset_class(ds, 0), "removed");
+    CHECK(bp_dataset_set_classes(NULL, 0, NULL) == BP_ERR_ARG && !bp_dataset_class(NULL, 0), "NULL");
+    bp_dataset_free(ds);
+}
+
+/* ------------------------------------------------------------------------ */
 /* FANN                                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -661,6 +782,7 @@ int main(void)
     test_idx_bad();
     test_csv_good();
     test_csv_bad();
+    test_csv_named();
     test_fann_good();
     test_fann_bad();
     test_fashion();

@@ -367,6 +367,7 @@ typedef struct {
  * that also changes the length of the data: ED(what, status, bytes, ...). */
 #define E(what, want, ...) {what, want, 0, 0, 0, {__VA_ARGS__}}
 #define ED(what, want, bytes, ...) {what, want, bytes, 0, 0, {__VA_ARGS__}}
+#define CL(v) "\"softmax_ce\"", "\"softmax_ce\",\"classes\":" v /* adds classes */
 #define T_EQ(v) "\"softmax_ce\"", "\"softmax_ce\",\"temperature\":" v /* adds a temperature */
 
 static void test_malformed(void)
@@ -454,6 +455,17 @@ static void test_malformed(void)
         E("UTF-8 surrogate", F, "\"softmax_ce\"", "\"softmax_ce\",\"n\":\"\xed\xa0\x80\""),
         E("control char in string", F, "relu,softmax", "relu,\x01softmax"),
         E("control char outside", F, "{\"__meta", "{\x01\"__meta"),
+        E("classes not a list", F, CL("\"a,b\"")),
+        E("classes a number list", F, CL("\"[1,2]\"")),
+        E("classes one name for 2", F, CL("\"[\\\"a\\\"]\"")),
+        E("classes three for 2", F, CL("\"[\\\"a\\\",\\\"b\\\",\\\"c\\\"]\"")),
+        E("classes twice the same", F, CL("\"[\\\"a\\\",\\\"a\\\"]\"")),
+        E("classes empty name", F, CL("\"[\\\"a\\\",\\\"\\\"]\"")),
+        E("classes control char", F, CL("\"[\\\"a\\\",\\\"b\\\\u0001\\\"]\"")),
+        E("classes \\u0000", F, CL("\"[\\\"a\\\",\\\"b\\\\u0000c\\\"]\"")),
+        E("classes bad JSON", F, CL("\"[\\\"a\\\",\\\"b\\\"\"")),
+        E("classes trailing text", F, CL("\"[\\\"a\\\",\\\"b\\\"] x\"")),
+        E("classes an array", F, CL("[\"a\",\"b\"]")),
         {"NaN in a weight", NF, 0, 3, NAN, {NULL}},
         {"Inf in a bias", NF, 0, 8, -INFINITY, {NULL}},
     };
@@ -629,12 +641,102 @@ static void test_failed_save(void)
     bp_net_free(net);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* (5) class names                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void test_classes(void)
+{
+    static const int sizes[] = {2, 3};
+    static const bp_act acts[] = {BP_ACT_SOFTMAX};
+    bp_net *net = make_net(1, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, 0.01, 3);
+    if (!net)
+        return;
+    const char *names[] = {"setosa", "T-shirt/top", "r\xc3\xa9sum\xc3\xa9 \"q\""};
+    CHECK(bp_net_class(net, 0) == NULL, "a new network has no names");
+
+    /* refused, and nothing changed: the wrong count, bad names */
+    char long_name[BP_CLASS_NAME_MAX + 2];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    const char *bad[][3] = {
+        {"a", "b", ""},           {"a", "b", "a"},        {"a", "b\x01", "c"},
+        {"a", "b\xff", "c"},      {"a", "\xc0\xaf", "c"}, {"a", long_name, "c"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(bp_net_set_classes(net, 3, bad[i]) == BP_ERR_ARG && bp_net_class(net, 0) == NULL &&
+                  strstr(bp_last_error(), "bp_net_set_classes"),
+              "bad names %zu: %s", i, bp_last_error());
+    CHECK(bp_net_set_classes(net, 2, names) == BP_ERR_ARG, "2 names for 3 outputs");
+    CHECK(bp_net_set_classes(net, 4, names) == BP_ERR_ARG, "4 names for 3 outputs");
+    CHECK(bp_net_set_classes(NULL, 3, names) == BP_ERR_ARG, "NULL net");
+    CHECK(bp_net_class(NULL, 0) == NULL, "NULL net");
+    long_name[BP_CLASS_NAME_MAX] = '\0'; /* exactly the limit: taken */
+    const char *at_limit[] = {"a", long_name, "c"};
+    CHECK(bp_net_set_classes(net, 3, at_limit) == BP_OK, "%s", bp_last_error());
+    CHECK(bp_net_class(net, 1) && strlen(bp_net_class(net, 1)) == BP_CLASS_NAME_MAX, "256 bytes");
+
+    /* copies, in order; j out of range is NULL */
+    char copy[3][32];
+    const char *mine[3] = {copy[0], copy[1], copy[2]};
+    for (int j = 0; j < 3; j++)
+        strcpy(copy[j], names[j]);
+    CHECK(bp_net_set_classes(net, 3, mine) == BP_OK, "%s", bp_last_error());
+    memset(copy, 0, sizeof copy);
+    for (int j = 0; j < 3; j++)
+        CHECK(bp_net_class(net, j) && strcmp(bp_net_class(net, j), names[j]) == 0, "class %d", j);
+    CHECK(bp_net_class(net, 3) == NULL && bp_net_class(net, -1) == NULL, "j out of range");
+
+    /* the file holds them as SPEC writes them, by hand: a JSON array of
+     * strings in index order, inside the metadata's string */
+    const char *path = tmp_path("classes.safetensors");
+    bp_error e = {{0}};
+    CHECK(bp_model_save(net, path, &e) == BP_OK, "%s", e.msg);
+    raw_file r;
+    CHECK(raw_read(path, &r), "raw read");
+    meta_is(&r, "classes", "[\"setosa\",\"T-shirt/top\",\"r\xc3\xa9sum\xc3\xa9 \\\"q\\\"\"]");
+    raw_free(&r);
+    bp_net *back = NULL;
+    CHECK(bp_model_load(path, 1, &back, &e) == BP_OK, "%s", e.msg);
+    for (int j = 0; back && j < 3; j++)
+        CHECK(bp_net_class(back, j) && strcmp(bp_net_class(back, j), names[j]) == 0,
+              "loaded class %d: %s", j, bp_net_class(back, j));
+    bp_net_free(back);
+
+    /* removed: no key in the file, none after loading */
+    CHECK(bp_net_set_classes(net, 0, NULL) == BP_OK && bp_net_class(net, 0) == NULL, "removed");
+    CHECK(bp_model_save(net, path, &e) == BP_OK, "%s", e.msg);
+    CHECK(raw_read(path, &r), "raw read");
+    meta_is(&r, "classes", NULL);
+    raw_free(&r);
+    back = NULL;
+    CHECK(bp_model_load(path, 1, &back, &e) == BP_OK && bp_net_class(back, 0) == NULL, "%s", e.msg);
+    bp_net_free(back);
+    bp_net_free(net);
+
+    /* written by hand with white space inside the array: read */
+    const char *hdr = META;
+    char *good = edit(base, (const char *const[]){"\"softmax_ce\"",
+                      "\"softmax_ce\",\"classes\":\"[ \\\"no\\\", \\\"yes\\\" ]\"", NULL}, 3);
+    (void)hdr;
+    float d[17] = {0};
+    put_st(path, good, strlen(good), d, BASE_DATA);
+    free(good);
+    back = NULL;
+    CHECK(bp_model_load(path, 1, &back, &e) == BP_OK, "%s", e.msg);
+    CHECK(back && bp_net_class(back, 0) && strcmp(bp_net_class(back, 0), "no") == 0 &&
+              strcmp(bp_net_class(back, 1), "yes") == 0, "hand-written classes");
+    bp_net_free(back);
+}
+
 int main(void)
 {
     tmp_make("test_safetensors");
     test_round_trip();
     test_hand_built();
     test_malformed();
+    test_classes();
     test_grads();
     test_failed_save();
 

@@ -146,9 +146,9 @@ check(e.get("bit_fail") == 5, f"eval bit_fail {e.get('bit_fail')} != 5")
 check(close(e.get("accuracy"), 0.75), f"eval accuracy {e.get('accuracy')} != 0.75")
 check(e.get("confusion") == [[1, 1, 0], [0, 1, 0], [0, 0, 1]], f"confusion {e.get('confusion')}")
 # class 1: predicted twice, right once: precision .5, recall 1; class 0: 1 and .5
-cls = e.get("classes", [])
+cls = e.get("per_class", [])
 check(len(cls) == 3 and close(cls[1]["precision"], 0.5) and close(cls[1]["recall"], 1.0) and
-      close(cls[0]["precision"], 1.0) and close(cls[0]["recall"], 0.5), f"classes {cls}")
+      close(cls[0]["precision"], 1.0) and close(cls[0]["recall"], 0.5), f"per_class {cls}")
 r = run("eval", "--model", m, "--data", hand, "--plot", path("conf.svg"))
 check(r.returncode == 0 and "</svg>" in open(path("conf.svg")).read(), "eval --plot on one-hot")
 check("bit fail 5" in r.stdout and "accuracy 0.7500" in r.stdout, f"eval text: {r.stdout}")

@@ -66,6 +66,16 @@ bp_status bp_parse_number(const char *b, const char *e, float *out, const char *
 /* text.c: [s, s+n) quoted for a one-line message (32 bytes at most, odd
  * bytes as \xHH); returns out. */
 const char *bp_quote(char *out, size_t cap, const char *s, size_t n);
+/* text.c: length of the valid UTF-8 sequence at p (n >= 1 bytes left), 0 if
+ * invalid: no overlong forms, no surrogates, nothing above U+10FFFF. */
+size_t bp_utf8_len(const unsigned char *p, size_t n);
+/* text.c: NULL if [s, s+n) is a valid name (1..max bytes, UTF-8, no
+ * control character), else what is wrong with it, for a message. */
+const char *bp_name_problem(const char *s, size_t n, size_t max);
+/* text.c: a checked copy of names [k] (each a valid name of at most
+ * BP_CLASS_NAME_MAX bytes, all distinct) in one allocation, freed with
+ * free(*out); BP_ERR_ARG naming fn and the name, or BP_ERR_NOMEM. */
+bp_status bp_names_copy(const char *fn, int k, const char *const *names, char ***out);
 
 /* pool.c: T threads running each phase of a step on their share of it. */
 typedef struct bp_pool bp_pool;

@@ -33,6 +33,39 @@ const char *bp_quote(char *out, size_t cap, const char *s, size_t n)
     return out;
 }
 
+size_t bp_utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80; /* range of the second byte */
+    unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (c < 0xC2 || c > 0xF4 || n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+const char *bp_name_problem(const char *s, size_t n, size_t max)
+{
+    if (n == 0)
+        return "is empty";
+    if (n > max)
+        return "is too long";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return "has a control character";
+        if (c >= 0x80) {
+            size_t len = bp_utf8_len((const unsigned char *)s + i, n - i);
+            if (!len)
+                return "is not valid UTF-8";
+            i += len - 1;
+        }
+    }
+    return NULL;
+}
 
 /* The whole of [b, e) as a float. The byte at e must stop strtof (a comma,
  * blank or NUL). strtof rounds the decimal once, straight to float; strtod
@@ -92,4 +125,61 @@ void bp_shortest_double(char buf[32], double v)
         if (strtod(buf, NULL) == v)
             return;
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lists of names (class names)                                              */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bp_status bp_names_copy(const char *fn, int k, const char *const *names, char ***out)
+{
+    if (k < 1 || k > BP_MAX_WIDTH || !names)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: %d names%s", fn, k, names ? "" : ", NULL list");
+    size_t bytes = 0;
+    for (int j = 0; j < k; j++) {
+        if (!names[j])
+            return bp_fail(NULL, BP_ERR_ARG, "%s: name %d is NULL", fn, j);
+        size_t n = strlen(names[j]);
+        const char *why = bp_name_problem(names[j], n, BP_CLASS_NAME_MAX);
+        char q[160];
+        if (why)
+            return bp_fail(NULL, BP_ERR_ARG, "%s: name %d \"%s\" %s (at most %d bytes of "
+                           "UTF-8, no control characters)", fn, j,
+                           bp_quote(q, sizeof q, names[j], n), why, BP_CLASS_NAME_MAX);
+        bytes += n + 1;
+    }
+    /* the pointers, then the bytes they point at: one allocation to free */
+    char **v = malloc((size_t)k * sizeof *v + bytes);
+    if (!v)
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for %d names", fn, k);
+    char *p = (char *)(v + k);
+    for (int j = 0; j < k; j++) {
+        size_t n = strlen(names[j]) + 1;
+        v[j] = memcpy(p, names[j], n);
+        p += n;
+    }
+    const char **sorted = malloc((size_t)k * sizeof *sorted);
+    if (!sorted) {
+        free(v);
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for %d names", fn, k);
+    }
+    memcpy(sorted, v, (size_t)k * sizeof *sorted);
+    qsort(sorted, (size_t)k, sizeof *sorted, cmp_name);
+    for (int j = 1; j < k; j++)
+        if (strcmp(sorted[j - 1], sorted[j]) == 0) {
+            char q[160];
+            bp_fail(NULL, BP_ERR_ARG, "%s: name \"%s\" appears twice", fn,
+                    bp_quote(q, sizeof q, sorted[j], strlen(sorted[j])));
+            free(sorted);
+            free(v);
+            return BP_ERR_ARG;
+        }
+    free(sorted);
+    *out = v;
+    return BP_OK;
 }

@@ -38,7 +38,19 @@
  * a tab is a blank unless it separates. */
 typedef struct {
     char sep;
+    int text_col;     /* the column that may hold words: 0-based, -1 the
+                       * last, INT_MIN none */
+    int text_kind;    /* what its first value was: 0 not seen, 1 a number, 2 a word */
+    long long text_first; /* the line of that value */
+    bp_csv_dict *words; /* its words, when text_col is not INT_MIN */
 } dialect;
+
+/* Whether 0-based column col of a line of n fields is the word column. */
+static int is_text_col(const dialect *d, long long col, size_t n)
+{
+    return d->text_col != INT_MIN &&
+           col == (d->text_col < 0 ? (long long)n + d->text_col : d->text_col);
+}
 
 static int is_blank(const dialect *d, char c) { return c == ' ' || (c == '\t' && d->sep != '\t'); }
 
@@ -157,15 +169,37 @@ static char detect_sep(const char *b, const char *e)
 /* A header has a field that is text: not empty and not a number. NaN, Inf
  * and out-of-range numbers count as numbers, so a first data row holding
  * one is refused as such rather than silently skipped as a header. */
-static int is_header(const dialect *d, const char *line, const char *end)
+static int is_header(const dialect *d, const char *line, const char *end, size_t fields)
 {
-    for (const char *p = line; p;) {
+    long long col = 0;
+    for (const char *p = line; p; col++) {
         span f = {NULL, NULL, 0};
         float v;
         if (next_field(d, &p, end, &f) != FIELD_OK)
             return 0;
-        if (f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER)
+        /* the word column holds words in every row: only the others tell */
+        if (f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER &&
+            !is_text_col(d, col, fields))
             return 1;
+    }
+    return 0;
+}
+
+static int is_decimal_comma(const dialect *d, const char *b, const char *e);
+
+/* Whether the word column's value on a line of `fields` fields is a word
+ * (not empty, not a number). */
+static int word_at(const dialect *d, const char *line, const char *end, size_t fields)
+{
+    long long col = 0;
+    for (const char *p = line; p; col++) {
+        span f = {NULL, NULL, 0};
+        float v;
+        if (next_field(d, &p, end, &f) != FIELD_OK)
+            return 0;
+        if (is_text_col(d, col, fields))
+            return f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER &&
+                   !is_decimal_comma(d, f.b, f.e);
     }
     return 0;
 }
@@ -186,10 +220,65 @@ static int is_decimal_comma(const dialect *d, const char *b, const char *e)
     return 1;
 }
 
+/* A value of the word column: the column is all numbers or all words, as
+ * its first value is; a word becomes its index among the column's words
+ * (a float, exact below 2^24), checked as a class name. */
+static bp_status take_word(dialect *d, const char *path, long long lineno, long long col,
+                           span f, float *out, bp_error *err)
+{
+    char where[600], q[160], word[BP_CLASS_NAME_MAX + 1];
+    float v;
+    bp_num_kind k = f.b == f.e ? BP_NUM_OK : bp_parse_float(f.b, f.e, &v);
+    int is_word = k == BP_NUM_NOT_A_NUMBER && !is_decimal_comma(d, f.b, f.e);
+    if (!d->text_kind) {
+        d->text_kind = is_word ? 2 : 1;
+        d->text_first = lineno;
+    }
+    size_t n = (size_t)(f.e - f.b);
+    if (d->text_kind == 1 && is_word)
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: \"%s\" is a word, but the column's "
+                       "first value (line %lld) is a number: a class column holds numbers or "
+                       "words, not both", path, lineno, col, bp_quote(q, sizeof q, f.b, n),
+                       d->text_first);
+    if (d->text_kind == 2 && !is_word && f.b != f.e)
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: \"%s\" is a number, but the column's "
+                       "first value (line %lld) is a word: a class column holds numbers or "
+                       "words, not both", path, lineno, col, bp_quote(q, sizeof q, f.b, n),
+                       d->text_first);
+    if (d->text_kind == 1 || f.b == f.e) {
+        if (is_decimal_comma(d, f.b, f.e))
+            return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: decimal comma in \"%.*s\": not "
+                           "supported, write numbers with a point", path, lineno, col,
+                           (int)(n < 40 ? n : 40), f.b);
+        snprintf(where, sizeof where, "%s:%lld:%lld", path, lineno, col);
+        return bp_parse_number(f.b, f.e, out, where, err);
+    }
+    /* the word as written: a quoted field's doubled quotes undone */
+    size_t len = 0;
+    for (const char *p = f.b; p < f.e && len <= BP_CLASS_NAME_MAX; p++) {
+        word[len++] = *p;
+        p += f.quoted && *p == '"';
+    }
+    const char *why = bp_name_problem(word, len, BP_CLASS_NAME_MAX);
+    if (why)
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: class name \"%s\" %s (at most %d bytes "
+                       "of UTF-8, no control characters)", path, lineno, col,
+                       bp_quote(q, sizeof q, f.b, n), why, BP_CLASS_NAME_MAX);
+    if (d->words->out->n == BP_MAX_WIDTH)
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: more than %d class names", path, lineno,
+                       col, BP_MAX_WIDTH);
+    int i = bp_csv_dict_find(d->words, word, len, lineno);
+    if (i < 0)
+        return bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory for the class names", path,
+                       lineno);
+    *out = (float)i;
+    return BP_OK;
+}
+
 /* Parses the fields of one line into vs; lineno and the 1-based field index
  * go into messages. */
-static bp_status parse_line(const dialect *d, const char *path, long long lineno,
-                            const char *line, const char *end, values *vs, bp_error *err)
+static bp_status parse_line(dialect *d, const char *path, long long lineno, const char *line,
+                            const char *end, size_t fields, values *vs, bp_error *err)
 {
     char where[600];
     const char *p = line;
@@ -203,6 +292,13 @@ static bp_status parse_line(const dialect *d, const char *path, long long lineno
         if (f.quoted)
             while (f.e > f.b && is_blank(d, f.e[-1]))
                 f.e--;
+        if (is_text_col(d, col - 1, fields)) {
+            bp_status s = take_word(d, path, lineno, col, f, &vs->v[vs->n], err);
+            if (s != BP_OK)
+                return s;
+            vs->n++;
+            continue;
+        }
         if (bp_parse_float(f.b, f.e, &vs->v[vs->n]) != BP_NUM_OK) {
             if (is_decimal_comma(d, f.b, f.e))
                 return bp_fail(err, BP_ERR_FORMAT,
@@ -217,11 +313,13 @@ static bp_status parse_line(const dialect *d, const char *path, long long lineno
     return BP_OK;
 }
 
-bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float **data,
-                            int *rows, int *cols, int *header, bp_error *err)
+static bp_status read_table(const char *path, int header_mode, char sep, int text_col,
+                            bp_csv_words *words, float **data, int *rows, int *cols, int *header,
+                            bp_error *err)
 {
     int allow_header = header_mode != BP_CSV_HEADER_NO;
-    dialect d = {sep};
+    bp_csv_dict dw = {words, NULL, 0};
+    dialect d = {sep, text_col, 0, 0, &dw};
     *data = NULL;
     *rows = *cols = *header = 0;
     FILE *f = fopen(path, "rb");
@@ -276,10 +374,20 @@ bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float *
             goto done;
         }
         if (allow_header && lineno == 1 &&
-            (header_mode == BP_CSV_HEADER_YES || is_header(&d, b, e))) {
+            (header_mode == BP_CSV_HEADER_YES || is_header(&d, b, e, fields))) {
             header_cols = fields;
             *header = 1;
             continue;
+        }
+        /* a header of numbers and a class name ("1,2,label") over a class
+         * column of numbers: line 1 read as a row of a class column of words
+         * is the header after all */
+        if (n_rows == 1 && header_mode == BP_CSV_HEADER_DETECT && d.text_kind == 2 &&
+            d.text_first == 1 && fields == n_cols && !word_at(&d, b, e, fields)) {
+            vs.n = 0, n_rows = 0, header_cols = n_cols, *header = 1;
+            bp_csv_words_free(words);
+            memset(dw.slot, 0, dw.n_slots * sizeof *dw.slot);
+            d.text_kind = 0;
         }
         if (n_rows == 0) {
             if (header_cols && header_cols != fields) {
@@ -307,7 +415,7 @@ bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float *
             s = bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
             goto done;
         }
-        s = parse_line(&d, path, lineno, b, e, &vs, err);
+        s = parse_line(&d, path, lineno, b, e, n_cols, &vs, err);
         if (s != BP_OK)
             goto done;
         n_rows++;
@@ -326,8 +434,10 @@ bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float *
 done:
     free(line);
     fclose(f);
+    free(dw.slot);
     if (s != BP_OK) {
         free(vs.v);
+        bp_csv_words_free(words);
         *header = 0;
         return s;
     }
@@ -335,6 +445,20 @@ done:
     *rows = (int)n_rows;
     *cols = (int)n_cols;
     return BP_OK;
+}
+
+bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float **data,
+                            int *rows, int *cols, int *header, bp_error *err)
+{
+    return read_table(path, header_mode, sep, INT_MIN, NULL, data, rows, cols, header, err);
+}
+
+bp_status bp_csv_read_words(const char *path, int header_mode, char sep, int text_col,
+                            float **data, int *rows, int *cols, int *header, bp_csv_words *words,
+                            bp_error *err)
+{
+    *words = (bp_csv_words){0};
+    return read_table(path, header_mode, sep, text_col, words, data, rows, cols, header, err);
 }
 
 bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err)

@@ -10,7 +10,7 @@
  * has been seen or bounded by the file's size.
  *
  * Deliberately not: a streaming loader (files are read whole), a general
- * CSV reader (no quoting, no text columns, no missing values).
+ * CSV reader (words only in the class column, no missing values).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/io.h"
@@ -83,7 +83,7 @@ static int reserve_examples(bp_dataset *ds, size_t *cap, size_t need, size_t lim
 /* ------------------------------------------------------------------------ */
 
 /* csv.c reads the table (header allowed); here its columns become features
- * and a class label or targets. Row r of the table is line header + 1 + r. */
+ * and a class label (a number, or a word's index: name_classes) or targets. Row r of the table is line header + 1 + r. */
 static bp_status csv_split(bp_dataset *ds, const char *path, const float *v, int rows, int cols,
                            int header, int target_cols, bp_error *err)
 {
@@ -129,29 +129,148 @@ static bp_status csv_split(bp_dataset *ds, const char *path, const float *v, int
     return BP_OK;
 }
 
-bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out, bp_error *err)
+/* A name and its index, sorted by name. */
+typedef struct {
+    const char *name;
+    int i;
+} named;
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+/* The class column's words become classes: in sorted order, or the index
+ * of their name among known [k] (a model's). */
+static bp_status name_classes(bp_dataset *ds, const char *path, const bp_csv_words *w,
+                              const char *const *known, int k, bp_error *err)
+{
+    if (!known && w->n < 2)
+        return bp_fail(err, BP_ERR_FORMAT, "%s: the class column holds one class, \"%s\": a "
+                       "classification needs at least 2", path, w->word[0]);
+    int n = known ? k : w->n;
+    bp_status s = BP_OK;
+    int *map = malloc((size_t)w->n * sizeof *map);
+    named *sorted = malloc((size_t)n * sizeof *sorted);
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!map || !sorted || !names) {
+        s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d class names", path, n);
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        sorted[i] = (named){known ? known[i] : w->word[i], i};
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_named);
+    for (int i = 0; i < w->n && s == BP_OK; i++) {
+        named key = {w->word[i], 0};
+        const named *hit = known ? bsearch(&key, sorted, (size_t)k, sizeof *sorted, cmp_named)
+                                 : NULL;
+        char q[160];
+        if (known && !hit)
+            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: class \"%s\" is not one of the model's "
+                        "%d classes", path, w->line[i], bp_quote(q, sizeof q, key.name,
+                        strlen(key.name)), k);
+        else if (known)
+            map[i] = hit->i;
+    }
+    for (int j = 0; j < n; j++) {
+        names[j] = known ? known[j] : sorted[j].name;
+        if (!known)
+            map[sorted[j].i] = j;
+    }
+    if (s == BP_OK) {
+        for (int r = 0; r < ds->n; r++)
+            ds->labels[r] = map[ds->labels[r]];
+        ds->n_out = n;
+        s = bp_names_copy(path, n, names, &ds->classes);
+        if (s != BP_OK)
+            bp_fail(err, s, "%s", bp_last_error());
+    }
+done:
+    free(map);
+    free(sorted);
+    free(names);
+    return s;
+}
+
+bp_status bp_dataset_load_csv_with(const char *path, const bp_csv_options *o, bp_dataset **out,
+                                   bp_error *err)
 {
     if (out)
         *out = NULL;
-    if (!path || !out)
-        return bp_arg_null(err, __func__, path ? "out" : "path");
-    if (target_cols < 0 || target_cols > BP_MAX_WIDTH)
+    if (!path || !out || !o)
+        return bp_arg_null(err, __func__, !path ? "path" : !out ? "out" : "o");
+    if (o->size != sizeof *o)
+        return bp_fail(err, BP_ERR_ARG, "%s: %s: options of %zu bytes, expected %zu: start "
+                       "from BP_CSV_OPTIONS_DEFAULT", path, __func__, o->size, sizeof *o);
+    if (o->target_cols < 0 || o->target_cols > BP_MAX_WIDTH)
         return bp_fail(err, BP_ERR_ARG, "%s: target_cols %d: expected 0 (a label) to %d", path,
-                       target_cols, BP_MAX_WIDTH);
+                       o->target_cols, BP_MAX_WIDTH);
+    if (o->delimiter && !strchr(",;\t", o->delimiter))
+        return bp_fail(err, BP_ERR_ARG, "%s: delimiter 0x%02x: expected ',', ';', a tab or 0",
+                       path, (unsigned char)o->delimiter);
+    if (o->header < -1 || o->header > 1 || (!o->classes != !o->n_classes) || o->n_classes < 0)
+        return bp_fail(err, BP_ERR_ARG, "%s: header %d (expected -1, 0 or 1) or %d classes with "
+                       "%s names", path, o->header, o->n_classes, o->classes ? "" : "no");
     float *v;
     int rows, cols, header;
-    bp_status s = bp_csv_read_table(path, BP_CSV_HEADER_DETECT, 0, &v, &rows, &cols, &header, err);
+    int mode = o->header < 0 ? BP_CSV_HEADER_DETECT : o->header ? BP_CSV_HEADER_YES
+                                                                 : BP_CSV_HEADER_NO;
+    bp_csv_words w;
+    bp_status s = bp_csv_read_words(path, mode, o->delimiter, o->target_cols ? INT_MIN : -1, &v,
+                                    &rows, &cols, &header, &w, err);
     if (s != BP_OK)
         return s;
     bp_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) {
         free(v);
+        bp_csv_words_free(&w);
         return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
     }
-    ds->has_labels = target_cols == 0;
-    s = csv_split(ds, path, v, rows, cols, header, target_cols, err);
+    ds->has_labels = o->target_cols == 0;
+    s = csv_split(ds, path, v, rows, cols, header, o->target_cols, err);
     free(v);
+    if (s == BP_OK && w.n)
+        s = name_classes(ds, path, &w, o->classes, o->n_classes, err);
+    bp_csv_words_free(&w);
     return finish(ds, s, path, out, err);
+}
+
+bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out, bp_error *err)
+{
+    bp_csv_options o = BP_CSV_OPTIONS_DEFAULT;
+    o.target_cols = target_cols;
+    return bp_dataset_load_csv_with(path, &o, out, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Class names                                                               */
+/* ------------------------------------------------------------------------ */
+
+bp_status bp_dataset_set_classes(bp_dataset *ds, int k, const char *const *names)
+{
+    BP_NEED(ds, NULL);
+    if (k == 0 && !names) {
+        free(ds->classes);
+        ds->classes = NULL;
+        return BP_OK;
+    }
+    if (!ds->has_labels || k != ds->n_out)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: %d names for a data set of %d %s (0 removes them)",
+                       __func__, k, ds->n_out, ds->has_labels ? "classes" : "targets");
+    char **copy;
+    bp_status s = bp_names_copy(__func__, k, names, &copy);
+    if (s == BP_OK) {
+        free(ds->classes);
+        ds->classes = copy;
+    }
+    return s;
+}
+
+const char *bp_dataset_class(const bp_dataset *ds, int j)
+{
+    if (!ds)
+        return bp_arg_null(NULL, __func__, "ds"), NULL;
+    return ds->classes && j >= 0 && j < ds->n_out ? ds->classes[j] : NULL;
 }
 
 /* ------------------------------------------------------------------------ */

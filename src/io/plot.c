@@ -344,7 +344,49 @@ static void blues(double f, int rgb[3])
         rgb[c] = (int)lround(stop[s][c] + (stop[s + 1][c] - stop[s][c]) * t);
 }
 
+/* s as SVG text: the five characters XML reserves escaped. */
+static void put_xml(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+/* Class c's label: its name, or its number. */
+static void put_class(FILE *f, const char *const *names, int c)
+{
+    if (names)
+        put_xml(f, names[c]);
+    else
+        fprintf(f, "%d", c);
+}
+
+/* Characters of the longest name (UTF-8 continuation bytes not counted). */
+static int longest_name(const char *const *names, int k)
+{
+    int most = 0;
+    for (int c = 0; c < k; c++) {
+        int n = 0;
+        for (const char *p = names[c]; *p; p++)
+            n += ((unsigned char)*p & 0xC0) != 0x80;
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
 bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_error *err)
+{
+    return bp_plot_confusion_named(path, k, confusion, NULL, err);
+}
+
+bp_status bp_plot_confusion_named(const char *path, int k, const long *confusion,
+                                  const char *const *names, bp_error *err)
 {
     BP_NEED(path, err);
     if (k < 1)
@@ -365,13 +407,21 @@ bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_e
             most = c > most ? c : most;
         }
 
+    for (int c = 0; names && c < k; c++)
+        if (!names[c])
+            return bp_fail(err, BP_ERR_ARG, "%s: class %d has no name", path, c);
+
     /* cells shrink with k (the matrix 200..560 units wide), the matrix and
-     * its key centred; counts drawn only where a readable font fits */
+     * its key centred; counts drawn only where a readable font fits; names
+     * widen the left margin and stand at 45 degrees under the columns */
     double cell = fmin(fmax(200.0 / k, 90), 560.0 / k), S = cell * k, top = 78;
-    double W = fmax(84 + S + 124, 560), H = top + S + 64, left = 84 + (W - (84 + S + 124)) / 2;
-    double fs = fmin(14, fmin(0.4 * cell, 0.85 * cell / (0.6 * snprintf(NULL, 0, "%ld", most))));
     double lfs = fmin(12, fmax(7, 0.55 * cell));
-    double need = 0.6 * lfs * snprintf(NULL, 0, "%d", k - 1) + 6; /* px per tick label */
+    double name_w = names ? 0.6 * lfs * longest_name(names, k) : 0;
+    double lm = fmax(84, name_w + 44), bm = 0.71 * name_w;
+    double W = fmax(lm + S + 124, 560), H = top + S + 64 + bm, left = lm + (W - (lm + S + 124)) / 2;
+    double fs = fmin(14, fmin(0.4 * cell, 0.85 * cell / (0.6 * snprintf(NULL, 0, "%ld", most))));
+    double need = names ? lfs + 2 /* px per tick label */
+                        : 0.6 * lfs * snprintf(NULL, 0, "%d", k - 1) + 6;
     int lstep = need <= cell ? 1 : (int)round(nice_step(need / cell));
     char detail[160];
     if (total > 0)
@@ -405,10 +455,12 @@ bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_e
             if (row[j] > 0)
                 blues(fr, rgb);
             fprintf(f, "<rect class=\"cell\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                       "fill=\"#%02x%02x%02x\"%s><title>true %d, predicted %d: %ld (%.1f%% of row)"
-                       "</title></rect>\n", left + j * cell, top + i * cell, cell, cell,
-                    rgb[0], rgb[1], rgb[2], cell >= 12 ? " stroke=\"#e0e0e0\"" : "", i, j, row[j],
-                    100 * fr);
+                       "fill=\"#%02x%02x%02x\"%s><title>true ", left + j * cell, top + i * cell,
+                    cell, cell, rgb[0], rgb[1], rgb[2], cell >= 12 ? " stroke=\"#e0e0e0\"" : "");
+            put_class(f, names, i);
+            fputs(", predicted ", f);
+            put_class(f, names, j);
+            fprintf(f, ": %ld (%.1f%% of row)</title></rect>\n", row[j], 100 * fr);
             if (fs >= 6 && (row[j] > 0 || fs >= 10))
                 fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" dy=\"0.35em\" fill=\"%s\">%ld</text>\n",
                         left + (j + 0.5) * cell, top + (i + 0.5) * cell,
@@ -420,14 +472,25 @@ bp_status bp_plot_confusion(const char *path, int k, const long *confusion, bp_e
             left, top, S, S);
 
     fprintf(f, "<g font-size=\"%.1f\" fill=\"#333\">\n", lfs);
-    for (int c = 0; c < k; c += lstep)
-        fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n"
-                   "<text x=\"%.1f\" y=\"%.2f\" dy=\"0.35em\" text-anchor=\"end\">%d</text>\n",
-                left + (c + 0.5) * cell, top + S + lfs + 4, c, left - 6, top + (c + 0.5) * cell, c);
+    for (int c = 0; c < k; c += lstep) {
+        double x = left + (c + 0.5) * cell;
+        if (names)
+            fprintf(f, "<text transform=\"translate(%.2f %.1f) rotate(-45)\" "
+                       "text-anchor=\"end\">", x + 0.3 * lfs, top + S + 8);
+        else
+            fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">", x,
+                    top + S + lfs + 4);
+        put_class(f, names, c);
+        fprintf(f, "</text>\n<text x=\"%.1f\" y=\"%.2f\" dy=\"0.35em\" text-anchor=\"end\">",
+                left - 6, top + (c + 0.5) * cell);
+        put_class(f, names, c);
+        fputs("</text>\n", f);
+    }
     fputs("</g>\n", f);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#222\">predicted class</text>\n"
                "<text transform=\"translate(%.1f %.1f) rotate(-90)\" text-anchor=\"middle\" "
-               "fill=\"#222\">true class</text>\n", left + S / 2, top + S + 40, left - 50, top + S / 2);
+               "fill=\"#222\">true class</text>\n", left + S / 2, top + S + 40 + bm,
+            left - lm + 34, top + S / 2);
 
     /* the colour key: fraction of the true class's examples */
     double kx = left + S + 26, kh = S;

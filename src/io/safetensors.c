@@ -62,6 +62,7 @@ typedef struct {
     bp_loss loss;
     double T, slope;
     float *mean, *std;         /* [N(0)] standardisation, or NULL */
+    char **classes;            /* [N(L)] class names, or NULL */
     slot t[2 * BP_MAX_LAYERS]; /* [2l + kind] */
 } model;
 
@@ -77,22 +78,6 @@ static bp_status fail(const model *m, bp_status s, const char *fmt, ...)
     return bp_fail(m->err, s, "%s: %s", m->path, msg);
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80; /* range of the second byte */
-    unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
-    if (c < 0xC2 || c > 0xF4 || n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* What cJSON lets through and we do not: bytes that are not UTF-8, control
  * characters (cJSON skips any byte <= 0x20 as white space), NUL and \u0000
  * (they would cut a name short: "layers.0.bias\u0000x" would read as
@@ -104,7 +89,7 @@ static bp_status check_text(const model *m, const unsigned char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
         if (c >= 0x80) {
-            size_t len = utf8_len(p + i, n - i);
+            size_t len = bp_utf8_len(p + i, n - i);
             if (!len)
                 return fail(m, BP_ERR_FORMAT, "header is not valid UTF-8 (byte %zu)", i);
             i += len - 1;
@@ -275,6 +260,11 @@ static bp_status parse_meta(model *m, const cJSON *meta)
     if (c && !parse_decimal(c->valuestring, &m->slope))
         return fail(m, BP_ERR_FORMAT, "leaky_slope \"%.*s\": expected a finite number", SHOW,
                     c->valuestring);
+    c = cJSON_GetObjectItemCaseSensitive(meta, "classes");
+    char why[400];
+    if (c && (s = bp_classes_parse(c->valuestring, m->sizes[m->L], &m->classes, why,
+                                   sizeof why)) != BP_OK)
+        return fail(m, s, "classes \"%.*s\": %s", SHOW, c->valuestring, why);
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(meta, "standardize_mean");
     const cJSON *cs = cJSON_GetObjectItemCaseSensitive(meta, "standardize_std");
     if (!cm != !cs)
@@ -559,6 +549,9 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     s = read_data(m, f, order, net);
     if (s == BP_OK && m->mean && bp_net_set_standardize(net, m->mean, m->std) != BP_OK)
         s = fail(m, BP_ERR_NOMEM, "out of memory");
+    if (s == BP_OK && m->classes &&
+        bp_net_set_classes(net, m->sizes[m->L], (const char *const *)m->classes) != BP_OK)
+        s = fail(m, BP_ERR_NOMEM, "out of memory");
     if (s != BP_OK) {
         bp_net_free(net);
         return s;
@@ -583,5 +576,6 @@ bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error 
     fclose(f);
     free(m.mean);
     free(m.std);
+    free(m.classes);
     return s;
 }

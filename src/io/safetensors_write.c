@@ -48,7 +48,8 @@ static cJSON *float_list(const float *v, int n)
 }
 
 /* format, sizes, activations, loss, temperature (where T != 1), leaky_slope
- * (where not the default), loss_value (gradient files only). */
+ * (where not the default), classes (where named), loss_value (gradient files
+ * only). */
 static bool add_metadata(cJSON *meta, const bp_net *net, const double *loss_value)
 {
     int L = bp_net_n_layers(net);
@@ -77,6 +78,8 @@ static bool add_metadata(cJSON *meta, const bp_net *net, const double *loss_valu
         bp_shortest_double(num, *loss_value);
         ok = add(meta, "loss_value", cJSON_CreateString(num));
     }
+    if (ok && bp_net_class(net, 0))
+        ok = add(meta, "classes", bp_classes_json(net));
     if (ok && bp_net_mean(net)) /* the model's input standardisation, N(0) floats each */
         ok = add(meta, "standardize_mean", float_list(bp_net_mean(net), bp_net_size(net, 0))) &&
              add(meta, "standardize_std", float_list(bp_net_std(net), bp_net_size(net, 0)));

@@ -172,6 +172,7 @@ void bp_net_free(bp_net *net)
     free(net->work);
     free(net->mean);
     free(net->std);
+    free(net->classes);
     free(net);
 }
 

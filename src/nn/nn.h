@@ -66,6 +66,7 @@ struct bp_net {
     bp_layer layer[BP_MAX_LAYERS];
 
     float *mean, *std;                  /* [N(0)] input standardisation or NULL */
+    char **classes;                     /* [N(L)] class names (classes.c) or NULL */
     struct bp_pool *pool;               /* the step's threads; NULL: one thread */
     double part_loss[BP_MAX_THREADS];   /* each thread's share of a batch loss  */
     float *work;                        /* one allocation behind z, y, delta   */

@@ -17,6 +17,7 @@ struct bp_dataset {
     float *x_f32;       /* [n, n_in] features as read; or NULL               */
     int32_t *labels;    /* [n] classes 0..n_out-1                            */
     float *targets;     /* [n, n_out]                                        */
+    char **classes;     /* [n_out] class names (src/io/data_files.c) or NULL */
 };
 
 /* dataset.c: a labelled data set over x [n, n_in] bytes and labels [n], taking

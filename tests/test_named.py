@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Named classes end to end (issue 23): a CSV whose class column holds
+words trains as classification with the words as class names in sorted
+order, stored in the model ("classes"), shown by `predict --classes`,
+`eval` (text, --json, the confusion SVG); the values checked here are
+written out by hand or computed by this script from the model file it
+parses itself. Also the refusals: an unknown class, names against a
+numbered model, a bad "classes" array, --layers against the names.
+
+usage: test_named.py BACKPROP IRIS_CSV
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+BP, IRIS = sys.argv[1], sys.argv[2]
+D = tempfile.mkdtemp(prefix="test_named.")
+fails = passes = 0
+
+
+def check(cond, what):
+    global fails, passes
+    if cond:
+        passes += 1
+    else:
+        fails += 1
+        print("FAIL:", what)
+
+
+def path(name):
+    return os.path.join(D, name)
+
+
+def run(*args):
+    return subprocess.run([BP] + list(args), capture_output=True, text=True)
+
+
+def put(name, text):
+    with open(path(name), "w", encoding="utf-8") as f:
+        f.write(text)
+    return path(name)
+
+
+def one_line_error(r, needle, what):
+    check(r.returncode == 1 and len(r.stderr.splitlines()) == 1 and needle in r.stderr,
+          f"{what}: rc {r.returncode}, stderr {r.stderr!r}, wanted {needle!r}")
+
+
+def read_header(p):
+    raw = open(p, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    return json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
+def write_model(name, sizes, acts, loss, params, extra):
+    """params: [(W as rows, b)] per layer; docs/formats.md's layout; extra metadata."""
+    meta = {"format": "backprop", "sizes": ",".join(map(str, sizes)),
+            "activations": ",".join(acts), "loss": loss, **extra}
+    header, blob = {"__metadata__": meta}, b""
+    for l, (W, b) in enumerate(params):
+        for key, vals, shape in ((f"layers.{l}.weight", [v for r in W for v in r],
+                                  [len(W), len(W[0])]), (f"layers.{l}.bias", b, [len(b)])):
+            data = struct.pack(f"<{len(vals)}f", *vals)
+            header[key] = {"dtype": "F32", "shape": shape,
+                           "data_offsets": [len(blob), len(blob) + len(data)]}
+            blob += data
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path(name), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + blob)
+    return path(name)
+
+
+# --- a hand-set model with names: y = softmax(W x + b) ------------------------
+# W = I (3x3), b = 0: the predicted class is the largest input.
+names = ["<=50K", "a, b", "z\u00e9"]
+m = write_model("hand.safetensors", [3, 3], ["softmax"], "softmax_ce",
+                [([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0])],
+                {"classes": json.dumps(names)})
+# semicolons, quotes, a header; rows: (x, true class) -> predicted by hand
+data = put("hand.csv", 'f1;f2;f3;label\n'
+           '0.9;0.1;0;"<=50K"\n'      # predicted 0, true 0
+           '0.2;0.7;0.1;"a, b"\n'     # predicted 1, true 1
+           '0.1;0.2;0.6;"a, b"\n'     # predicted 2, true 1
+           '0.3;0.1;0.5;"z\u00e9"\n')   # predicted 2, true 2
+r = run("eval", "--model", m, "--data", data, "--json")
+check(r.returncode == 0, f"eval hand: {r.stderr}")
+e = json.loads(r.stdout) if r.returncode == 0 else {}
+check(e.get("classes") == names, f"eval --json classes {e.get('classes')}")
+check(e.get("confusion") == [[1, 0, 0], [0, 1, 1], [0, 0, 1]], f"confusion {e.get('confusion')}")
+check(abs(e.get("accuracy", 0) - 0.75) < 1e-12, f"accuracy {e.get('accuracy')}")
+r = run("eval", "--model", m, "--data", data, "--plot", path("conf.svg"))
+svg = open(path("conf.svg"), encoding="utf-8").read() if r.returncode == 0 else ""
+check(r.returncode == 0 and "&lt;=50K" in svg and ">a, b<" in svg and "z\u00e9" in svg and
+      "true a, b, predicted z\u00e9: 1" in svg, f"confusion SVG labels: {r.stderr}")
+check("a, b → zé: 1" in r.stdout and "  <=50K" in r.stdout, f"eval text names: {r.stdout}")
+# predict --classes: names, quoted as RFC 4180 where they hold a comma
+r = run("predict", "--model", m, "--data", data, "--classes")
+check(r.returncode == 0 and r.stdout == '<=50K\n"a, b"\nz\u00e9\nz\u00e9\n',
+      f"predict --classes names: {r.stdout!r} {r.stderr}")
+r = run("predict", "--model", m, "--data", data, "--classes", "--out", path("p.csv"))
+check(r.returncode == 0 and open(path("p.csv"), encoding="utf-8").read().split("\n")[1] == '"a, b"',
+      "predict --classes --out")
+# numbered rows against a named model: the numbers are the indices
+r = run("eval", "--model", m, "--data", put("num.csv", "0.9,0.1,0,0\n0.1,0.2,0.6,1\n"), "--json")
+check(r.returncode == 0 and json.loads(r.stdout)["confusion"] == [[1, 0, 0], [0, 0, 1], [0, 0, 0]],
+      f"numbers against names: {r.stdout} {r.stderr}")
+
+# --- refusals ----------------------------------------------------------------
+one_line_error(run("eval", "--model", m, "--data",
+                   put("unk.csv", "f1,f2,f3,c\n1,0,0,<=50K\n0,1,0,iris\n")),
+               ':3: class "iris" is not one of the model\'s 3 classes', "unknown class")
+numbered = write_model("numbered.safetensors", [3, 3], ["softmax"], "softmax_ce",
+                       [([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0])], {})
+one_line_error(run("eval", "--model", numbered, "--data", data), "names its classes, but",
+               "names against a numbered model")
+for bad, needle in ((json.dumps(["a", "b"]), "2 names for 3 outputs"),
+                    (json.dumps(["a", "b", "a"]), 'appears twice'),
+                    ("[1,2,3]", "expected a JSON array of strings"),
+                    ("setosa,versicolor,virginica", "expected a JSON array of strings")):
+    bm = write_model("bad.safetensors", [3, 3], ["softmax"], "softmax_ce",
+                     [([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0])], {"classes": bad})
+    one_line_error(run("eval", "--model", bm, "--data", data), needle, f"bad classes {bad}")
+    one_line_error(run("predict", "--model", bm, "--input", put("x.csv", "1,2,3\n")), needle,
+                   f"predict, bad classes {bad}")
+
+# --- words in sorted order are the labels 0..k-1: the same run as numbers -----
+rows = [(0.5, -1.0, "yes"), (1.5, 0.25, "no"), (-0.5, 2.0, "yes"), (2.5, -0.75, "no"),
+        (0.0, 1.0, "maybe"), (1.0, 0.5, "yes")]
+order = {"maybe": 0, "no": 1, "yes": 2}  # by hand: "maybe" < "no" < "yes"
+words = put("words.csv", "a,b,answer\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
+nums = put("nums.csv", "a,b,answer\n" + "".join(f"{a},{b},{order[c]}\n" for a, b, c in rows))
+common = ["--layers", "2,4,3", "--act", "tanh", "--loss", "softmax_ce", "--opt", "adam", "--lr",
+          "0.05", "--batch", "2", "--epochs", "3", "--seed", "4", "--val", "0", "--threads", "1"]
+rw = run("train", "--data", words, "--out", path("w.st"), *common)
+rn = run("train", "--data", nums, "--out", path("n.st"), *common)
+check(rw.returncode == 0 and rn.returncode == 0, f"train words/numbers: {rw.stderr} {rn.stderr}")
+hw, dw = read_header(path("w.st")) if rw.returncode == 0 else ({}, b"")
+hn, dn = read_header(path("n.st")) if rn.returncode == 0 else ({}, b"")
+check(json.loads(hw.get("__metadata__", {}).get("classes", "null")) == ["maybe", "no", "yes"],
+      f"classes metadata {hw.get('__metadata__')}")
+check("classes" not in hn.get("__metadata__", {}), "numbered labels: no classes key")
+check(dw == dn and len(dw) > 0, "words train the same network as their sorted indices")
+one_line_error(run("train", "--data", words, "--out", path("x.st"),
+                   *[v if v != "2,4,3" else "2,4,4" for v in common]),
+               "3 named classes (maybe, ...), but --layers ends with 4 outputs", "--layers vs names")
+one_line_error(run("train", "--data", put("one.csv", "a,c\n1,x\n2,x\n"), "--layers", "1,2",
+                   "--loss", "softmax_ce", "--out", path("x.st")), 'holds one class, "x"',
+               "one class")
+one_line_error(run("train", "--data", words, "--test", put("t.csv", "a,b,c\n1,2,no\n3,4,never\n"),
+                   "--out", path("x.st"), *common), 'class "never" is not one of the model',
+               "train --test with an unknown class")
+one_line_error(run("train", "--data", nums, "--test", put("t2.csv", "a,b,c\n1,2,no\n3,4,yes\n"),
+                   "--out", path("x.st"), *common), "names its classes, but", "test names, train numbers")
+r = run("train", "--data", words, "--test", put("t3.csv", "a,b,c\n1,2,yes\n3,4,yes\n"), "--json",
+        "--out", path("x.st"), *common)
+check(r.returncode == 0, f"train --test of one class, by name: {r.stderr}")
+
+# --- iris as everyone has it: a header, four numbers, the species -------------
+r = run("train", "--data", IRIS, "--layers", "4,16,3", "--act", "tanh", "--loss", "softmax_ce",
+        "--opt", "adam", "--lr", "0.01", "--batch", "16", "--epochs", "60", "--standardize",
+        "--val", "0.2", "--seed", "1", "--threads", "1", "--json", "--out", path("iris.st"))
+check(r.returncode == 0, f"iris train: {r.stderr}")
+species = ["setosa", "versicolor", "virginica"]
+h, _ = read_header(path("iris.st")) if r.returncode == 0 else ({}, b"")
+check(json.loads(h.get("__metadata__", {}).get("classes", "null")) == species, "iris classes")
+r = run("eval", "--model", path("iris.st"), "--data", IRIS, "--json")
+e = json.loads(r.stdout) if r.returncode == 0 else {}
+check(e.get("classes") == species and e.get("accuracy", 0) > 0.9, f"iris eval {r.stdout[:200]}")
+probs = run("predict", "--model", path("iris.st"), "--data", IRIS)
+cls = run("predict", "--model", path("iris.st"), "--data", IRIS, "--classes")
+rows = [[float(v) for v in line.split(",")] for line in probs.stdout.split()]
+want = [species[max(range(3), key=lambda j: (p[j], -j))] for p in rows]
+check(cls.returncode == 0 and cls.stdout.split("\n")[:-1] == want and len(want) == 150,
+      "iris predict --classes: the names of the outputs' argmax")
+truth = [line.rsplit(",", 1)[1] for line in open(IRIS).read().split("\n")[1:] if line]
+check(sum(a == b for a, b in zip(want, truth)) >= 135, "iris predictions mostly right")
+
+# --- fashion-mnist carries its names ------------------------------------------
+if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    fm = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+          "Bag", "Ankle boot"]
+    r = run("train", "--data", "fashion-mnist", "--layers", "784,10", "--loss", "softmax_ce",
+            "--epochs", "1", "--batch", "1000", "--val", "0", "--threads", "2", "--json",
+            "--out", path("f.st"))
+    h, _ = read_header(path("f.st")) if r.returncode == 0 else ({}, b"")
+    check(json.loads(h.get("__metadata__", {}).get("classes", "null")) == fm,
+          f"fashion-mnist classes: {r.stderr}")
+    r = run("predict", "--model", path("f.st"), "--data", "fashion-mnist", "--classes")
+    out = r.stdout.split("\n")[:-1]
+    check(r.returncode == 0 and len(out) == 10000 and set(out) <= set(fm), "fashion predict names")
+    r = run("eval", "--model", path("f.st"), "--data", "fashion-mnist")
+    check(r.returncode == 0 and "most confused (true → predicted): " in r.stdout and
+          any(f"{a} → " in r.stdout for a in fm), f"fashion eval names {r.stdout[-300:]}")
+else:
+    print("fashion-mnist not installed: its names not checked")
+
+print(f"{passes} checks, {fails} failed")
+sys.exit(1 if fails else 0)
