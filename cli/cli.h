@@ -39,6 +39,12 @@ typedef struct {
     {"tf32", NULL, NULL, "cuda: float32 products on TF32 tensor cores (faster, ~1e-3 rel. error)", \
      NULL}
 
+/* How a CSV is read (read by cli_csv_options): every command that reads
+ * data sets; train adds CLI_CSV_TRAIN_OPTS. */
+#define CLI_CSV_OPTS                                                                          \
+    {"delimiter", "C", NULL, "CSV: the separator, ',' ';' or tab (default: from line 1)", NULL}, \
+    {"header", "yes|no", NULL, "CSV: whether line 1 is a header (default: detected)", NULL}
+
 typedef struct {
     const char *name;    /* e.g. "grad" */
     const char *summary; /* one line */
@@ -111,6 +117,11 @@ int cli_load_data(const cli_command *cmd, const char *spec, int test, const bp_c
  * CSV's class names those of ds. Prints the error itself; 0 on success. */
 int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
                   const bp_dataset *ds, const bp_csv_options *o, int k, bp_dataset **out);
+
+/* --delimiter and --header into o (and --target-cols, --target, --drop,
+ * --missing, --max-categories where cmd has them). Prints the error
+ * itself; 0 on success. */
+int cli_csv_options(const cli_command *cmd, bp_csv_options *o);
 
 /* The class names of a network, or where net is NULL of a data set, as a
  * malloc'ed list [k] of pointers into it; NULL where it has none (or out

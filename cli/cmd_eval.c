@@ -17,6 +17,7 @@ static cli_opt opts[] = {
     {"data", "D", NULL, "fashion-mnist, mnist, an IDX folder, a .csv or a FANN file", NULL},
     {"split", "NAME", "test", "test or train (IDX data sets; files have one split)", NULL},
     {"target-cols", "K", "0", "CSV: 0 = last column is a class label; K = last K columns", NULL},
+    CLI_CSV_OPTS,
     {"plot", "FILE", NULL, "draw the confusion matrix as an SVG heat map", NULL},
     {"json", NULL, NULL, "print the results as one JSON object", NULL},
     CLI_DEVICE_OPTS,
@@ -92,8 +93,10 @@ int cmd_eval(int argc, char **argv)
         cli_error(&cmd, "out of memory");
         goto done;
     }
-    bp_csv_options csv = BP_CSV_OPTIONS_DEFAULT;
-    csv.target_cols = (int)target_cols, csv.classes = names, csv.n_classes = names ? k : 0;
+    bp_csv_options csv;
+    if (cli_csv_options(&cmd, &csv))
+        goto done;
+    csv.classes = names, csv.n_classes = names ? k : 0, csv.model = net;
     if (cli_load_data(&cmd, data, test, &csv, &ds))
         goto done;
     if (!ds && cli_load_data(&cmd, data, 0, &csv, &ds)) /* a file: its one split */

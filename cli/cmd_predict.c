@@ -14,6 +14,7 @@ static cli_opt opts[] = {
     {"input", "X.csv", NULL, "inputs, one example per row, N(0) numbers, no header", NULL},
     {"data", "D", NULL, "instead of --input: a data set's inputs (see train --help)", NULL},
     {"split", "NAME", "test", "with --data: test or train", NULL},
+    CLI_CSV_OPTS,
     {"classes", NULL, NULL, "print the argmax class per row (its name, where the model has "
                             "names) instead of the outputs", NULL},
     {"out", "P.csv", "-", "where to write the outputs (- is stdout)", NULL},
@@ -102,9 +103,10 @@ int cmd_predict(int argc, char **argv)
             goto done;
         }
         const char **names = cli_class_names(m, NULL, &k);
-        bp_csv_options csv = BP_CSV_OPTIONS_DEFAULT;
-        csv.classes = names, csv.n_classes = names ? k : 0;
-        int bad = k < 0 ? cli_error(&cmd, "out of memory")
+        bp_csv_options csv;
+        int bad = cli_csv_options(&cmd, &csv);
+        csv.classes = names, csv.n_classes = names ? k : 0, csv.model = m;
+        bad = bad || k < 0 ? bad || cli_error(&cmd, "out of memory")
                         : cli_load_data(&cmd, data, test, &csv, &ds) ||
                               (!ds && cli_load_data(&cmd, data, 0, &csv, &ds));
         free(names);

@@ -135,9 +135,8 @@ int cmd_train(int argc, char **argv)
     FILE *log = a.json ? stderr : stdout;
     tr.bar = rank0 && isatty(fileno(stderr)) && isatty(fileno(stdout));
 
-    bp_csv_options csv = BP_CSV_OPTIONS_DEFAULT;
-    csv.target_cols = (int)a.target_cols;
-    if (cli_load_data(&train_cmd, a.data, 0, &csv, &ds) ||
+    bp_csv_options csv;
+    if (cli_csv_options(&train_cmd, &csv) || cli_load_data(&train_cmd, a.data, 0, &csv, &ds) ||
         cli_load_test(&train_cmd, a.test, a.data, ds, &csv, a.sizes[a.cfg.n_layers], &test) ||
         train_args_fit(&a, ds))
         goto done;

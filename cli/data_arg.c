@@ -33,6 +33,49 @@ const char **cli_class_names(const bp_net *net, const bp_dataset *ds, int *k)
     return names;
 }
 
+/* The value of an option cmd may lack: NULL if absent from its table. */
+static const char *opt_of(const cli_command *cmd, const char *name)
+{
+    for (const cli_opt *o = cmd->opts; o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o->value;
+    return NULL;
+}
+
+int cli_csv_options(const cli_command *cmd, bp_csv_options *o)
+{
+    *o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
+    const char *d = opt_of(cmd, "delimiter"), *h = opt_of(cmd, "header");
+    const char *k = opt_of(cmd, "target-cols"), *m = opt_of(cmd, "missing");
+    const char *mc = opt_of(cmd, "max-categories");
+    long v;
+    if (d) {
+        if (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0 || strcmp(d, "\t") == 0)
+            o->delimiter = '\t';
+        else if (strcmp(d, ",") == 0 || strcmp(d, ";") == 0)
+            o->delimiter = d[0];
+        else
+            return cli_error(cmd, "--delimiter: '%s' is not ',', ';' or tab", d);
+    }
+    if (h && strcmp(h, "yes") != 0 && strcmp(h, "no") != 0)
+        return cli_error(cmd, "--header: '%s' is neither yes nor no", h);
+    o->header = !h ? -1 : strcmp(h, "yes") == 0;
+    if (k && cli_int(k, 0, BP_MAX_WIDTH, &v))
+        return cli_error(cmd, "--target-cols: '%s' is not a count", k);
+    o->target_cols = k ? (int)v : 0;
+    o->target = opt_of(cmd, "target"), o->drop = opt_of(cmd, "drop");
+    if (m && strcmp(m, "error") && strcmp(m, "drop") && strcmp(m, "mean"))
+        return cli_error(cmd, "--missing: '%s' is not error, drop or mean", m);
+    o->missing = !m || strcmp(m, "error") == 0 ? BP_MISSING_ERROR
+                 : strcmp(m, "drop") == 0      ? BP_MISSING_DROP
+                                               : BP_MISSING_MEAN;
+    if (mc && cli_int(mc, 1, BP_MAX_WIDTH, &v))
+        return cli_error(cmd, "--max-categories: '%s' is not a count in 1..%d", mc, BP_MAX_WIDTH);
+    if (mc)
+        o->max_categories = (int)v;
+    return 0;
+}
+
 int cli_load_data(const cli_command *cmd, const char *spec, int test, const bp_csv_options *o,
                   bp_dataset **out)
 {

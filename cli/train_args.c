@@ -11,6 +11,13 @@ static cli_opt opts[] = {
     {"data", "D", NULL, "fashion-mnist, mnist, an IDX folder, a .csv or a FANN file", NULL},
     {"target-cols", "K", "0", "CSV: 0 = last column is a class label; K = last K columns are targets",
      NULL},
+    {"target", "NAME|I[,...]", NULL, "CSV: the target columns by header name or index (0 first, "
+                                     "-1 last); one column is a class", NULL},
+    {"drop", "NAME|I[,...]", NULL, "CSV: columns to leave out (ids)", NULL},
+    {"missing", "HOW", "error", "CSV: an empty, NA, NaN or ? field: error, drop (the row) or "
+                                "mean (stored in the model)", NULL},
+    {"max-categories", "N", "1000", "CSV: distinct words a column may hold", NULL},
+    CLI_CSV_OPTS,
     {"test", "D", NULL, "the test set scored at the end (a .csv, FANN file or IDX folder); "
                         "default: --data's test split, if it has one", NULL},
     {"val", "F", "0.1", "fraction of the training data held out for validation (seeded)", NULL},

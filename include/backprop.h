@@ -712,11 +712,19 @@ BP_API const char *bp_net_class(const bp_net *net, int j);
 BP_API bp_status bp_dataset_set_classes(bp_dataset *ds, int k, const char *const *names);
 BP_API const char *bp_dataset_class(const bp_dataset *ds, int j);
 
+/* What a missing value (an empty field, NA, NaN, ?) in a CSV does. */
+typedef enum {
+    BP_MISSING_ERROR = 0, /* refused: the count of rows and the first named   */
+    BP_MISSING_DROP,      /* the row is left out                               */
+    BP_MISSING_MEAN,      /* a number becomes its column's mean, a category
+                           * the all-zero encoding; stored in the model        */
+} bp_missing;
+
 /* How bp_dataset_load_csv_with reads a CSV. Start from BP_CSV_OPTIONS_DEFAULT. */
 typedef struct {
     size_t size;                /* sizeof(bp_csv_options): set by the default          */
-    int target_cols;            /* 0: the last column is the class; K: the last K are
-                                 * regression targets                                  */
+    int target_cols;            /* 0: one class column; K: the last K columns are
+                                 * regression targets (when target is NULL)            */
     char delimiter;             /* ',', ';' or '\t'; 0 detects it from the first line  */
     int header;                 /* -1 detects it (a feature field that is not a
                                  * number), 0 none, 1 the first line is one            */
@@ -724,8 +732,20 @@ typedef struct {
                                  * among, as index j (a model's); NULL: their sorted
                                  * distinct values                                     */
     int n_classes;
+    const char *target;         /* "NAME|INDEX[,...]": the target columns (a header
+                                 * name first, else an index from 0, -1 the last);
+                                 * one column is a class, several are targets; NULL:
+                                 * as target_cols says                                 */
+    const char *drop;           /* "NAME|INDEX[,...]" columns left out, or NULL         */
+    bp_missing missing;
+    int max_categories;         /* distinct words a column may hold                     */
+    const bp_net *model;        /* read as this model was trained (its columns,
+                                 * categories, fills and class names), or NULL         */
 } bp_csv_options;
-#define BP_CSV_OPTIONS_DEFAULT {sizeof(bp_csv_options), 0, 0, -1, NULL, 0}
+#define BP_CSV_MAX_CATEGORIES 1000 /* the default max_categories */
+#define BP_CSV_OPTIONS_DEFAULT                                                           \
+    {sizeof(bp_csv_options), 0, 0, -1, NULL, 0, NULL, NULL, BP_MISSING_ERROR,            \
+     BP_CSV_MAX_CATEGORIES, NULL}
 
 /* bp_dataset_load_csv with options. A class column may hold numbers
  * (labels 0..k−1, as before) or words in every row; words become classes
