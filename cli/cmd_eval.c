@@ -105,6 +105,10 @@ int cmd_eval(int argc, char **argv)
         cli_error(&cmd, "%s names its classes, but %s numbers them", data, model);
         goto done;
     }
+    if (bp_dataset_n_out(ds) == 0) {
+        cli_error(&cmd, "%s has no target column to measure the model against", data);
+        goto done;
+    }
     int n = bp_dataset_n(ds);
     int classes = bp_dataset_has_classes(ds);
     if (bp_dataset_check(net, ds) != BP_OK) {

@@ -11,7 +11,8 @@
 
 static cli_opt opts[] = {
     {"model", "FILE", NULL, "model file (safetensors)", NULL},
-    {"input", "X.csv", NULL, "inputs, one example per row, N(0) numbers, no header", NULL},
+    {"input", "X.csv", NULL, "inputs, one example per row: N(0) numbers, no header; or for a "
+                             "model that keeps its CSV columns, raw rows as trained on", NULL},
     {"data", "D", NULL, "instead of --input: a data set's inputs (see train --help)", NULL},
     {"split", "NAME", "test", "with --data: test or train", NULL},
     CLI_CSV_OPTS,
@@ -89,33 +90,36 @@ int cmd_predict(int argc, char **argv)
     float *x = NULL, *y = NULL, *batch = NULL;
     int32_t *idx = NULL;
     int rows, cols, rc = 1;
-    if (input) {
-        if (bp_csv_read(input, &x, &rows, &cols, &err) != BP_OK) {
-            cli_error(&cmd, "%s", err.msg);
-            goto done;
-        }
-    } else {
-        int test = strcmp(cli_get(&cmd, "split"), "train") != 0, k;
-        /* the model's class names read the file's class column */
-        bp_net *m = NULL;
-        if (cli_load_model(&cmd, model, 1, BP_DEVICE_CPU, &m)) {
-            bp_net_free(m);
-            goto done;
-        }
+    /* the model first: its class names and CSV encoding read the file */
+    bp_net *m = NULL;
+    if (cli_load_model(&cmd, model, 1, BP_DEVICE_CPU, &m)) {
+        bp_net_free(m);
+        goto done;
+    }
+    int raw = input && !bp_net_columns(m); /* numbers only, no header */
+    if (raw && bp_csv_read(input, &x, &rows, &cols, &err) != BP_OK) {
+        cli_error(&cmd, "%s", err.msg);
+        bp_net_free(m);
+        goto done;
+    }
+    if (!raw) {
+        int test = !input && strcmp(cli_get(&cmd, "split"), "train") != 0, k;
         const char **names = cli_class_names(m, NULL, &k);
         bp_csv_options csv;
         int bad = cli_csv_options(&cmd, &csv);
         csv.classes = names, csv.n_classes = names ? k : 0, csv.model = m;
         bad = bad || k < 0 ? bad || cli_error(&cmd, "out of memory")
-                        : cli_load_data(&cmd, data, test, &csv, &ds) ||
-                              (!ds && cli_load_data(&cmd, data, 0, &csv, &ds));
+                           : cli_load_data(&cmd, src, test, &csv, &ds) ||
+                                 (!ds && cli_load_data(&cmd, src, 0, &csv, &ds));
         free(names);
-        bp_net_free(m); /* the names pointed into it */
-        if (bad)
+        if (bad) {
+            bp_net_free(m);
             goto done;
+        }
         rows = bp_dataset_n(ds);
         cols = bp_dataset_n_in(ds);
     }
+    bp_net_free(m); /* the names pointed into it */
     int B = rows < PREDICT_BATCH ? rows : PREDICT_BATCH;
     if (cli_load_model(&cmd, model, B, device, &net))
         goto done;

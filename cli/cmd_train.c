@@ -137,12 +137,16 @@ int cmd_train(int argc, char **argv)
 
     bp_csv_options csv;
     if (cli_csv_options(&train_cmd, &csv) || cli_load_data(&train_cmd, a.data, 0, &csv, &ds) ||
-        cli_load_test(&train_cmd, a.test, a.data, ds, &csv, a.sizes[a.cfg.n_layers], &test) ||
         train_args_fit(&a, ds))
         goto done;
     if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)
         goto done;
+    /* the test file is read as the network will have been trained: its
+     * columns, categories, fills and class names */
     if (train_setup(&tr, &a, ds))
+        goto done;
+    csv.model = tr.net;
+    if (cli_load_test(&train_cmd, a.test, a.data, ds, &csv, a.sizes[a.cfg.n_layers], &test))
         goto done;
     /* the first collective call: a rank that failed before it is at the
      * dist_agree under done:, and the ranks meet here (a checkpoint brings

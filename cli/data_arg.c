@@ -108,6 +108,8 @@ int cli_load_data(const cli_command *cmd, const char *spec, int test, const bp_c
     }
     if (s != BP_OK)
         return cli_error(cmd, "%s", err.msg);
+    if (bp_dataset_warning(*out) && dist_rank() == 0)
+        fprintf(stderr, "backprop %s: warning: %s\n", cmd->name, bp_dataset_warning(*out));
     if (fashion && bp_dataset_n_out(*out) == 10 &&
         bp_dataset_set_classes(*out, 10, fashion_classes) != BP_OK)
         return cli_error(cmd, "%s", bp_last_error());
@@ -132,6 +134,8 @@ int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
     free(names);
     if (bad)
         return 1;
+    if (bp_dataset_n_out(*out) == 0)
+        return cli_error(cmd, "%s has no target column", spec);
     if (bp_dataset_class(*out, 0) && !bp_dataset_class(ds, 0))
         return cli_error(cmd, "%s names its classes, but %s numbers them", spec, data);
     const bp_dataset *t = *out;

@@ -53,12 +53,9 @@ int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds)
     if (!tr->net || !tr->opt)
         return cli_error(&train_cmd, "%s", err.msg);
     bp_net_init(tr->net, a->seed);
-    int k;
-    const char **names = cli_class_names(NULL, ds, &k);
-    bp_status cs = k < 0 ? BP_ERR_NOMEM : names ? bp_net_set_classes(tr->net, k, names) : BP_OK;
-    free(names);
-    if (cs != BP_OK)
-        return cli_error(&train_cmd, "%s", bp_last_error());
+    /* the class names and the CSV's encoding go into the model */
+    if (bp_net_set_encoding(tr->net, ds) != BP_OK)
+        return cli_error(&train_cmd, "%s", cli_reason(bp_last_error()));
     if (bp_net_set_threads(tr->net, (int)a->threads) != BP_OK)
         return cli_error(&train_cmd, "cannot start %ld threads", a->threads);
     if (cli_net_to_device(&train_cmd, tr->net, a->device))

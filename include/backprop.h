@@ -609,7 +609,8 @@ BP_API bp_dataset *bp_dataset_from_memory(const float *x, const float *targets,
                                           bp_error *err);
 
 /* Per-feature mean and standard deviation over the examples idx [n]
- * (std of a constant feature is reported as 1). mean, std [n_in]. Nothing
+ * (std of a constant feature is reported as 1, a CSV category's input 0 and 1: it
+ * stays as it is). mean, std [n_in]. Nothing
  * written on a bad argument (NULL, an index out of range: BP_ERR_ARG). */
 BP_API bp_status bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n,
                                     float *mean, float *std);
@@ -756,6 +757,17 @@ typedef struct {
  * row that breaks the pattern. */
 BP_API bp_status bp_dataset_load_csv_with(const char *path, const bp_csv_options *o,
                                           bp_dataset **out, bp_error *err);
+
+/* The CSV encoding ds was read with (its input columns by name, their
+ * categories and fills: the model file's "columns") and its class names,
+ * given to a network trained on it, so that bp_model_save keeps them and
+ * bp_dataset_load_csv_with (options.model) reads raw rows as training did.
+ * BP_ERR_SHAPE if they do not fit the network; a data set without them
+ * removes them. */
+BP_API bp_status bp_net_set_encoding(bp_net *net, const bp_dataset *ds);
+/* One line about what a load let through (a category the model does not
+ * know, encoded as all zeros), or NULL. */
+BP_API const char *bp_dataset_warning(const bp_dataset *ds);
 
 /* bp_plot_confusion with the axes labelled by names [k] (NULL: numbers). */
 BP_API bp_status bp_plot_confusion_named(const char *path, int k, const long *confusion,

@@ -69,6 +69,10 @@ bp_status bp_cuda_bench_step(bp_net *net, int M, long reps, double *step_s, doub
 void bp_shortest_float(char buf[32], float x);
 void bp_shortest_double(char buf[32], double v);
 
+/* The CSV encoding a model keeps (its "columns" metadata, src/io/
+ * encoding.c's JSON), or NULL: whether raw rows need it (predict). */
+const char *bp_net_columns(const bp_net *net);
+
 /* Writes n bytes to path atomically (temporary file, fsync, rename): the
  * target is either as it was or complete. */
 bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err);

@@ -399,12 +399,12 @@ static void test_csv_bad(void)
     csv_refused("csv label 1.5", "1,2,0\n3,4,1.5\n", 0, BP_ERR_FORMAT, ":2:3: class label");
     csv_refused("csv label -1", "1,2,0\n3,4,-1\n", 0, BP_ERR_FORMAT, ":2:3: class label");
     csv_refused("csv label huge", "1,2,0\n3,4,1e9\n", 0, BP_ERR_FORMAT, ":2:3: class label");
-    csv_refused("csv NaN feature", "1,2,0\n3,nan,1\n", 0, BP_ERR_NONFINITE, ":2:2: not finite");
-    csv_refused("csv NaN first row", "1,NaN,0\n3,4,1\n", 0, BP_ERR_NONFINITE, ":1:2:");
+    csv_refused("csv NaN feature", "1,2,0\n3,nan,1\n", 0, BP_ERR_FORMAT, ":2:2: a missing value");
+    csv_refused("csv NaN first row", "1,NaN,0\n3,4,1\n", 0, BP_ERR_FORMAT, ":1:2: a missing");
     csv_refused("csv Inf target", "a,b,c\n1,2,3\n4,5,inf\n", 2, BP_ERR_NONFINITE, ":3:3:");
     csv_refused("csv header width", "a,b\n1,2,0\n", 0, BP_ERR_FORMAT, "header has 2 fields");
-    csv_refused("csv empty field", "1,2,0\n3,,1\n", 0, BP_ERR_FORMAT, ":2:2: empty value");
-    csv_refused("csv garbage", "1,2,0\n3,2x,1\n", 0, BP_ERR_FORMAT, ":2:2: not a number");
+    csv_refused("csv empty field", "1,2,0\n3,,1\n", 0, BP_ERR_FORMAT, ":2:2: a missing value (empty, NA, NaN or ?) in column \"1\"; 1 rows have one");
+    csv_refused("csv garbage", "1,2,0\n3,2x,1\n", 0, BP_ERR_FORMAT, ":2:2: \"2x\" is a word, but the column's first value (line 1) is a number");
     csv_refused("csv overflow", "1,2,0\n3,1e39,1\n", 0, BP_ERR_FORMAT, "out of range");
     csv_refused("csv no feature", "0\n1\n", 0, BP_ERR_FORMAT, "at least 1 feature");
     csv_refused("csv targets, no feature", "1,2\n3,4\n", 2, BP_ERR_FORMAT, "at least 1 feature");
@@ -513,18 +513,18 @@ static void test_csv_named(void)
                   ":4:2: \"b\" is a word, but the column's first value (line 2) is a number");
     named_refused("number after words", "x,y\n1,a\n2,b\n3,4\n", &o, BP_ERR_FORMAT,
                   ":4:2: \"4\" is a number, but the column's first value (line 2) is a word");
-    named_refused("empty class", "x,y\n1,a\n2,\n", &o, BP_ERR_FORMAT, ":3:2: empty value");
+    named_refused("empty class", "x,y\n1,a\n2,\n", &o, BP_ERR_FORMAT, ":3:2: a missing value");
     named_refused("class with a tab", "x;y\n1;a\n2;\"b\tc\"\n", &o, BP_ERR_FORMAT,
-                  ":3:2: class name \"b\\x09c\" has a control character");
+                  ":3:2: \"b\\x09c\" has a control character");
     named_refused("bad UTF-8 class", "x,y\n1,a\n2,\xff\n", &o, BP_ERR_FORMAT, "not valid UTF-8");
     char big[600] = "x,y\n1,a\n2,";
     memset(big + strlen(big), 'n', 300);
     named_refused("long class", big, &o, BP_ERR_FORMAT, "is too long");
-    named_refused("word feature", "x,y\n1,a\nz,b\n", &o, BP_ERR_FORMAT, ":3:1: not a number");
+    named_refused("word feature", "x,y\n1,a\nz,b\n", &o, BP_ERR_FORMAT, ":3:1: \"z\" is a word");
     named_refused("quote never closed", "x,y\n1,\"a\n", &o, BP_ERR_FORMAT, "never closed");
     /* regression targets stay numbers */
     o.target_cols = 1;
-    named_refused("word target", "x,y\n1,2\n2,b\n", &o, BP_ERR_FORMAT, ":3:2: not a number");
+    named_refused("word target", "x,y\n1,2\n2,b\n", &o, BP_ERR_FORMAT, ":3:2: \"b\" is a word");
     o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
     o.size = 8;
     named_refused("zeroed options", "1,a\n2,b\n", &o, BP_ERR_ARG, "BP_CSV_OPTIONS_DEFAULT");

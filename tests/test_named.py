@@ -150,12 +150,12 @@ one_line_error(run("train", "--data", words, "--out", path("x.st"),
 one_line_error(run("train", "--data", put("one.csv", "a,c\n1,x\n2,x\n"), "--layers", "1,2",
                    "--loss", "softmax_ce", "--out", path("x.st")), 'holds one class, "x"',
                "one class")
-one_line_error(run("train", "--data", words, "--test", put("t.csv", "a,b,c\n1,2,no\n3,4,never\n"),
+one_line_error(run("train", "--data", words, "--test", put("t.csv", "a,b,answer\n1,2,no\n3,4,never\n"),
                    "--out", path("x.st"), *common), 'class "never" is not one of the model',
                "train --test with an unknown class")
-one_line_error(run("train", "--data", nums, "--test", put("t2.csv", "a,b,c\n1,2,no\n3,4,yes\n"),
+one_line_error(run("train", "--data", nums, "--test", put("t2.csv", "a,b,answer\n1,2,no\n3,4,yes\n"),
                    "--out", path("x.st"), *common), "names its classes, but", "test names, train numbers")
-r = run("train", "--data", words, "--test", put("t3.csv", "a,b,c\n1,2,yes\n3,4,yes\n"), "--json",
+r = run("train", "--data", words, "--test", put("t3.csv", "a,b,answer\n1,2,yes\n3,4,yes\n"), "--json",
         "--out", path("x.st"), *common)
 check(r.returncode == 0, f"train --test of one class, by name: {r.stderr}")
 
@@ -178,6 +178,102 @@ check(cls.returncode == 0 and cls.stdout.split("\n")[:-1] == want and len(want) 
       "iris predict --classes: the names of the outputs' argmax")
 truth = [line.rsplit(",", 1)[1] for line in open(IRIS).read().split("\n")[1:] if line]
 check(sum(a == b for a, b in zip(want, truth)) >= 135, "iris predictions mostly right")
+
+# --- categories and missing values (issue 23, 3-5) ----------------------------
+# Quoted, semicolon-separated, an id to drop, a categorical column, missing
+# values: trained with --missing mean, the raw rows must give what the rows
+# encoded here by hand give to the same model without its encoding.
+cat = put("cat.csv", 'id;"color";size;y\n'
+          '1;"red";1.5;yes\n2;"blue";;no\n3;"green";2.5;yes\n'
+          '4;NA;3.5;no\n5;"red";0.5;no\n6;"blue";2.0;yes\n')
+# by hand: color -> (blue, green, red) one-hot, size's fill = (1.5+2.5+3.5+0.5+2)/5 = 2
+hand_x = [[0, 0, 1, 1.5], [1, 0, 0, 2.0], [0, 1, 0, 2.5], [0, 0, 0, 3.5], [0, 0, 1, 0.5],
+          [1, 0, 0, 2.0]]
+hand_csv = put("cat_hand.csv", "".join(",".join(repr(float(v)) for v in r) + "\n" for r in hand_x))
+opts = ["--layers", "4,5,2", "--act", "tanh", "--loss", "softmax_ce", "--opt", "adam", "--lr",
+        "0.05", "--batch", "3", "--epochs", "4", "--seed", "3", "--val", "0", "--threads", "1"]
+r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "mean",
+        "--standardize", "--out", path("cat.st"), *opts)
+check(r.returncode == 0, f"train categories: {r.stderr}")
+h, blob = read_header(path("cat.st")) if r.returncode == 0 else ({"__metadata__": {}}, b"")
+meta = h["__metadata__"]
+cols = json.loads(meta.get("columns", "{}"))
+check(cols.get("missing") == "mean" and cols.get("columns") == 4 and
+      [(c["name"], c["index"], c.get("categories"), c.get("fill")) for c in cols.get("inputs", [])]
+      == [("color", 1, ["blue", "green", "red"], None), ("size", 2, None, 2.0)] and
+      [(c["name"], c["index"]) for c in cols.get("targets", [])] == [("y", 3)],
+      f"columns metadata {cols}")
+check(json.loads(meta.get("classes", "null")) == ["no", "yes"], "classes no, yes")
+# standardisation of the numeric column only: size after the fill is
+# 1.5 2 2.5 3.5 0.5 2: mean 2, population std sqrt(5/6)
+mean = [float(v) for v in meta.get("standardize_mean", "").split(",")] if meta.get("standardize_mean") else []
+std = [float(v) for v in meta.get("standardize_std", "").split(",")] if meta.get("standardize_std") else []
+check(mean[:3] == [0, 0, 0] and std[:3] == [1, 1, 1] and abs(mean[3] - 2.0) < 1e-6 and
+      abs(std[3] - (5 / 6) ** 0.5) < 1e-6, f"standardisation {mean} {std}")
+# the same model without its encoding: a copy of the file minus "columns"
+plain_meta = {k: v for k, v in meta.items() if k != "columns"}
+hh = dict(h, __metadata__=plain_meta)
+hj = json.dumps(hh).encode()
+hj += b" " * (-len(hj) % 8)
+with open(path("cat_plain.st"), "wb") as f:
+    f.write(struct.pack("<Q", len(hj)) + hj + blob)
+raw = run("predict", "--model", path("cat.st"), "--data", cat)
+enc = run("predict", "--model", path("cat_plain.st"), "--input", hand_csv)
+check(raw.returncode == 0 and enc.returncode == 0 and raw.stdout == enc.stdout and
+      len(raw.stdout.split()) == 6, f"raw rows = rows encoded by hand: {raw.stdout} {enc.stdout} "
+      f"{raw.stderr} {enc.stderr}")
+r = run("predict", "--model", path("cat.st"), "--input", cat)
+check(r.returncode == 0 and r.stdout == raw.stdout, f"predict --input raw rows: {r.stderr}")
+# the columns by name in another order, without the id and the target
+r = run("predict", "--model", path("cat.st"), "--data",
+        put("cat_order.csv", 'size,color\n1.5,red\n,blue\n2.5,green\n3.5,\n0.5,red\n2,blue\n'))
+check(r.returncode == 0 and r.stdout == raw.stdout, f"columns by name, any order: {r.stderr}")
+# an unseen category: all zeros, and one warning naming the column
+r = run("predict", "--model", path("cat.st"), "--data", put("cat_new.csv", 'size,color\n3.5,purple\n'))
+e = run("predict", "--model", path("cat_plain.st"), "--input", put("cat_new_hand.csv", "0,0,0,3.5\n"))
+check(r.returncode == 0 and r.stdout == e.stdout and len(r.stderr.splitlines()) == 1 and
+      'warning' in r.stderr and '"color"' in r.stderr and '"purple"' in r.stderr,
+      f"unseen category: {r.stdout} {e.stdout} {r.stderr!r}")
+r = run("eval", "--model", path("cat.st"), "--data", cat, "--json")
+check(r.returncode == 0 and json.loads(r.stdout)["classes"] == ["no", "yes"], f"eval categories {r.stderr}")
+# --target by name = by index (3) = by -1; --drop by index
+ms = []
+for t, d in (("y", "id"), ("3", "0"), ("-1", "id")):
+    r = run("train", "--data", cat, "--target", t, "--drop", d, "--missing", "mean",
+            "--out", path(f"t{t}.st"), *opts)
+    check(r.returncode == 0, f"--target {t}: {r.stderr}")
+    ms.append(read_header(path(f"t{t}.st"))[1] if r.returncode == 0 else None)
+check(ms[0] is not None and ms[0] == ms[1] == ms[2], "--target by name equals by index")
+# --missing drop: rows 2 and 4 left out
+r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "drop",
+        "--out", path("drop.st"), *opts)
+check(r.returncode == 0 and "training on 4 examples" in r.stdout, f"--missing drop: {r.stdout} {r.stderr}")
+# refusals, one line each
+one_line_error(run("train", "--data", cat, "--target", "nope", "--out", path("x.st"), *opts),
+               '--target "nope": no such column', "unknown --target")
+one_line_error(run("train", "--data", cat, "--target", "y", "--drop", "weight", "--out",
+                   path("x.st"), *opts), '--drop "weight": no such column', "unknown --drop")
+one_line_error(run("train", "--data", cat, "--target", "y", "--drop", "id", "--out", path("x.st"),
+                   *opts), ':3:3: a missing value (empty, NA, NaN or ?) in column "size"; 2 rows '
+               'have one', "--missing error")
+one_line_error(run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "mean",
+                   "--max-categories", "2", "--out", path("x.st"), *opts),
+               "more than 2 distinct words in column 2", "--max-categories")
+one_line_error(run("predict", "--model", path("cat.st"), "--data",
+                   put("cat_miss.csv", "color\nred\n")), 'no column "size", an input of the model',
+               "a missing input column")
+one_line_error(run("train", "--data", put("mixed.csv", "a,b,y\n1,x,0\n2,3,1\n"), "--layers", "2,2",
+                   "--out", path("x.st")), ':3:2: "3" is a number, but the column\'s first value '
+               '(line 2) is a word', "a column of numbers and words")
+r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "drop",
+        "--out", path("nofill.st"), *opts)
+one_line_error(run("predict", "--model", path("nofill.st"), "--data", cat),
+               "the model was not trained with --missing mean", "predict: missing without a fill")
+many = path("many.csv")
+with open(many, "w") as f:
+    f.write("c,y\n" + "".join(f"w{i},{i % 2}\n" for i in range(100000)))
+r = run("train", "--data", many, "--layers", "1000,2", "--out", path("x.st"))
+one_line_error(r, "more than 1000 distinct words in column 1", "10^5 categories")
 
 # --- fashion-mnist carries its names ------------------------------------------
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):

@@ -8,11 +8,12 @@
  * blanks around a value, CRLF line ends and blank lines at the very end are
  * tolerated. Any other deviation is an error naming the line, the column
  * and the token, a decimal comma by name — a bad file is never guessed at.
- * A writer that prints the shortest decimal that reads back as the same
- * float, so write→read is bit-exact.
+ * The writer is csv_write.c.
  *
- * The same reader serves the data sets (src/io/data_files.c), where a header line is
- * allowed, and its number parser serves the FANN reader.
+ * The same reader serves the data sets (src/io/tabular.c), where a header
+ * line is allowed and so are words (a column of numbers or of words in
+ * every row: csv_words.c keeps them) and missing values (empty, NA, NaN,
+ * ?); its number parser serves the FANN reader.
  *
  * Kept ours rather than a general CSV library (libcsv): the numeric path
  * must refuse what libcsv would accept silently (ragged rows, a stray
@@ -38,19 +39,11 @@
  * a tab is a blank unless it separates. */
 typedef struct {
     char sep;
-    int text_col;     /* the column that may hold words: 0-based, -1 the
-                       * last, INT_MIN none */
-    int text_kind;    /* what its first value was: 0 not seen, 1 a number, 2 a word */
-    long long text_first; /* the line of that value */
-    bp_csv_dict *words; /* its words, when text_col is not INT_MIN */
+    bp_csv_text *text; /* words and missing values allowed: what they were; or NULL */
+    int max_words;     /* distinct words a column may hold */
+    long long *first;  /* [cols] the line of each column's first value */
+    bp_csv_dict *dict; /* [cols] each column's words */
 } dialect;
-
-/* Whether 0-based column col of a line of n fields is the word column. */
-static int is_text_col(const dialect *d, long long col, size_t n)
-{
-    return d->text_col != INT_MIN &&
-           col == (d->text_col < 0 ? (long long)n + d->text_col : d->text_col);
-}
 
 static int is_blank(const dialect *d, char c) { return c == ' ' || (c == '\t' && d->sep != '\t'); }
 
@@ -169,37 +162,46 @@ static char detect_sep(const char *b, const char *e)
 /* A header has a field that is text: not empty and not a number. NaN, Inf
  * and out-of-range numbers count as numbers, so a first data row holding
  * one is refused as such rather than silently skipped as a header. */
-static int is_header(const dialect *d, const char *line, const char *end, size_t fields)
+static int is_decimal_comma(const dialect *d, const char *b, const char *e);
+static int is_missing(const span *f);
+
+/* What a field is, for the header's detection: 1 a word, 0 a number or
+ * missing. */
+static int is_word(const dialect *d, const span *f)
 {
-    long long col = 0;
-    for (const char *p = line; p; col++) {
-        span f = {NULL, NULL, 0};
-        float v;
-        if (next_field(d, &p, end, &f) != FIELD_OK)
-            return 0;
-        /* the word column holds words in every row: only the others tell */
-        if (f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER &&
-            !is_text_col(d, col, fields))
-            return 1;
-    }
-    return 0;
+    float v;
+    return f->b != f->e && bp_parse_float(f->b, f->e, &v) == BP_NUM_NOT_A_NUMBER &&
+           !is_decimal_comma(d, f->b, f->e) && !(d->text && is_missing(f));
 }
 
-static int is_decimal_comma(const dialect *d, const char *b, const char *e);
-
-/* Whether the word column's value on a line of `fields` fields is a word
- * (not empty, not a number). */
-static int word_at(const dialect *d, const char *line, const char *end, size_t fields)
+/* Numbers only: a line with a word is a header. With words allowed, a
+ * line of words only; a line 1 read as data turns out to be the header
+ * where the next line has a number under one of its words (header_after). */
+static int is_header(const dialect *d, const char *line, const char *end)
 {
+    int words = 0, fields = 0;
+    for (const char *p = line; p; fields++) {
+        span f = {NULL, NULL, 0};
+        if (next_field(d, &p, end, &f) != FIELD_OK)
+            return 0;
+        words += is_word(d, &f);
+    }
+    return d->text ? words == fields : words > 0;
+}
+
+/* Whether line 2 has a number under a column whose first value, on line
+ * 1, was a word ("1,2,label" over "1,2,0"). */
+static int header_after(const dialect *d, const char *line, const char *end)
+{
+    float v;
     long long col = 0;
     for (const char *p = line; p; col++) {
         span f = {NULL, NULL, 0};
-        float v;
         if (next_field(d, &p, end, &f) != FIELD_OK)
             return 0;
-        if (is_text_col(d, col, fields))
-            return f.b != f.e && bp_parse_float(f.b, f.e, &v) == BP_NUM_NOT_A_NUMBER &&
-                   !is_decimal_comma(d, f.b, f.e);
+        if (d->text->kind[col] == BP_COL_WORDS && d->first[col] == 1 && f.b != f.e &&
+            !is_missing(&f) && bp_parse_float(f.b, f.e, &v) != BP_NUM_NOT_A_NUMBER)
+            return 1;
     }
     return 0;
 }
@@ -220,37 +222,46 @@ static int is_decimal_comma(const dialect *d, const char *b, const char *e)
     return 1;
 }
 
-/* A value of the word column: the column is all numbers or all words, as
- * its first value is; a word becomes its index among the column's words
- * (a float, exact below 2^24), checked as a class name. */
-static bp_status take_word(dialect *d, const char *path, long long lineno, long long col,
-                           span f, float *out, bp_error *err)
+/* An empty field, NA, NaN or ? (as the UCI files write it). */
+static int is_missing(const span *f)
+{
+    size_t n = (size_t)(f->e - f->b);
+    return n == 0 || (n == 1 && f->b[0] == '?') || (n == 2 && memcmp(f->b, "NA", 2) == 0) ||
+           (n == 3 && (memcmp(f->b, "NaN", 3) == 0 || memcmp(f->b, "nan", 3) == 0));
+}
+
+/* A value where words are allowed: missing is NaN; otherwise the column is
+ * all numbers or all words, as its first value is; a word becomes its
+ * index among the column's words (a float, exact below 2^24), checked as a
+ * name (BP_CLASS_NAME_MAX). col is 0-based. */
+static bp_status take_value(dialect *d, const char *path, long long lineno, size_t col, span f,
+                            float *out, bp_error *err)
 {
     char where[600], q[160], word[BP_CLASS_NAME_MAX + 1];
-    float v;
-    bp_num_kind k = f.b == f.e ? BP_NUM_OK : bp_parse_float(f.b, f.e, &v);
-    int is_word = k == BP_NUM_NOT_A_NUMBER && !is_decimal_comma(d, f.b, f.e);
-    if (!d->text_kind) {
-        d->text_kind = is_word ? 2 : 1;
-        d->text_first = lineno;
+    int *kind = &d->text->kind[col];
+    long long c1 = (long long)col + 1;
+    if (is_missing(&f)) {
+        *out = NAN;
+        d->text->missing++;
+        return BP_OK;
+    }
+    int w = is_word(d, &f);
+    if (*kind == BP_COL_NONE) {
+        *kind = w ? BP_COL_WORDS : BP_COL_NUMBERS;
+        d->first[col] = lineno;
     }
     size_t n = (size_t)(f.e - f.b);
-    if (d->text_kind == 1 && is_word)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: \"%s\" is a word, but the column's "
-                       "first value (line %lld) is a number: a class column holds numbers or "
-                       "words, not both", path, lineno, col, bp_quote(q, sizeof q, f.b, n),
-                       d->text_first);
-    if (d->text_kind == 2 && !is_word && f.b != f.e)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: \"%s\" is a number, but the column's "
-                       "first value (line %lld) is a word: a class column holds numbers or "
-                       "words, not both", path, lineno, col, bp_quote(q, sizeof q, f.b, n),
-                       d->text_first);
-    if (d->text_kind == 1 || f.b == f.e) {
+    if (w != (*kind == BP_COL_WORDS))
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: \"%s\" is a %s, but the column's "
+                       "first value (line %lld) is a %s: a column holds numbers or words, not "
+                       "both", path, lineno, c1, bp_quote(q, sizeof q, f.b, n),
+                       w ? "word" : "number", d->first[col], w ? "number" : "word");
+    if (!w) {
         if (is_decimal_comma(d, f.b, f.e))
             return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: decimal comma in \"%.*s\": not "
-                           "supported, write numbers with a point", path, lineno, col,
+                           "supported, write numbers with a point", path, lineno, c1,
                            (int)(n < 40 ? n : 40), f.b);
-        snprintf(where, sizeof where, "%s:%lld:%lld", path, lineno, col);
+        snprintf(where, sizeof where, "%s:%lld:%lld", path, lineno, c1);
         return bp_parse_number(f.b, f.e, out, where, err);
     }
     /* the word as written: a quoted field's doubled quotes undone */
@@ -261,16 +272,17 @@ static bp_status take_word(dialect *d, const char *path, long long lineno, long 
     }
     const char *why = bp_name_problem(word, len, BP_CLASS_NAME_MAX);
     if (why)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: class name \"%s\" %s (at most %d bytes "
-                       "of UTF-8, no control characters)", path, lineno, col,
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: \"%s\" %s (a word is at most %d bytes "
+                       "of UTF-8, no control characters)", path, lineno, c1,
                        bp_quote(q, sizeof q, f.b, n), why, BP_CLASS_NAME_MAX);
-    if (d->words->out->n == BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: more than %d class names", path, lineno,
-                       col, BP_MAX_WIDTH);
-    int i = bp_csv_dict_find(d->words, word, len, lineno);
+    bp_csv_words *cw = &d->text->words[col];
+    int before = cw->n, i = bp_csv_dict_find(&d->dict[col], word, len, lineno);
     if (i < 0)
-        return bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory for the class names", path,
-                       lineno);
+        return bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory for the words", path, lineno);
+    if (cw->n > before && cw->n > d->max_words)
+        return bp_fail(err, BP_ERR_FORMAT, "%s:%lld:%lld: more than %d distinct words in column "
+                       "%lld (raise the limit with --max-categories)", path, lineno, c1,
+                       d->max_words, c1);
     *out = (float)i;
     return BP_OK;
 }
@@ -278,7 +290,7 @@ static bp_status take_word(dialect *d, const char *path, long long lineno, long 
 /* Parses the fields of one line into vs; lineno and the 1-based field index
  * go into messages. */
 static bp_status parse_line(dialect *d, const char *path, long long lineno, const char *line,
-                            const char *end, size_t fields, values *vs, bp_error *err)
+                            const char *end, values *vs, bp_error *err)
 {
     char where[600];
     const char *p = line;
@@ -292,8 +304,8 @@ static bp_status parse_line(dialect *d, const char *path, long long lineno, cons
         if (f.quoted)
             while (f.e > f.b && is_blank(d, f.e[-1]))
                 f.e--;
-        if (is_text_col(d, col - 1, fields)) {
-            bp_status s = take_word(d, path, lineno, col, f, &vs->v[vs->n], err);
+        if (d->text) {
+            bp_status s = take_value(d, path, lineno, (size_t)col - 1, f, &vs->v[vs->n], err);
             if (s != BP_OK)
                 return s;
             vs->n++;
@@ -313,13 +325,52 @@ static bp_status parse_line(dialect *d, const char *path, long long lineno, cons
     return BP_OK;
 }
 
-static bp_status read_table(const char *path, int header_mode, char sep, int text_col,
-                            bp_csv_words *words, float **data, int *rows, int *cols, int *header,
+/* The per-column state, once the first row gives the number of columns. */
+static bp_status text_open(dialect *d, const char *path, size_t cols, bp_error *err)
+{
+    bp_csv_text *t = d->text;
+    t->cols = (int)cols;
+    t->kind = calloc(cols, sizeof *t->kind);
+    t->words = calloc(cols, sizeof *t->words);
+    d->first = calloc(cols, sizeof *d->first);
+    d->dict = calloc(cols, sizeof *d->dict);
+    if (!t->kind || !t->words || !d->first || !d->dict)
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu columns", path, cols);
+    for (size_t c = 0; c < cols; c++)
+        d->dict[c].out = &t->words[c];
+    return BP_OK;
+}
+
+/* The header's fields, unquoted, as the columns' names. */
+static bp_status header_names(const dialect *d, const char *path, const char *line,
+                              bp_csv_text *t, bp_error *err)
+{
+    if (!(t->names = calloc((size_t)t->cols, sizeof *t->names)))
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+    const char *end = line + strlen(line), *p = line;
+    for (int c = 0; c < t->cols && p; c++) {
+        span f = {NULL, NULL, 0};
+        next_field(d, &p, end, &f);
+        char *name = malloc((size_t)(f.e - f.b) + 1), *o = name;
+        if (!name)
+            return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+        for (const char *q = f.b; q < f.e; q++) {
+            *o++ = *q;
+            q += f.quoted && *q == '"';
+        }
+        *o = '\0';
+        t->names[c] = name;
+    }
+    return BP_OK;
+}
+
+static bp_status read_table(const char *path, int header_mode, char sep, bp_csv_text *text,
+                            int max_words, float **data, int *rows, int *cols, int *header,
                             bp_error *err)
 {
     int allow_header = header_mode != BP_CSV_HEADER_NO;
-    bp_csv_dict dw = {words, NULL, 0};
-    dialect d = {sep, text_col, 0, 0, &dw};
+    dialect d = {sep, text, max_words, NULL, NULL};
+    char *line1 = NULL; /* words allowed: line 1, for the header's names */
     *data = NULL;
     *rows = *cols = *header = 0;
     FILE *f = fopen(path, "rb");
@@ -374,20 +425,31 @@ static bp_status read_table(const char *path, int header_mode, char sep, int tex
             goto done;
         }
         if (allow_header && lineno == 1 &&
-            (header_mode == BP_CSV_HEADER_YES || is_header(&d, b, e, fields))) {
+            (header_mode == BP_CSV_HEADER_YES || is_header(&d, b, e))) {
             header_cols = fields;
             *header = 1;
+            if (text && !(line1 = strdup(b))) {
+                s = bp_fail(err, BP_ERR_NOMEM, "%s:1: out of memory", path);
+                goto done;
+            }
             continue;
         }
-        /* a header of numbers and a class name ("1,2,label") over a class
-         * column of numbers: line 1 read as a row of a class column of words
-         * is the header after all */
-        if (n_rows == 1 && header_mode == BP_CSV_HEADER_DETECT && d.text_kind == 2 &&
-            d.text_first == 1 && fields == n_cols && !word_at(&d, b, e, fields)) {
+        /* words allowed: "1,2,label" over "1,2,0" was the header after all */
+        if (text && n_rows == 1 && header_mode == BP_CSV_HEADER_DETECT && lineno == 2 &&
+            fields == n_cols && header_after(&d, b, e)) {
             vs.n = 0, n_rows = 0, header_cols = n_cols, *header = 1;
-            bp_csv_words_free(words);
-            memset(dw.slot, 0, dw.n_slots * sizeof *dw.slot);
-            d.text_kind = 0;
+            for (size_t c = 0; c < n_cols; c++) {
+                bp_csv_words_free(&text->words[c]);
+                memset(d.dict[c].slot, 0, d.dict[c].n_slots * sizeof *d.dict[c].slot);
+                text->kind[c] = BP_COL_NONE;
+            }
+            text->missing = 0;
+        }
+        if (text && n_rows == 0 && !text->kind && (s = text_open(&d, path, fields, err)))
+            goto done;
+        if (text && lineno == 1 && !(line1 = strdup(b))) {
+            s = bp_fail(err, BP_ERR_NOMEM, "%s:1: out of memory", path);
+            goto done;
         }
         if (n_rows == 0) {
             if (header_cols && header_cols != fields) {
@@ -415,7 +477,7 @@ static bp_status read_table(const char *path, int header_mode, char sep, int tex
             s = bp_fail(err, BP_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
             goto done;
         }
-        s = parse_line(&d, path, lineno, b, e, n_cols, &vs, err);
+        s = parse_line(&d, path, lineno, b, e, &vs, err);
         if (s != BP_OK)
             goto done;
         n_rows++;
@@ -431,13 +493,21 @@ static bp_status read_table(const char *path, int header_mode, char sep, int tex
         s = bp_fail(err, BP_ERR_FORMAT, "%s: no data: %s", path,
                     header_cols ? "a header and nothing after it" : "the file is empty or blank");
 
+    if (s == BP_OK && text && *header)
+        s = header_names(&d, path, line1, text, err);
+
 done:
     free(line);
+    free(line1);
     fclose(f);
-    free(dw.slot);
+    for (size_t c = 0; d.dict && c < n_cols; c++)
+        free(d.dict[c].slot);
+    free(d.dict);
+    free(d.first);
     if (s != BP_OK) {
         free(vs.v);
-        bp_csv_words_free(words);
+        if (text)
+            bp_csv_text_free(text);
         *header = 0;
         return s;
     }
@@ -450,15 +520,28 @@ done:
 bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float **data,
                             int *rows, int *cols, int *header, bp_error *err)
 {
-    return read_table(path, header_mode, sep, INT_MIN, NULL, data, rows, cols, header, err);
+    return read_table(path, header_mode, sep, NULL, 0, data, rows, cols, header, err);
 }
 
-bp_status bp_csv_read_words(const char *path, int header_mode, char sep, int text_col,
-                            float **data, int *rows, int *cols, int *header, bp_csv_words *words,
-                            bp_error *err)
+bp_status bp_csv_read_text(const char *path, int header_mode, char sep, int max_words,
+                           float **data, int *rows, int *cols, int *header, bp_csv_text *text,
+                           bp_error *err)
 {
-    *words = (bp_csv_words){0};
-    return read_table(path, header_mode, sep, text_col, words, data, rows, cols, header, err);
+    *text = (bp_csv_text){0};
+    return read_table(path, header_mode, sep, text, max_words, data, rows, cols, header, err);
+}
+
+void bp_csv_text_free(bp_csv_text *t)
+{
+    for (int c = 0; c < t->cols; c++) {
+        if (t->words) /* NULL when text_open failed */
+            bp_csv_words_free(&t->words[c]);
+        free(t->names ? t->names[c] : NULL);
+    }
+    free(t->words);
+    free(t->names);
+    free(t->kind);
+    *t = (bp_csv_text){0};
 }
 
 bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_error *err)
@@ -473,61 +556,4 @@ bp_status bp_csv_read(const char *path, float **data, int *rows, int *cols, bp_e
     if (!path || !data || !rows || !cols)
         return bp_arg_null(err, __func__, !path ? "path" : !data ? "data" : !rows ? "rows" : "cols");
     return bp_csv_read_table(path, BP_CSV_HEADER_NO, 0, data, rows, cols, &header, err);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Writing                                                                   */
-/* ------------------------------------------------------------------------ */
-
-/* Returns 0 on a write error; the stream's error flag says so as well. */
-static int write_rows(FILE *f, const float *data, int rows, int cols)
-{
-    char buf[32];
-    for (size_t i = 0; i < (size_t)rows; i++) {
-        for (size_t j = 0; j < (size_t)cols; j++) {
-            bp_shortest_float(buf, data[i * (size_t)cols + j]);
-            if ((j && fputc(',', f) == EOF) || fputs(buf, f) == EOF)
-                return 0;
-        }
-        if (fputc('\n', f) == EOF)
-            return 0;
-    }
-    return 1;
-}
-
-bp_status bp_csv_write(const char *path, const float *data, int rows, int cols, bp_error *err)
-{
-    BP_NEED(path, err);
-    if (rows < 0 || (rows > 0 && (cols <= 0 || !data)))
-        return bp_fail(err, BP_ERR_ARG, "%s: bad shape [%d, %d] or NULL data", path, rows, cols);
-
-    /* checked before anything is written: a NaN never reaches a file */
-    for (size_t i = 0; i < (size_t)rows; i++)
-        for (size_t j = 0; j < (size_t)cols; j++)
-            if (!isfinite(data[i * (size_t)cols + j]))
-                return bp_fail(err, BP_ERR_NONFINITE,
-                               "%s: row %zu, column %zu: %s value, nothing written", path,
-                               i + 1, j + 1, isnan(data[i * (size_t)cols + j]) ? "NaN" : "Inf");
-
-    if (strcmp(path, "-") == 0) {
-        errno = 0;
-        int ok = write_rows(stdout, data, rows, cols);
-        ok = fflush(stdout) == 0 && ok && !ferror(stdout);
-        if (!ok)
-            return bp_fail(err, BP_ERR_IO, "stdout: write failed: %s",
-                           strerror(errno ? errno : EIO));
-        return BP_OK;
-    }
-
-    bp_atomic a;
-    bp_status s = bp_atomic_open(&a, path, err);
-    if (s != BP_OK)
-        return s;
-    errno = 0;
-    if (!write_rows(a.f, data, rows, cols)) {
-        int e = errno;
-        bp_atomic_abort(&a);
-        return bp_fail(err, BP_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
-    }
-    return bp_atomic_commit(&a, err);
 }

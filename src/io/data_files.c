@@ -1,7 +1,6 @@
 /*
- * data_files.c — data sets from text files: CSV (an optional header; the
- * last column a class label, or the last k columns targets) and FANN
- * training files. The IDX loader is idx.c; the struct and the gather are
+ * data_files.c — data sets from FANN training files (CSV: tabular.c), and
+ * the loaders' common end. The IDX loader is idx.c; the struct and the gather are
  * src/train/dataset.c.
  *
  * The readers are as strict as csv.c: a malformed file is an error naming the
@@ -9,8 +8,7 @@
  * count written in a file never sizes an allocation before the data behind it
  * has been seen or bounded by the file's size.
  *
- * Deliberately not: a streaming loader (files are read whole), a general
- * CSV reader (words only in the class column, no missing values).
+ * Deliberately not: a streaming loader (files are read whole).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/io.h"
@@ -27,8 +25,8 @@
 
 /* A loader's end: one-hot targets get their labels, and the data set is
  * handed over, or freed on any failure. */
-static bp_status finish(bp_dataset *ds, bp_status s, const char *path, bp_dataset **out,
-                        bp_error *err)
+bp_status bp_dataset_finish(bp_dataset *ds, bp_status s, const char *path, bp_dataset **out,
+                            bp_error *err)
 {
     if (s == BP_OK)
         s = bp_dataset_find_one_hot(ds, path, err);
@@ -76,201 +74,6 @@ static int reserve_examples(bp_dataset *ds, size_t *cap, size_t need, size_t lim
     }
     *cap = c;
     return 1;
-}
-
-/* ------------------------------------------------------------------------ */
-/* CSV                                                                       */
-/* ------------------------------------------------------------------------ */
-
-/* csv.c reads the table (header allowed); here its columns become features
- * and a class label (a number, or a word's index: name_classes) or targets. Row r of the table is line header + 1 + r. */
-static bp_status csv_split(bp_dataset *ds, const char *path, const float *v, int rows, int cols,
-                           int header, int target_cols, bp_error *err)
-{
-    int n_y = target_cols ? target_cols : 1;
-    if (cols <= n_y)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%d: %d columns: need at least 1 feature and %d %s",
-                       path, header + 1, cols, n_y,
-                       target_cols ? "target columns" : "label column");
-    if (cols - n_y > BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_FORMAT, "%s:%d: %d features, more than %d", path, header + 1,
-                       cols - n_y, BP_MAX_WIDTH);
-    ds->n = rows;
-    ds->n_in = cols - n_y;
-    ds->n_out = target_cols; /* the labels' n_out is their largest + 1 */
-    size_t n_in = (size_t)ds->n_in;
-    ds->x_f32 = malloc((size_t)rows * n_in * sizeof *ds->x_f32);
-    if (ds->has_labels)
-        ds->labels = malloc((size_t)rows * sizeof *ds->labels);
-    else
-        ds->targets = malloc((size_t)rows * (size_t)n_y * sizeof *ds->targets);
-    if (!ds->x_f32 || (ds->has_labels ? !ds->labels : !ds->targets))
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d examples", path, rows);
-    for (int r = 0; r < rows; r++) {
-        const float *row = v + (size_t)r * (size_t)cols;
-        memcpy(ds->x_f32 + (size_t)r * n_in, row, n_in * sizeof *row);
-        if (!ds->has_labels) {
-            memcpy(ds->targets + (size_t)r * (size_t)n_y, row + n_in, (size_t)n_y * sizeof *row);
-            continue;
-        }
-        /* a class label is an integer value ("3" and "3.0" both read as 3);
-         * it becomes an output width, hence the upper bound */
-        float c = row[n_in];
-        if (c != floorf(c) || c < 0 || c >= (float)BP_MAX_WIDTH)
-            return bp_fail(err, BP_ERR_FORMAT,
-                           "%s:%d:%d: class label must be an integer in 0..%d: \"%g\"", path,
-                           header + 1 + r, cols, BP_MAX_WIDTH - 1, (double)c);
-        ds->labels[r] = (int32_t)c;
-        if (ds->labels[r] >= ds->n_out)
-            ds->n_out = ds->labels[r] + 1;
-    }
-    /* a file whose labels are all 0 stays legal (n_out 1): a test file may
-     * hold examples of one class only */
-    return BP_OK;
-}
-
-/* A name and its index, sorted by name. */
-typedef struct {
-    const char *name;
-    int i;
-} named;
-
-static int cmp_named(const void *a, const void *b)
-{
-    return strcmp(((const named *)a)->name, ((const named *)b)->name);
-}
-
-/* The class column's words become classes: in sorted order, or the index
- * of their name among known [k] (a model's). */
-static bp_status name_classes(bp_dataset *ds, const char *path, const bp_csv_words *w,
-                              const char *const *known, int k, bp_error *err)
-{
-    if (!known && w->n < 2)
-        return bp_fail(err, BP_ERR_FORMAT, "%s: the class column holds one class, \"%s\": a "
-                       "classification needs at least 2", path, w->word[0]);
-    int n = known ? k : w->n;
-    bp_status s = BP_OK;
-    int *map = malloc((size_t)w->n * sizeof *map);
-    named *sorted = malloc((size_t)n * sizeof *sorted);
-    const char **names = malloc((size_t)n * sizeof *names);
-    if (!map || !sorted || !names) {
-        s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d class names", path, n);
-        goto done;
-    }
-    for (int i = 0; i < n; i++)
-        sorted[i] = (named){known ? known[i] : w->word[i], i};
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_named);
-    for (int i = 0; i < w->n && s == BP_OK; i++) {
-        named key = {w->word[i], 0};
-        const named *hit = known ? bsearch(&key, sorted, (size_t)k, sizeof *sorted, cmp_named)
-                                 : NULL;
-        char q[160];
-        if (known && !hit)
-            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: class \"%s\" is not one of the model's "
-                        "%d classes", path, w->line[i], bp_quote(q, sizeof q, key.name,
-                        strlen(key.name)), k);
-        else if (known)
-            map[i] = hit->i;
-    }
-    for (int j = 0; j < n; j++) {
-        names[j] = known ? known[j] : sorted[j].name;
-        if (!known)
-            map[sorted[j].i] = j;
-    }
-    if (s == BP_OK) {
-        for (int r = 0; r < ds->n; r++)
-            ds->labels[r] = map[ds->labels[r]];
-        ds->n_out = n;
-        s = bp_names_copy(path, n, names, &ds->classes);
-        if (s != BP_OK)
-            bp_fail(err, s, "%s", bp_last_error());
-    }
-done:
-    free(map);
-    free(sorted);
-    free(names);
-    return s;
-}
-
-bp_status bp_dataset_load_csv_with(const char *path, const bp_csv_options *o, bp_dataset **out,
-                                   bp_error *err)
-{
-    if (out)
-        *out = NULL;
-    if (!path || !out || !o)
-        return bp_arg_null(err, __func__, !path ? "path" : !out ? "out" : "o");
-    if (o->size != sizeof *o)
-        return bp_fail(err, BP_ERR_ARG, "%s: %s: options of %zu bytes, expected %zu: start "
-                       "from BP_CSV_OPTIONS_DEFAULT", path, __func__, o->size, sizeof *o);
-    if (o->target_cols < 0 || o->target_cols > BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_ARG, "%s: target_cols %d: expected 0 (a label) to %d", path,
-                       o->target_cols, BP_MAX_WIDTH);
-    if (o->delimiter && !strchr(",;\t", o->delimiter))
-        return bp_fail(err, BP_ERR_ARG, "%s: delimiter 0x%02x: expected ',', ';', a tab or 0",
-                       path, (unsigned char)o->delimiter);
-    if (o->header < -1 || o->header > 1 || (!o->classes != !o->n_classes) || o->n_classes < 0)
-        return bp_fail(err, BP_ERR_ARG, "%s: header %d (expected -1, 0 or 1) or %d classes with "
-                       "%s names", path, o->header, o->n_classes, o->classes ? "" : "no");
-    float *v;
-    int rows, cols, header;
-    int mode = o->header < 0 ? BP_CSV_HEADER_DETECT : o->header ? BP_CSV_HEADER_YES
-                                                                 : BP_CSV_HEADER_NO;
-    bp_csv_words w;
-    bp_status s = bp_csv_read_words(path, mode, o->delimiter, o->target_cols ? INT_MIN : -1, &v,
-                                    &rows, &cols, &header, &w, err);
-    if (s != BP_OK)
-        return s;
-    bp_dataset *ds = calloc(1, sizeof *ds);
-    if (!ds) {
-        free(v);
-        bp_csv_words_free(&w);
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
-    }
-    ds->has_labels = o->target_cols == 0;
-    s = csv_split(ds, path, v, rows, cols, header, o->target_cols, err);
-    free(v);
-    if (s == BP_OK && w.n)
-        s = name_classes(ds, path, &w, o->classes, o->n_classes, err);
-    bp_csv_words_free(&w);
-    return finish(ds, s, path, out, err);
-}
-
-bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out, bp_error *err)
-{
-    bp_csv_options o = BP_CSV_OPTIONS_DEFAULT;
-    o.target_cols = target_cols;
-    return bp_dataset_load_csv_with(path, &o, out, err);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Class names                                                               */
-/* ------------------------------------------------------------------------ */
-
-bp_status bp_dataset_set_classes(bp_dataset *ds, int k, const char *const *names)
-{
-    BP_NEED(ds, NULL);
-    if (k == 0 && !names) {
-        free(ds->classes);
-        ds->classes = NULL;
-        return BP_OK;
-    }
-    if (!ds->has_labels || k != ds->n_out)
-        return bp_fail(NULL, BP_ERR_ARG, "%s: %d names for a data set of %d %s (0 removes them)",
-                       __func__, k, ds->n_out, ds->has_labels ? "classes" : "targets");
-    char **copy;
-    bp_status s = bp_names_copy(__func__, k, names, &copy);
-    if (s == BP_OK) {
-        free(ds->classes);
-        ds->classes = copy;
-    }
-    return s;
-}
-
-const char *bp_dataset_class(const bp_dataset *ds, int j)
-{
-    if (!ds)
-        return bp_arg_null(NULL, __func__, "ds"), NULL;
-    return ds->classes && j >= 0 && j < ds->n_out ? ds->classes[j] : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -438,5 +241,5 @@ bp_status bp_dataset_load_fann(const char *path, bp_dataset **out, bp_error *err
     }
     bp_status s = fann_read(f, path, ds, err);
     fclose(f);
-    return finish(ds, s, path, out, err);
+    return bp_dataset_finish(ds, s, path, out, err);
 }

@@ -16,22 +16,68 @@
 enum { BP_CSV_HEADER_NO, BP_CSV_HEADER_DETECT, BP_CSV_HEADER_YES };
 bp_status bp_csv_read_table(const char *path, int header_mode, char sep, float **data,
                             int *rows, int *cols, int *header, bp_error *err);
-/* csv.c: the same reader with words allowed in column text_col (0-based,
- * -1 the last: the class column). That column holds numbers, as the rest,
- * or words, each a valid class name (bp_name_problem), in every row; for
- * words, data holds each row's index into words->word [words->n], which
- * lists the distinct words in order of first appearance, with the line
- * of each one's first (words->n is 0 for a column of numbers). The caller
- * frees words with bp_csv_words_free, also after a failure. */
+/* csv.c: the same reader with words and missing values allowed in every
+ * column (the data sets' CSV: tabular.c). A missing value (an empty field,
+ * NA, NaN, ?) is NaN in data and counted; otherwise each column holds
+ * numbers, or words in every row: a word is the row's index into the
+ * column's words, which list its distinct words (at most max_words, each
+ * a valid name: bp_name_problem) in order of first appearance. A header
+ * is detected as a line of words only, or as line 1 when line 2 has a
+ * number under one of its words. */
 typedef struct {
     char **word;     /* [n] */
     long long *line; /* [n] the line of each word's first row */
     int n, cap;
 } bp_csv_words;
-bp_status bp_csv_read_words(const char *path, int header_mode, char sep, int text_col,
-                            float **data, int *rows, int *cols, int *header, bp_csv_words *words,
-                            bp_error *err);
+enum { BP_COL_NONE = 0 /* only missing values */, BP_COL_NUMBERS, BP_COL_WORDS };
+typedef struct {
+    int cols;
+    char **names;        /* [cols] the header's fields, unquoted; NULL without one */
+    int *kind;           /* [cols] BP_COL_*                                         */
+    bp_csv_words *words; /* [cols]                                                   */
+    long missing;        /* missing values                                           */
+} bp_csv_text;
+bp_status bp_csv_read_text(const char *path, int header_mode, char sep, int max_words,
+                           float **data, int *rows, int *cols, int *header, bp_csv_text *text,
+                           bp_error *err);
+/* Frees what the reader left in t, also after a failure. */
+void bp_csv_text_free(bp_csv_text *t);
 void bp_csv_words_free(bp_csv_words *w);
+/* encoding.c: a CSV's columns as a network's inputs (the model file's
+ * "columns"): made by tabular.c from the training file. */
+typedef struct {
+    char *name;  /* the header's name, or NULL                        */
+    int index;   /* the column in the training file, 0-based          */
+    int n_cat;   /* categories (one input each); 0: one numeric input */
+    char **cats; /* [n_cat] sorted (bp_names_copy: one allocation)    */
+    int has_fill;
+    double fill; /* a missing number's value (--missing mean)         */
+} bp_enc_col;
+typedef struct {
+    int n_cols;         /* columns of the training file         */
+    int fill;           /* 1: --missing mean                     */
+    int n_in, n_target;
+    bp_enc_col *in;     /* [n_in] the input columns, in order    */
+    bp_enc_col *target; /* [n_target]                            */
+} bp_enc;
+void bp_enc_free(bp_enc *e);
+int bp_enc_width(const bp_enc *e); /* the inputs it makes: N(0) */
+char *bp_enc_json(const bp_enc *e); /* cJSON_free'd; NULL when out of memory */
+/* Strict: BP_ERR_FORMAT with the reason in why unless json is an encoding
+ * of exactly n_in inputs. */
+bp_status bp_enc_parse(const char *json, int n_in, bp_enc *e, char *why, size_t cap);
+
+/* model_classes.c: a class column's words w become ds's classes: in sorted
+ * order, or (known [k], a model's) the index of their name there, an
+ * unknown one refused naming its line. */
+bp_status bp_name_classes(bp_dataset *ds, const char *path, const bp_csv_words *w,
+                          const char *const *known, int k, bp_error *err);
+
+/* data_files.c: a loader's end: one-hot targets get their labels, and the
+ * data set is handed over to *out, or freed on any failure. */
+bp_status bp_dataset_finish(bp_dataset *ds, bp_status s, const char *path, bp_dataset **out,
+                            bp_error *err);
+
 /* csv_words.c: the table that finds a word's index in out. */
 typedef struct {
     bp_csv_words *out;

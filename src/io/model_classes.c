@@ -1,7 +1,8 @@
 /*
- * model_classes.c — the model file's "classes" metadata (docs/formats.md):
- * the class names as SPEC has them, a JSON array of strings in class-index
- * order, held in a string because safetensors' metadata holds strings only.
+ * model_classes.c — class names: the model file's "classes" metadata
+ * (docs/formats.md), SPEC's JSON array of strings in class-index order,
+ * held in a string because safetensors' metadata holds strings only; and
+ * a data set's names, from a CSV class column of words (tabular.c).
  * The names' own rules (UTF-8, no control characters, distinct, at most
  * BP_CLASS_NAME_MAX bytes) are bp_names_copy's.
  */
@@ -9,6 +10,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +100,103 @@ bp_status bp_classes_parse(const char *s, int k, char ***names, char *why, size_
     free(v);
     cJSON_Delete(a);
     return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* A data set's classes                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* A name and its index, sorted by name. */
+typedef struct {
+    const char *name;
+    int i;
+} named;
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+bp_status bp_name_classes(bp_dataset *ds, const char *path, const bp_csv_words *w,
+                              const char *const *known, int k, bp_error *err)
+{
+    if (!known && w->n < 2)
+        return bp_fail(err, BP_ERR_FORMAT, "%s: the class column holds one class, \"%s\": a "
+                       "classification needs at least 2", path, w->word[0]);
+    int n = known ? k : w->n;
+    if (n < 1)
+        return bp_fail(err, BP_ERR_ARG, "%s: no classes", path);
+    bp_status s = BP_OK;
+    int *map = malloc((size_t)w->n * sizeof *map);
+    named *sorted = malloc((size_t)n * sizeof *sorted);
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!map || !sorted || !names) {
+        s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %d class names", path, n);
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        sorted[i] = (named){known ? known[i] : w->word[i], i};
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_named);
+    for (int i = 0; i < w->n && s == BP_OK; i++) {
+        named key = {w->word[i], 0};
+        const named *hit = known ? bsearch(&key, sorted, (size_t)k, sizeof *sorted, cmp_named)
+                                 : NULL;
+        char q[160];
+        if (known && !hit)
+            s = bp_fail(err, BP_ERR_FORMAT, "%s:%lld: class \"%s\" is not one of the model's "
+                        "%d classes", path, w->line[i], bp_quote(q, sizeof q, key.name,
+                        strlen(key.name)), k);
+        else if (known)
+            map[i] = hit->i;
+    }
+    for (int j = 0; j < n; j++) {
+        names[j] = known ? known[j] : sorted[j].name;
+        if (!known)
+            map[sorted[j].i] = j;
+    }
+    if (s == BP_OK) {
+        for (int r = 0; r < ds->n; r++)
+            ds->labels[r] = map[ds->labels[r]];
+        ds->n_out = n;
+        s = bp_names_copy(path, n, names, &ds->classes);
+        if (s != BP_OK)
+            bp_fail(err, s, "%s", bp_last_error());
+    }
+done:
+    free(map);
+    free(sorted);
+    free(names);
+    return s;
+}
+
+bp_status bp_dataset_set_classes(bp_dataset *ds, int k, const char *const *names)
+{
+    BP_NEED(ds, NULL);
+    if (k == 0 && !names) {
+        free(ds->classes);
+        ds->classes = NULL;
+        return BP_OK;
+    }
+    if (!ds->has_labels || k != ds->n_out)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: %d names for a data set of %d %s (0 removes them)",
+                       __func__, k, ds->n_out, ds->has_labels ? "classes" : "targets");
+    char **copy;
+    bp_status s = bp_names_copy(__func__, k, names, &copy);
+    if (s == BP_OK) {
+        free(ds->classes);
+        ds->classes = copy;
+    }
+    return s;
+}
+
+const char *bp_dataset_class(const bp_dataset *ds, int j)
+{
+    if (!ds)
+        return bp_arg_null(NULL, __func__, "ds"), NULL;
+    return ds->classes && j >= 0 && j < ds->n_out ? ds->classes[j] : NULL;
+}
+
+const char *bp_dataset_warning(const bp_dataset *ds)
+{
+    return ds ? ds->warning : NULL;
 }

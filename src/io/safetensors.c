@@ -63,6 +63,7 @@ typedef struct {
     double T, slope;
     float *mean, *std;         /* [N(0)] standardisation, or NULL */
     char **classes;            /* [N(L)] class names, or NULL */
+    char *columns;             /* the CSV encoding's JSON, checked, or NULL */
     slot t[2 * BP_MAX_LAYERS]; /* [2l + kind] */
 } model;
 
@@ -265,6 +266,12 @@ static bp_status parse_meta(model *m, const cJSON *meta)
     if (c && (s = bp_classes_parse(c->valuestring, m->sizes[m->L], &m->classes, why,
                                    sizeof why)) != BP_OK)
         return fail(m, s, "classes \"%.*s\": %s", SHOW, c->valuestring, why);
+    c = cJSON_GetObjectItemCaseSensitive(meta, "columns");
+    bp_enc e;
+    if (c && bp_enc_parse(c->valuestring, m->sizes[0], &e, why, sizeof why) != BP_OK)
+        return fail(m, BP_ERR_FORMAT, "columns: %s", why);
+    if (c && (bp_enc_free(&e), !(m->columns = strdup(c->valuestring))))
+        return fail(m, BP_ERR_NOMEM, "out of memory");
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(meta, "standardize_mean");
     const cJSON *cs = cJSON_GetObjectItemCaseSensitive(meta, "standardize_std");
     if (!cm != !cs)
@@ -552,6 +559,8 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     if (s == BP_OK && m->classes &&
         bp_net_set_classes(net, m->sizes[m->L], (const char *const *)m->classes) != BP_OK)
         s = fail(m, BP_ERR_NOMEM, "out of memory");
+    if (s == BP_OK && m->columns && bp_net_set_columns(net, m->columns) != BP_OK)
+        s = fail(m, BP_ERR_NOMEM, "out of memory");
     if (s != BP_OK) {
         bp_net_free(net);
         return s;
@@ -577,5 +586,6 @@ bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error 
     free(m.mean);
     free(m.std);
     free(m.classes);
+    free(m.columns);
     return s;
 }

@@ -80,6 +80,8 @@ static bool add_metadata(cJSON *meta, const bp_net *net, const double *loss_valu
     }
     if (ok && bp_net_class(net, 0))
         ok = add(meta, "classes", bp_classes_json(net));
+    if (ok && bp_net_columns(net))
+        ok = add(meta, "columns", cJSON_CreateString(bp_net_columns(net)));
     if (ok && bp_net_mean(net)) /* the model's input standardisation, N(0) floats each */
         ok = add(meta, "standardize_mean", float_list(bp_net_mean(net), bp_net_size(net, 0))) &&
              add(meta, "standardize_std", float_list(bp_net_std(net), bp_net_size(net, 0)));

@@ -3,9 +3,11 @@
  * "classes" metadata holds, so that a model trained on words ("setosa")
  * answers in words. The engine never reads them.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "nn/nn.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 bp_status bp_net_set_classes(bp_net *net, int k, const char *const *names)
 {
@@ -35,4 +37,20 @@ const char *bp_net_class(const bp_net *net, int j)
     if (!net->classes || j < 0 || j >= net->sizes[net->L])
         return NULL;
     return net->classes[j];
+}
+
+bp_status bp_net_set_columns(bp_net *net, const char *json)
+{
+    BP_NEED(net, NULL);
+    char *copy = json ? strdup(json) : NULL;
+    if (json && !copy)
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory", __func__);
+    free(net->columns);
+    net->columns = copy;
+    return BP_OK;
+}
+
+const char *bp_net_columns(const bp_net *net)
+{
+    return net ? net->columns : NULL;
 }

@@ -173,6 +173,7 @@ void bp_net_free(bp_net *net)
     free(net->mean);
     free(net->std);
     free(net->classes);
+    free(net->columns);
     free(net);
 }
 

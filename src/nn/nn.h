@@ -67,6 +67,8 @@ struct bp_net {
 
     float *mean, *std;                  /* [N(0)] input standardisation or NULL */
     char **classes;                     /* [N(L)] class names (classes.c) or NULL */
+    char *columns;                      /* a CSV's encoding (src/io/encoding.c's
+                                         * JSON), kept for the model file, or NULL */
     struct bp_pool *pool;               /* the step's threads; NULL: one thread */
     double part_loss[BP_MAX_THREADS];   /* each thread's share of a batch loss  */
     float *work;                        /* one allocation behind z, y, delta   */
@@ -87,6 +89,10 @@ struct bp_net {
     struct bp_optimizer *opt_held;      /* whose state the device holds newer
                                          * than the host: optim_attach        */
 };
+
+/* classes.c: the CSV encoding a model keeps (the model file's "columns"),
+ * as text that src/io/ writes and checks; NULL removes it. */
+bp_status bp_net_set_columns(bp_net *net, const char *json);
 
 static inline void bp_net_sync_host(const bp_net *net, unsigned what)
 {

@@ -33,7 +33,7 @@ bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t 
     bp_dataset *ds = malloc(sizeof *ds);
     if (!ds)
         return NULL;
-    *ds = (bp_dataset){n, n_in, n_out, 1, 0, x, NULL, labels, NULL, NULL};
+    *ds = (bp_dataset){n, n_in, n_out, 1, 0, x, NULL, labels, NULL, NULL, NULL, NULL, NULL};
     return ds;
 }
 
@@ -111,6 +111,9 @@ void bp_dataset_free(bp_dataset *ds)
     free(ds->labels);
     free(ds->targets);
     free(ds->classes);
+    free(ds->columns);
+    free(ds->onehot);
+    free(ds->warning);
     free(ds);
 }
 
@@ -221,6 +224,10 @@ bp_status bp_dataset_moments(const bp_dataset *ds, const int32_t *idx, int n, fl
             float s = n ? (float)sqrt(sq[j] / n) : 0.0f; /* population std */
             /* a constant feature: (x − mean)/1 = 0, never a division by 0 */
             std[j0 + j] = s > 0.0f ? s : 1.0f;
+            /* a category's 0/1 input stays as it is: standardisation is
+             * for the numeric columns */
+            if (ds->onehot && ds->onehot[j0 + j])
+                mean[j0 + j] = 0.0f, std[j0 + j] = 1.0f;
         }
     }
     return BP_OK;

@@ -17,7 +17,10 @@ struct bp_dataset {
     float *x_f32;       /* [n, n_in] features as read; or NULL               */
     int32_t *labels;    /* [n] classes 0..n_out-1                            */
     float *targets;     /* [n, n_out]                                        */
-    char **classes;     /* [n_out] class names (src/io/data_files.c) or NULL */
+    char **classes;     /* [n_out] class names (src/io/tabular.c) or NULL     */
+    char *columns;      /* a CSV's encoding as the model keeps it (JSON), or NULL */
+    uint8_t *onehot;    /* [n_in] 1 for a category's input, or NULL          */
+    char *warning;      /* one line about what was read, or NULL             */
 };
 
 /* dataset.c: a labelled data set over x [n, n_in] bytes and labels [n], taking
