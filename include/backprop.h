@@ -572,9 +572,11 @@ BP_API bp_status bp_csv_write(const char *path, const float *data, int rows, int
  * scaled to [0, 1]. */
 BP_API bp_status bp_dataset_load_idx(const char *dir, const char *prefix, bp_dataset **out,
                                      bp_error *err);
-/* CSV, one example per row, optional header line (detected: a first line that
- * is not all numbers). target_cols = 0: the last column is an integer class
- * label; K > 0: the last K columns are regression targets. */
+/* CSV, one example per row, optional header line (detected: a first line of
+ * words, or with a word above a number of line 2). target_cols = 0: the
+ * last column is a class (an integer label, or a word: see
+ * bp_dataset_load_csv_with); K > 0: the last K columns are regression
+ * targets. */
 BP_API bp_status bp_dataset_load_csv(const char *path, int target_cols, bp_dataset **out,
                                      bp_error *err);
 /* FANN's training-data format: "count inputs outputs", then per example a
@@ -748,13 +750,23 @@ typedef struct {
     {sizeof(bp_csv_options), 0, 0, -1, NULL, 0, NULL, NULL, BP_MISSING_ERROR,            \
      BP_CSV_MAX_CATEGORIES, NULL}
 
-/* bp_dataset_load_csv with options. A class column may hold numbers
- * (labels 0..k−1, as before) or words in every row; words become classes
- * 0..k−1 in sorted order (strcmp: code points, as scikit-learn's
- * LabelEncoder) with their names (bp_dataset_class), or, with o->classes,
- * the index of their name there: a word not among them is BP_ERR_FORMAT
- * naming it and its line. A column mixing the two is refused naming the
- * row that breaks the pattern. */
+/* bp_dataset_load_csv with options (bp_dataset_load_csv is the default
+ * ones with target_cols). A class column may hold numbers (labels 0..k−1)
+ * or words in every row; words become classes 0..k−1 in sorted order
+ * (strcmp: code points, as scikit-learn's LabelEncoder) with their names
+ * (bp_dataset_class), or, with o->classes or a named o->model, the index
+ * of their name there: a word not among them is BP_ERR_FORMAT naming it
+ * and its line. An input column of words is categorical: one 0/1 input
+ * per category, sorted; missing values as o->missing says. A column
+ * mixing numbers and words is refused naming the row that breaks the
+ * pattern; an unknown column name, more than o->max_categories words in a
+ * column, a missing value under BP_MISSING_ERROR likewise. With o->model
+ * (an encoding from bp_net_set_encoding) the file is read as the model was
+ * trained, by header name, and a file without the target columns gives
+ * inputs only (bp_dataset_n_out 0); a category the model does not know is
+ * all zeros and named by bp_dataset_warning. The encoding made from a file
+ * with a header, categories, fills, target or drop is kept for
+ * bp_net_set_encoding. */
 BP_API bp_status bp_dataset_load_csv_with(const char *path, const bp_csv_options *o,
                                           bp_dataset **out, bp_error *err);
 

@@ -367,6 +367,7 @@ typedef struct {
  * that also changes the length of the data: ED(what, status, bytes, ...). */
 #define E(what, want, ...) {what, want, 0, 0, 0, {__VA_ARGS__}}
 #define ED(what, want, bytes, ...) {what, want, bytes, 0, 0, {__VA_ARGS__}}
+#define CO(v) "\"softmax_ce\"", "\"softmax_ce\",\"columns\":" v /* adds columns */
 #define CL(v) "\"softmax_ce\"", "\"softmax_ce\",\"classes\":" v /* adds classes */
 #define T_EQ(v) "\"softmax_ce\"", "\"softmax_ce\",\"temperature\":" v /* adds a temperature */
 
@@ -466,6 +467,13 @@ static void test_malformed(void)
         E("classes bad JSON", F, CL("\"[\\\"a\\\",\\\"b\\\"\"")),
         E("classes trailing text", F, CL("\"[\\\"a\\\",\\\"b\\\"] x\"")),
         E("classes an array", F, CL("[\"a\",\"b\"]")),
+        E("columns of 1 input", F, CO("\"{\\\"columns\\\":3,\\\"missing\\\":\\\"error\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"a\\\",\\\"index\\\":0}],\\\"targets\\\":[]}\"")),
+        E("columns index out of range", F, CO("\"{\\\"columns\\\":3,\\\"missing\\\":\\\"error\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"a\\\",\\\"index\\\":0},{\\\"name\\\":null,\\\"index\\\":5,\\\"fill\\\":0.5}],\\\"targets\\\":[{\\\"name\\\":\\\"y\\\",\\\"index\\\":2}]}\"")),
+        E("columns unsorted categories", F, CO("\"{\\\"columns\\\":2,\\\"missing\\\":\\\"error\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"c\\\",\\\"index\\\":0,\\\"categories\\\":[\\\"b\\\",\\\"a\\\"]}],\\\"targets\\\":[]}\"")),
+        E("columns bad missing", F, CO("\"{\\\"columns\\\":3,\\\"missing\\\":\\\"sometimes\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"a\\\",\\\"index\\\":0},{\\\"name\\\":null,\\\"index\\\":1,\\\"fill\\\":0.5}],\\\"targets\\\":[{\\\"name\\\":\\\"y\\\",\\\"index\\\":2}]}\"")),
+        E("columns fill not finite", F, CO("\"{\\\"columns\\\":3,\\\"missing\\\":\\\"error\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"a\\\",\\\"index\\\":0},{\\\"name\\\":null,\\\"index\\\":1,\\\"fill\\\":\\\"x\\\"}],\\\"targets\\\":[{\\\"name\\\":\\\"y\\\",\\\"index\\\":2}]}\"")),
+        E("columns not JSON", F, CO("\"{\\\"columns\\\":3,\"")),
+        E("columns categories and fill", F, CO("\"{\\\"columns\\\":3,\\\"missing\\\":\\\"error\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"a\\\",\\\"index\\\":0},{\\\"name\\\":null,\\\"index\\\":1,\\\"fill\\\":0.5,\\\"categories\\\":[\\\"a\\\"]}],\\\"targets\\\":[{\\\"name\\\":\\\"y\\\",\\\"index\\\":2}]}\"")),
         {"NaN in a weight", NF, 0, 3, NAN, {NULL}},
         {"Inf in a bias", NF, 0, 8, -INFINITY, {NULL}},
     };
@@ -727,6 +735,18 @@ static void test_classes(void)
     CHECK(bp_model_load(path, 1, &back, &e) == BP_OK, "%s", e.msg);
     CHECK(back && bp_net_class(back, 0) && strcmp(bp_net_class(back, 0), "no") == 0 &&
               strcmp(bp_net_class(back, 1), "yes") == 0, "hand-written classes");
+    bp_net_free(back);
+
+    /* a CSV encoding written by hand: read, and written back as it was */
+    good = edit(base, (const char *const[]){"\"softmax_ce\"",
+                "\"softmax_ce\",\"columns\":" "\"{\\\"columns\\\":3,\\\"missing\\\":\\\"error\\\",\\\"inputs\\\":[{\\\"name\\\":\\\"a\\\",\\\"index\\\":0},{\\\"name\\\":null,\\\"index\\\":1,\\\"fill\\\":0.5}],\\\"targets\\\":[{\\\"name\\\":\\\"y\\\",\\\"index\\\":2}]}\"", NULL}, 3);
+    put_st(path, good, strlen(good), d, BASE_DATA);
+    free(good);
+    back = NULL;
+    CHECK(bp_model_load(path, 1, &back, &e) == BP_OK, "hand-written columns: %s", e.msg);
+    CHECK(back && bp_model_save(back, path, &e) == BP_OK && raw_read(path, &r), "%s", e.msg);
+    meta_is(&r, "columns", "{\"columns\":3,\"missing\":\"error\",\"inputs\":[{\"name\":\"a\",\"index\":0},{\"name\":null,\"index\":1,\"fill\":0.5}],\"targets\":[{\"name\":\"y\",\"index\":2}]}");
+    raw_free(&r);
     bp_net_free(back);
 }
 
