@@ -440,7 +440,8 @@ static bp_status read_table(const char *path, int header_mode, char sep, bp_csv_
             vs.n = 0, n_rows = 0, header_cols = n_cols, *header = 1;
             for (size_t c = 0; c < n_cols; c++) {
                 bp_csv_words_free(&text->words[c]);
-                memset(d.dict[c].slot, 0, d.dict[c].n_slots * sizeof *d.dict[c].slot);
+                if (d.dict[c].slot)
+                    memset(d.dict[c].slot, 0, d.dict[c].n_slots * sizeof *d.dict[c].slot);
                 text->kind[c] = BP_COL_NONE;
             }
             text->missing = 0;
