@@ -66,13 +66,10 @@ int cmd_eval(int argc, char **argv)
     if (r <= 0)
         return r < 0;
     const char *model, *data, *split = cli_get(&cmd, "split");
-    long target_cols;
     if (cli_require(&cmd, "model", &model) || cli_require(&cmd, "data", &data))
         return 1;
     if (strcmp(split, "test") != 0 && strcmp(split, "train") != 0)
         return cli_error(&cmd, "--split: '%s' is neither test nor train", split);
-    if (cli_int(cli_get(&cmd, "target-cols"), 0, BP_MAX_WIDTH, &target_cols))
-        return cli_error(&cmd, "--target-cols: '%s' is not a count", cli_get(&cmd, "target-cols"));
     bp_device device;
     if (cli_device(&cmd, &device))
         return 1;
