@@ -34,7 +34,9 @@ extern "C" {
     RUN(total_steps)                                                                       \
     OPT(step_size, "step-epochs", "N", 1, "step schedule: epochs between decays")          \
     OPT(gamma, "gamma", "G", 0.1, "step schedule: decay factor, 0 < G <= 1")               \
-    OPT(min_lr, "min-lr", "ALPHA", 0, "cosine schedule: the floor")
+    OPT(min_lr, "min-lr", "ALPHA", 0, "cosine schedule: the floor")                        \
+    OPT(l2, "l2", "A", 0, "scikit-learn's alpha: (A/2M) sum |W|^2 per batch of M, weights only") \
+    OPT(power_t, "power-t", "P", 0.5, "invscaling schedule: ALPHA / (examples + 1)^P")
 
 /* The GEMM providers as the CLI and the tests name and probe them:
  * "onednn", "cblas" ("?" for an unknown g); 1 if g is in this build; the

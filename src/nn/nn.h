@@ -137,6 +137,8 @@ struct bp_optimizer {
     bp_opt_config cfg; /* as given (every field literal)                       */
     size_t n;          /* P, the parameters it was made for                    */
     long t;            /* steps taken; the next step is step t (from 0)        */
+    long examples;     /* of the passes stepped (invscaling)                  */
+    long plateaus;     /* reported by bp_optimizer_plateau (adaptive)         */
     uint64_t id;       /* never reused: which state a GPU holds a copy of      */
     float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
     float *v;          /* [P] Adam's second moment v; else NULL                */

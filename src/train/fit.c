@@ -60,6 +60,59 @@ bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int
     return BP_OK;
 }
 
+bp_status bp_split_classes(uint64_t seed, const int32_t *labels, int n, int k, int n_val,
+                           int32_t *perm, bp_rng *rng)
+{
+    if (!labels || !perm || !rng)
+        return bp_arg_null(NULL, __func__, !labels ? "labels" : !perm ? "perm" : "rng");
+    if (n < 2 || k < 1 || n_val < 1 || n_val >= n)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d, k = %d, n_val = %d: need n >= 2, k >= 1 "
+                       "and 1 <= n_val < n", __func__, n, k, n_val);
+    for (int i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return bp_fail(NULL, BP_ERR_ARG, "%s: labels[%d] = %d not in 0..%d", __func__, i,
+                           (int)labels[i], k - 1);
+    /* per class: its examples, then its share of n_val and the remainder
+     * that decides who gets the examples the floors leave over */
+    long *count = calloc(3 * (size_t)k, sizeof *count), *take = count + k, *rem = take + k;
+    int32_t *order = malloc((size_t)n * sizeof *order);
+    if (!count || !order) {
+        free(count), free(order);
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for %d examples", __func__, n);
+    }
+    for (int i = 0; i < n; i++)
+        count[labels[i]]++;
+    long given = 0;
+    for (int c = 0; c < k; c++) {
+        take[c] = count[c] * n_val / n;
+        rem[c] = count[c] * n_val % n;
+        given += take[c];
+    }
+    for (; given < n_val; given++) {
+        int best = -1;
+        for (int c = 0; c < k; c++)
+            if (take[c] < count[c] && (best < 0 || rem[c] > rem[best]))
+                best = c;
+        take[best]++, rem[best] = -1;
+    }
+    /* a walk in random order fills each class's share with a uniform
+     * choice of its examples, and leaves both parts in random order */
+    bp_rng_seed(rng, seed ^ 0x5851f42d4c957f2dULL); /* as bp_split */
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    bp_shuffle(rng, order, n);
+    int v = 0, t = n_val;
+    for (int i = 0; i < n; i++) {
+        int c = labels[order[i]];
+        if (take[c] > 0)
+            take[c]--, perm[v++] = order[i];
+        else
+            perm[t++] = order[i];
+    }
+    free(count), free(order);
+    return BP_OK;
+}
+
 bp_status bp_fit(bp_net *net, const bp_dataset *ds, const bp_opt_config *opt, int epochs,
                  int batch, uint64_t seed, double val_fraction, double *train_loss,
                  double *val_loss, bp_error *err)

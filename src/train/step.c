@@ -76,11 +76,39 @@ static bp_status check_pair(const char *fn, const bp_net *net, const bp_optimize
     return BP_OK;
 }
 
+double step_l2(bp_net *net, double l2, int M, float w)
+{
+    double sq = 0;
+    float c = (float)(l2 / M) * w;
+    for (int l = 0; l < net->L; l++) {
+        size_t o = bp_net_weight_offset(net, l), n = (size_t)net->sizes[l + 1] * net->sizes[l];
+        const float *W = net->params + o;
+        float *grad_w = net->grads + o;
+        double part = 0;
+        for (size_t k = 0; k < n; k++) {
+            part += (double)W[k] * W[k];
+            grad_w[k] += c * W[k];
+        }
+        sq += part;
+    }
+    return l2 / (2.0 * M) * sq;
+}
+
+bp_status step_check_device(const char *fn, const bp_net *net, const bp_optimizer *opt)
+{
+    if (opt->cfg.l2 > 0 && net->be->train_step)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: l2 (scikit-learn's alpha) runs on the CPU only; "
+                       "this network is on %s", fn, bp_device_name(bp_net_device(net)));
+    return BP_OK;
+}
+
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                         double *loss)
 {
     bp_status s = check_pair(__func__, net, opt);
     if (s != BP_OK)
+        return s;
+    if ((s = step_check_device(__func__, net, opt)) != BP_OK)
         return s;
     BP_NEED(x, NULL);
     if (M < 1 || M > net->max_batch)
@@ -113,6 +141,8 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     }
     if ((s = be->backward(net, tg, 0, &l)) != BP_OK)
         return s;
+    if (opt->cfg.l2 > 0 && isfinite(l))
+        l += step_l2(net, opt->cfg.l2, M, 1.0f);
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
         s = optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool, NULL);
 done:
