@@ -14,9 +14,13 @@ FUZZ_SECONDS ?= 30
 # valgrind for make valgrind; FANN 2.2.0 and its 16 data sets for
 # bench/fann-suite only (libfann-dev, libfann-doc: the library never uses them);
 # chromium, headless, to render the page of `explain --html` in
-# tests/test_explain_html.sh (it skips without it).
+# tests/test_explain_html.sh (it skips without it); numpy, scikit-learn,
+# pytest and hypothesis for the Python package and its tests (python/:
+# numpy arrays in and out, the estimators on sklearn's base classes and
+# validation, check_estimator, random shapes).
 DEPS = build-essential cmake pkg-config libdnnl-dev libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
+       python3-numpy python3-scipy python3-sklearn python3-pytest python3-hypothesis \
        libopenmpi-dev openmpi-bin valgrind libfann-dev libfann-doc chromium
 
 .PHONY: all deps test asan valgrind interrupts install clean

@@ -322,6 +322,15 @@ BP_API bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
  * first, then forward passes in chunks of the network's maximum batch. */
 BP_API bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err);
 
+/* bp_predict with each example computed alone, by the vector form (eq. 40:
+ * one matrix–vector product per layer): an example's outputs are the same
+ * bits whatever other rows x holds, which a batch's matrix products do not
+ * promise (their kernels sum in an order that depends on the batch's size
+ * and a row's place in it, ~1e-7 apart). One pass over the weights per
+ * example: for few rows, or where that promise matters (the Python
+ * package's estimators). The model's standardisation as in bp_predict. */
+BP_API bp_status bp_predict_rows(bp_net *net, const float *x, long n, float *y, bp_error *err);
+
 /* Where the last forward and backward first went non-finite, in the order
  * they computed: z and y of layers 1..L, δ of layers L..1, then ∇W and ∇b,
  * then the parameters. BP_OK if all is finite; else BP_ERR_NONFINITE and a
@@ -366,8 +375,9 @@ typedef enum {
  * weights, not the biases, added to the loss of each batch of M examples,
  * so that its gradient (l2 / M) W(l) joins ∇W(l) before the update and the
  * loss a step reports includes it. It is part of the step (bp_train_step,
- * bp_train_epoch), where M is known, and runs on the CPU (a CUDA network
- * refuses it). weight_decay is the other, PyTorch's, convention. */
+ * bp_train_epoch), where M is known; a CUDA network's steps with it go
+ * through the host copies, as a hooked pass's do (slower: the gradient
+ * crosses the bus each step). weight_decay is PyTorch's convention. */
 typedef struct {
     size_t size;          /* sizeof(bp_opt_config): set by the default       */
     bp_opt_kind kind;

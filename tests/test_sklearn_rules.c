@@ -237,8 +237,41 @@ static void test_split_classes(void)
     CHECK(bp_split_classes(1, NULL, 10, 3, 1, perm, &rng) == BP_ERR_ARG, "NULL labels");
 }
 
+/* bp_predict_rows: each row's outputs the same bits alone as among others,
+ * and bp_predict's to float32 rounding */
+static void test_predict_rows(void)
+{
+    int sizes[] = {7, 64, 33, 3};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_TANH, BP_ACT_SOFTMAX};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = 3, cfg.sizes = sizes, cfg.acts = acts, cfg.loss = BP_LOSS_SOFTMAX_CE;
+    bp_net *net = bp_net_create(&cfg, 64, NULL);
+    enum { N = 50 };
+    static float x[N][7], all[N][3], one[3], batch[N][3];
+    bp_rng r;
+    bp_rng_seed(&r, 5);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 7; j++)
+            x[i][j] = (float)bp_rng_normal(&r);
+    const float mean[7] = {0.1f, -0.2f, 0, 0.3f, 0, 0, 1}, std[7] = {1, 2, 1, 0.5f, 1, 1, 3};
+    CHECK(bp_net_set_standardize(net, mean, std) == BP_OK, "standardize");
+    CHECK(bp_predict_rows(net, &x[0][0], N, &all[0][0], NULL) == BP_OK, "rows");
+    CHECK(bp_predict(net, &x[0][0], N, &batch[0][0], NULL) == BP_OK, "batch");
+    for (int i = 0; i < N; i++) {
+        CHECK(bp_predict_rows(net, x[i], 1, one, NULL) == BP_OK, "row %d", i);
+        CHECK(memcmp(one, all[i], sizeof one) == 0, "row %d alone: the same bits", i);
+        for (int j = 0; j < 3; j++)
+            CHECK(fabsf(all[i][j] - batch[i][j]) <= 1e-6f, "row %d, output %d: %g vs %g", i, j,
+                  all[i][j], batch[i][j]);
+    }
+    CHECK(bp_predict_rows(NULL, &x[0][0], 1, one, NULL) == BP_ERR_ARG, "NULL net");
+    CHECK(bp_predict_rows(net, &x[0][0], -1, one, NULL) == BP_ERR_ARG, "n < 0");
+    bp_net_free(net);
+}
+
 int main(void)
 {
+    test_predict_rows();
     test_l2_step();
     test_rates();
     test_split_classes();

@@ -44,8 +44,6 @@ static bp_status check(const bp_net *net, const bp_optimizer *opt, const bp_data
         return bp_fail(NULL, BP_ERR_ARG, "%s: batch %d not in 1..max_batch %d%s", fn, batch,
                        net->max_batch, ranks > 1 ? " per rank" : "");
     bp_status s = bp_check_dataset(fn, net, ds);
-    if (s == BP_OK)
-        s = step_check_device(fn, net, opt);
     if (s != BP_OK)
         return s;
     int N = bp_dataset_n(ds);
@@ -203,7 +201,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     /* the fused step unless a hook goes between the backward pass and the
      * update */
     int hooked = h.after_backward || h.ranks > 1;
-    if (net->be->train_epoch && !hooked) {
+    if (net->be->train_epoch && !hooked && opt->cfg.l2 == 0) { /* l2: bp_train_step's way */
         s = device_epoch(net, opt, ds, idx, n, batch, &h, loss_sum, done);
         goto out;
     }

@@ -43,6 +43,30 @@ bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *er
     return s;
 }
 
+bp_status bp_predict_rows(bp_net *net, const float *x, long n, float *y, bp_error *err)
+{
+    if (!net || !x || !y)
+        return bp_arg_null(err, __func__, !net ? "net" : !x ? "x" : "y");
+    if (n < 0)
+        return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", __func__, n);
+    size_t n_in = (size_t)net->sizes[0], k = (size_t)net->sizes[net->L];
+    float *xs = NULL;
+    if (net->mean && !(xs = malloc(n_in * sizeof *xs)))
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu inputs", __func__, n_in);
+    for (long r = 0; r < n; r++) {
+        const float *xr = x + (size_t)r * n_in;
+        if (xs) {
+            for (size_t j = 0; j < n_in; j++)
+                xs[j] = (xr[j] - net->mean[j]) / net->std[j];
+            xr = xs;
+        }
+        vector_forward(net, xr);
+        memcpy(y + (size_t)r * k, net->y[net->L], k * sizeof *y);
+    }
+    free(xs);
+    return BP_OK;
+}
+
 bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int *n_val,
                    bp_rng *rng)
 {

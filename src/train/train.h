@@ -39,9 +39,6 @@ bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *
  * returns the batch loss's penalty (l2 / 2M) Σ_l ‖W(l)‖². w weighs a share
  * of the batch as its gradient is weighed (epoch.c's ranks; 1 alone). */
 double step_l2(bp_net *net, double l2, int M, float w);
-/* step.c: BP_ERR_ARG naming fn where opt asks for what net's device lacks
- * (l2 on CUDA). */
-bp_status step_check_device(const char *fn, const bp_net *net, const bp_optimizer *opt);
 
 /* batches.c: the one way the library walks a list of examples in batches
  * (bp_train_epoch, bp_evaluate_metrics): each batch gathered into buffers
