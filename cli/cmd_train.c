@@ -135,12 +135,14 @@ int cmd_train(int argc, char **argv)
     FILE *log = a.json ? stderr : stdout;
     tr.bar = rank0 && isatty(fileno(stderr)) && isatty(fileno(stdout));
 
+    /* the folder's one writer is settled first: a second run is refused
+     * at once, before it spends seconds loading the data */
+    if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)
+        goto done;
     if (cli_load_data(&train_cmd, a.data, 0, (int)a.target_cols, &ds) ||
         cli_load_test(&train_cmd, a.test, a.data, ds, (int)a.target_cols, a.sizes[a.cfg.n_layers],
                       &test) ||
         train_args_fit(&a, ds))
-        goto done;
-    if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)
         goto done;
     if (train_setup(&tr, &a, ds))
         goto done;
