@@ -35,7 +35,7 @@ def _load():
             tried.append(path)
             continue
         try:
-            return ctypes.CDLL(path), path
+            return ctypes.CDLL(path), os.path.normpath(path)
         except OSError as e:
             raise ImportError(f"backprop: cannot load the C library {path}: {e}") from None
     where = told or ", ".join(os.path.normpath(p) for p in tried)
@@ -238,20 +238,27 @@ def check(status, err=None):
 
 
 def interruptible(call, stop):
-    """Runs call() (a library call that reads the flag stop, a c_int) and
-    returns its result. In the main thread the call runs on a worker thread
-    so that the main one stays in the interpreter, where KeyboardInterrupt
-    arrives: it sets the flag, the library finishes the step in flight
-    (well under a second), and the KeyboardInterrupt goes on from here.
-    ctypes releases the GIL around the call, so other threads run.
-    call returns (value, message): the message is read on the thread that
-    made the call, where bp_last_error keeps it."""
-    stop.value = 0
+    """Runs call() and returns its result, or raises what it raised. In the
+    main thread the call runs on a worker thread so that the main one stays
+    in the interpreter, where KeyboardInterrupt arrives: it sets the flag
+    stop (a c_int that the library's passes read, bp_epoch_hooks.stop), the
+    pass in flight finishes its step (well under a second) and raises
+    KeyboardInterrupt on the worker, and the KeyboardInterrupt goes on from
+    here. ctypes releases the GIL around library calls, so other threads
+    run. Off the main thread (a worker already, or the caller's own) the
+    call runs in place."""
     if threading.current_thread() is not threading.main_thread():
         return call()
-    box = []
-    worker = threading.Thread(target=lambda: box.append(call()), name="backprop-fit",
-                              daemon=True)
+    stop.value = 0
+    box = {}
+
+    def run():
+        try:
+            box["value"] = call()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = e
+
+    worker = threading.Thread(target=run, name="backprop", daemon=True)
     worker.start()
     try:
         while worker.is_alive():
@@ -260,7 +267,9 @@ def interruptible(call, stop):
         stop.value = 1
         worker.join()
         raise
-    return box[0]
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def last_error():

@@ -93,6 +93,8 @@ class Network:
                 raise _lib.ArgumentError(err.msg.decode(errors="replace"), _lib.ERR_ARG)
             self._h = h
             _lib.check(lib.bp_net_init(h, int(seed) & (2**64 - 1)))
+        L = lib.bp_net_n_layers(self._h)
+        self._n_in, self._k = lib.bp_net_size(self._h, 0), lib.bp_net_size(self._h, L)
         if threads is not None:
             self.threads = threads
         if gemm is not None:
@@ -237,13 +239,21 @@ class Network:
         any other is converted once."""
         x = _f32(X)
         n = x.shape[0]
-        k = lib.bp_net_size(self._h, lib.bp_net_n_layers(self._h))
-        y = np.empty((n, k), dtype=np.float32) if out is None else out
-        if x.shape[1] != self.layers[0]:
-            raise ValueError(f"X has {x.shape[1]} features, the network {self.layers[0]} inputs")
-        err = _lib.Error()
-        call = lib.bp_predict_rows if rows else lib.bp_predict
-        _lib.check(call(self._h, _ptr(x), n, _ptr(y), byref(err)), err)
+        if x.shape[1] != self._n_in:
+            raise ValueError(f"X has {x.shape[1]} features, the network {self._n_in} inputs")
+        if out is None:
+            y = np.empty((n, self._k), dtype=np.float32)
+        elif (not isinstance(out, np.ndarray) or out.dtype != np.float32 or
+              out.shape != (n, self._k) or not out.flags.c_contiguous or
+              not out.flags.writeable):
+            raise ValueError(f"out must be a writeable float32 C-contiguous array of shape "
+                             f"({n}, {self._k})")
+        else:
+            y = out
+        s = (lib.bp_predict_rows if rows else lib.bp_predict)(self._h, x.ctypes.data, n,
+                                                            y.ctypes.data, None)
+        if s != _lib.OK:
+            raise _lib.error(s)
         return y
 
     # ---- training -------------------------------------------------------
@@ -264,12 +274,13 @@ class Network:
             total, done = c_double(0), c_int(0)
             s = lib.bp_train_epoch(h, o, d, p, n, int(batch), byref(hooks), byref(total),
                                    byref(done))
-            return s, _lib.last_error(), total.value, done.value
+            if s == _lib.STOPPED:
+                raise KeyboardInterrupt
+            if s != _lib.OK:
+                raise _lib.error(s)  # read on the thread that made the call
+            return (total.value / done.value if done.value else float("nan")), done.value
 
-        s, msg, total, done = _lib.interruptible(call, stop)
-        if s not in (_lib.OK, _lib.STOPPED):
-            raise _lib.error(s, msg)
-        return (total / done if done else float("nan")), done
+        return _lib.interruptible(call, stop)
 
     def fit(self, X, y, epochs=10, batch=32, optimizer="sgd", lr=0.1, val_fraction=0.0,
             seed=1, **opt_fields):
@@ -292,13 +303,18 @@ class Network:
             raise ValueError(f"no training examples left of {data.n} after val_fraction "
                              f"{val_fraction}")
         history = {"train_loss": [], "val_loss": [] if len(val) else None}
-        for _ in range(int(epochs)):
-            _lib.check(lib.bp_shuffle(byref(rng), train.ctypes.data_as(_lib.P_I32), len(train)))
-            loss, _ = self.train_epoch(opt, data, train, min(int(batch), self.max_batch))
-            history["train_loss"].append(loss)
-            if len(val):
-                history["val_loss"].append(self.evaluate(data, val)["loss"])
-        return history
+
+        def epochs_():
+            for _ in range(int(epochs)):
+                _lib.check(lib.bp_shuffle(byref(rng), train.ctypes.data_as(_lib.P_I32),
+                                          len(train)))
+                loss, _ = self.train_epoch(opt, data, train, min(int(batch), self.max_batch))
+                history["train_loss"].append(loss)
+                if len(val):
+                    history["val_loss"].append(self.evaluate(data, val)["loss"])
+            return history
+
+        return _lib.interruptible(epochs_, self._stop)  # one worker for the run
 
     def evaluate(self, data, idx=None):
         """bp_evaluate on a Dataset's examples idx (all by default):

@@ -200,7 +200,9 @@ class _BaseMLP(BaseEstimator):
         elif self._net.layers != layer_units:
             raise ValueError(f"warm_start: the network is {self._net.layers}, this data and "
                              f"hidden_layer_sizes make {layer_units}")
-        self._fit_stochastic(X, y, incremental, seed)
+        # on a worker thread when called from the main one: Ctrl-C stops it
+        _lib.interruptible(lambda: self._fit_stochastic(X, y, incremental, seed),
+                           self._net._stop)
         if not np.isfinite(self._net.params).all():
             raise ValueError("Solver produced non-finite parameter weights. The input data may"
                              " contain large values and need to be preprocessed.")
@@ -321,6 +323,7 @@ class _BaseMLP(BaseEstimator):
         if old.device != "cpu":
             net.device = old.device
         net.params[...] = old.params
+        net._stop = old._stop  # the flag an interruptible fit is watching
         if self._opt is not None:  # the optimiser's state goes with the parameters
             state = checkpoint_bytes(old, self._opt)
             self._opt = self._make_optimizer(net)
@@ -365,10 +368,10 @@ class _BaseMLP(BaseEstimator):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call "
                                  "'fit' with appropriate arguments before using this estimator.")
         if (check_input and type(X) is np.ndarray and X.ndim == 2 and
-                X.dtype in (np.float32, np.float64) and X.shape[0] > 0 and
+                (X.dtype == np.float32 or X.dtype == np.float64) and X.shape[0] > 0 and
                 X.shape[1] == self.n_features_in_ and "feature_names_in_" not in self.__dict__
-                and np.isfinite(X).all()):
-            check_input = False
+                and np.isfinite(X.sum())):
+            check_input = False  # what _validate_data would let through, as it is
         if check_input:
             X = self._validate_data(X, accept_sparse=["csr", "csc"], reset=False)
         if scipy.sparse.issparse(X):

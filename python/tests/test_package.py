@@ -269,3 +269,14 @@ def test_ctrl_c_stops_fit(tmp_path):
     assert line.startswith("interrupted"), line
     assert waited < 1.5, f"KeyboardInterrupt after {waited:.2f} s"
     assert p.returncode == 0
+
+
+@pytest.mark.parametrize("library, says", [("/nonexistent/libbackprop.so", "cannot load"),
+                                           (os.devnull, "cannot load")])
+def test_missing_library_is_one_import_error(library, says):
+    r = subprocess.run([sys.executable, "-c", "import backprop"], capture_output=True, text=True,
+                       env=dict(os.environ, BACKPROP_LIBRARY=library,
+                                PYTHONPATH=os.path.join(ROOT, "python")))
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: backprop:") and says in last, r.stderr
