@@ -10,18 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err)
+/* bp_predict and bp_predict_rows: chunks of the maximum batch through the
+ * engine, or each row alone through the vector form. */
+static bp_status predict(const char *fn, bp_net *net, const float *x, long n, float *y, int rows,
+                         bp_error *err)
 {
     if (!net || !x || !y)
-        return bp_arg_null(err, __func__, !net ? "net" : !x ? "x" : "y");
+        return bp_arg_null(err, fn, !net ? "net" : !x ? "x" : "y");
     if (n < 0)
-        return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", __func__, n);
+        return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", fn, n);
     size_t n_in = (size_t)net->sizes[0], k = (size_t)net->sizes[net->L];
-    int B = net->max_batch;
+    int B = rows ? 1 : net->max_batch;
     /* standardised rows need a buffer of their own: x is the caller's */
     float *xs = NULL;
     if (net->mean && !(xs = malloc((size_t)B * n_in * sizeof *xs)))
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", __func__, B);
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", fn, B);
     bp_status s = BP_OK;
     for (long m0 = 0; m0 < n && s == BP_OK; m0 += B) {
         int M = n - m0 < B ? (int)(n - m0) : B;
@@ -32,8 +35,11 @@ bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *er
                     xs[r * n_in + j] = (xb[r * n_in + j] - net->mean[j]) / net->std[j];
             xb = xs;
         }
-        s = bp_forward(net, xb, M);
-        const float *out = s == BP_OK ? bp_net_output(net) : NULL;
+        const float *out = NULL;
+        if (rows)
+            vector_forward(net, xb), out = net->y[net->L];
+        else if ((s = bp_forward(net, xb, M)) == BP_OK)
+            out = bp_net_output(net);
         if (out)
             memcpy(y + (size_t)m0 * k, out, (size_t)M * k * sizeof *y);
     }
@@ -43,28 +49,14 @@ bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *er
     return s;
 }
 
+bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err)
+{
+    return predict(__func__, net, x, n, y, 0, err);
+}
+
 bp_status bp_predict_rows(bp_net *net, const float *x, long n, float *y, bp_error *err)
 {
-    if (!net || !x || !y)
-        return bp_arg_null(err, __func__, !net ? "net" : !x ? "x" : "y");
-    if (n < 0)
-        return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", __func__, n);
-    size_t n_in = (size_t)net->sizes[0], k = (size_t)net->sizes[net->L];
-    float *xs = NULL;
-    if (net->mean && !(xs = malloc(n_in * sizeof *xs)))
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu inputs", __func__, n_in);
-    for (long r = 0; r < n; r++) {
-        const float *xr = x + (size_t)r * n_in;
-        if (xs) {
-            for (size_t j = 0; j < n_in; j++)
-                xs[j] = (xr[j] - net->mean[j]) / net->std[j];
-            xr = xs;
-        }
-        vector_forward(net, xr);
-        memcpy(y + (size_t)r * k, net->y[net->L], k * sizeof *y);
-    }
-    free(xs);
-    return BP_OK;
+    return predict(__func__, net, x, n, y, 1, err);
 }
 
 bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int *n_val,
