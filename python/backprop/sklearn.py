@@ -498,6 +498,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._label_binarizer.inverse_transform(y)
 
     def _class_names(self):
+        """classes_ as the model file's names; None for 0..k−1, which the
+        file's class indices already are (and for multilabel targets)."""
+        if self.out_activation_ != "softmax":
+            return None
+        if np.issubdtype(np.asarray(self.classes_).dtype, np.integer) and list(
+                self.classes_) == list(range(len(self.classes_))):
+            return None
         return [str(c) for c in self.classes_]
 
     def _from_file(self, net):
@@ -510,7 +517,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self.out_activation_ = "logistic"
         else:
             raise ValueError(f"a model with loss {loss} is not a classifier's: use MLPRegressor")
-        classes = np.array(names) if names is not None else np.arange(max(k, 2))
+        if names is None:
+            classes = np.arange(max(k, 2))
+        elif all(n.lstrip("-").isdigit() for n in names):
+            classes = np.array([int(n) for n in names])  # integer labels, saved as names
+        else:
+            classes = np.array(names)
         self._label_binarizer = LabelBinarizer().fit(classes)
         self.classes_ = self._label_binarizer.classes_
         self.n_outputs_ = k
