@@ -380,9 +380,9 @@ bp_status bp_onnx_fits(const int *sizes, int L, const char *path, bp_error *err)
     for (int l = 0; l < L; l++)
         n += ((double)sizes[l] + 1) * sizes[l + 1];
     if (4 * n + ONNX_FRAMING_BYTES > ONNX_MAX_BYTES)
-        return bp_fail(err, BP_ERR_ARG, "%s: the model's %.0f parameters (%.2f GiB) exceed "
-                       "ONNX's 2 GiB protobuf limit", path, n - 2.0 * sizes[0],
-                       4 * n / 1073741824.0);
+        return bp_fail(err, BP_ERR_ARG, "%s: the model's %.0f bytes of parameters exceed the "
+                       "2 GiB limit of an ONNX file (protobuf: %.0f bytes)", path, 4 * n,
+                       ONNX_MAX_BYTES);
     return BP_OK;
 }
 
