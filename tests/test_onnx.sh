@@ -94,6 +94,16 @@ tail -n 12 "$d/py.log"
 if node "$here/onnx_check.js" "$d/runs" >"$d/js.log" 2>&1; then ok; else bad "onnx_check.js"; fi
 tail -n 12 "$d/js.log"
 
+# README's snippet as written, on README's model and rows (paths into $d)
+"$bp" init --layers 4,8,3 --act relu --loss softmax_ce --seed 1 --out "$d/readme.safetensors" &&
+    "$bp" export --model "$d/readme.safetensors" --onnx "$d/readme.onnx" || bad "README's model"
+sed -n '/^```js$/,/^```$/p' "$here/../README.md" | sed '1d;$d' | sed "s|/tmp/m.onnx|$d/readme.onnx|" >"$d/run.js"
+printf '0.1,0.2,0.3,0.4\n1,0,-1,0.5\n' >"$d/x2.csv"
+"$bp" predict --model "$d/readme.safetensors" --input "$d/x2.csv" --classes --out "$d/l2.csv"
+want="BigInt64Array(2) [ $(sed -n 1p "$d/l2.csv")n, $(sed -n 2p "$d/l2.csv")n ]"
+if node "$d/run.js" >"$d/readme.out" 2>&1 && grep -qF "$want" "$d/readme.out" &&
+    [ "$(wc -l <"$d/run.js")" -eq 5 ]; then ok; else bad "README's snippet: $(cat "$d/readme.out")"; fi
+
 # bad input: exit 1, one line, no ONNX file and no temporary
 m="$d/relu-mse.safetensors"
 expect_fail "missing model" "$d/o.onnx" "$bp" export --model "$d/nope.safetensors" --onnx "$d/o.onnx"
