@@ -544,6 +544,14 @@ BP_API bp_status bp_model_save(const bp_net *net, const char *path, bp_error *er
  * max_batch with its parameters. */
 BP_API bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error *err);
 
+/* Writes the network as an ONNX model (opset 13, IR version 7;
+ * docs/formats.md) atomically: input "x" [N, N(0)] float32 for any batch
+ * N, output "y" [N, N(L)] as bp_predict gives it (the standardisation
+ * included), and for softmax_ce "label" [N] int64, the most probable
+ * class. A model over protobuf's 2 GiB limit is BP_ERR_ARG before
+ * anything is allocated or written. */
+BP_API bp_status bp_model_export_onnx(const bp_net *net, const char *path, bp_error *err);
+
 /* Writes a gradient buffer [n_params] under the model's tensor names, with
  * __metadata__["loss_value"] = loss (round-trip exact decimal). */
 BP_API bp_status bp_grads_save(const bp_net *net, const float *grads, double loss, const char *path,

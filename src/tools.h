@@ -75,6 +75,18 @@ void bp_shortest_double(char buf[32], double v);
  * target is either as it was or complete. */
 bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err);
 
+/* The widths N(0..L) of the model file at path into sizes [BP_MAX_LAYERS
+ * + 1], from its header alone, checked as bp_model_load checks it: the
+ * weight layers L, or 0 and why in err. Nothing the size of the weights is
+ * allocated or read (src/io/safetensors.c). */
+int bp_model_sizes(const char *path, int *sizes, bp_error *err);
+
+/* BP_OK if a network of widths sizes [L + 1] fits in one ONNX file, under
+ * protobuf's 2 GiB limit on a message; else BP_ERR_ARG and one line naming
+ * path (src/io/onnx.c): bp_model_export_onnx's own check, which export
+ * runs before it loads the model. */
+bp_status bp_onnx_fits(const int *sizes, int L, const char *path, bp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

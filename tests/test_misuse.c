@@ -467,6 +467,8 @@ static int no_crash(void) { return 1; }
     /* files */                                                                                    \
     X(E(bp_model_save(NULL, model_path, &err), BP_ERR_ARG, "net is NULL"))                        \
     X(E(bp_model_save(net, NULL, &err), BP_ERR_ARG, "path is NULL"))                              \
+    X(E(bp_model_export_onnx(NULL, model_path, &err), BP_ERR_ARG, "net is NULL"))                 \
+    X(E(bp_model_export_onnx(net, NULL, &err), BP_ERR_ARG, "path is NULL"))                       \
     X(load_fails(NULL, 4, 1, "path is NULL"))                                                     \
     X(load_fails(model_path, 0, 1, "max_batch 0"))                                                \
     X(load_fails(model_path, 4, 0, "out is NULL"))                                                \

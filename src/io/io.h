@@ -36,4 +36,11 @@ static inline size_t tensor_count(const bp_net *net, int l, int kind)
     return kind == T_WEIGHT ? out * (size_t)bp_net_size(net, l) : out;
 }
 
+/* safetensors_write.c: the model's widths "784,256,10" and activations
+ * "relu,softmax" as the metadata of its files has them (the model file's,
+ * the ONNX file's). */
+#define BP_SIZES_CHARS ((BP_MAX_LAYERS + 1) * 12)
+#define BP_ACTS_CHARS (BP_MAX_LAYERS * 16)
+void model_lists(const bp_net *net, char sizes[BP_SIZES_CHARS], char acts[BP_ACTS_CHARS]);
+
 #endif

@@ -63,6 +63,7 @@ typedef struct {
     double T, slope;
     float *mean, *std;         /* [N(0)] standardisation, or NULL */
     slot t[2 * BP_MAX_LAYERS]; /* [2l + kind] */
+    bool header_only;          /* bp_model_sizes: stop once the header is checked */
 } model;
 
 /* bp_fail with the file's name in front: every message of the reader. */
@@ -542,7 +543,7 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     if (s == BP_OK)
         s = parse_header(m, hdr, (size_t)N, size - 8 - N, order);
     free(hdr);
-    if (s != BP_OK)
+    if (s != BP_OK || m->header_only)
         return s;
 
     bp_config cfg = BP_CONFIG_DEFAULT;
@@ -567,6 +568,25 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     return BP_OK;
 }
 
+static bp_status load_path(model *m, int max_batch, bp_net **out)
+{
+    FILE *f = fopen(m->path, "rb");
+    bp_status s = f ? load(m, f, max_batch, out)
+                    : bp_fail(m->err, BP_ERR_IO, "%s: cannot open: %s", m->path, strerror(errno));
+    if (f)
+        fclose(f);
+    free(m->mean), free(m->std);
+    return s;
+}
+
+int bp_model_sizes(const char *path, int *sizes, bp_error *err)
+{
+    model m = {.path = path, .err = err, .header_only = true};
+    bp_status s = load_path(&m, 1, NULL);
+    memcpy(sizes, m.sizes, sizeof m.sizes);
+    return s == BP_OK ? m.L : 0;
+}
+
 bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error *err)
 {
     if (out)
@@ -576,12 +596,5 @@ bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error 
     if (max_batch < 1)
         return bp_fail(err, BP_ERR_ARG, "%s: max_batch %d, expected >= 1", path, max_batch);
     model m = {.path = path, .err = err};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bp_fail(err, BP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    bp_status s = load(&m, f, max_batch, out);
-    fclose(f);
-    free(m.mean);
-    free(m.std);
-    return s;
+    return load_path(&m, max_batch, out);
 }
