@@ -157,6 +157,7 @@ for _name, _res, _args in [
         ("bp_predict_rows", c_int, (NET, c_void_p, c_long, c_void_p, POINTER(Error))),
         ("bp_model_save", c_int, (NET, c_char_p, POINTER(Error))),
         ("bp_model_load", c_int, (c_char_p, c_int, POINTER(NET), POINTER(Error))),
+        ("bp_model_export_onnx", c_int, (NET, c_char_p, POINTER(Error))),
         ("bp_optimizer_create", c_void_p, (POINTER(OptConfig), c_size_t, POINTER(Error))),
         ("bp_optimizer_free", None, (c_void_p,)),
         ("bp_optimizer_lr", c_double, (c_void_p,)),

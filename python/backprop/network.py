@@ -330,9 +330,13 @@ class Network:
 
     def save(self, path):
         """The model file (safetensors, SPEC's layout), written atomically;
-        `backprop predict`, `eval` and `explain` read it."""
+        `backprop predict`, `eval` and `explain` read it. A path ending in
+        .onnx writes the ONNX graph instead (bp_model_export_onnx;
+        docs/formats.md)."""
         err = _lib.Error()
-        _lib.check(lib.bp_model_save(self._h, os.fsencode(path), byref(err)), err)
+        path = os.fsencode(path)
+        save = lib.bp_model_export_onnx if path.lower().endswith(b".onnx") else lib.bp_model_save
+        _lib.check(save(self._h, path, byref(err)), err)
 
 
 def load(path, max_batch=256, threads=1):

@@ -384,8 +384,9 @@ class _BaseMLP(BaseEstimator):
 
     def save(self, path):
         """The model file (safetensors) that `backprop predict`, `eval` and
-        `explain` read; a classifier's classes_ go into its "classes"
-        metadata where the library has it."""
+        `explain` read, or with a path ending in .onnx the ONNX graph; a
+        classifier's classes_ go into its "classes" metadata where the
+        library has it."""
         net = self._fitted_net()
         if is_classifier(self) and _lib.HAS_CLASSES and self._class_names() is not None:
             net.classes = self._class_names()

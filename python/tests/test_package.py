@@ -280,3 +280,22 @@ def test_missing_library_is_one_import_error(library, says):
     assert r.returncode == 1
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: backprop:") and says in last, r.stderr
+
+
+def test_save_onnx(tmp_path):
+    """save('.onnx') writes the graph: onnx's own checker passes and its
+    Gemm weights are the estimator's coefs_, transposed as ONNX's transB."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+    X, y = iris()
+    est = MLPClassifier(hidden_layer_sizes=(6,), max_iter=10, random_state=0).fit(X, y)
+    est.save(tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
+    assert len(gemms) == 2
+    for W, g in zip(est.coefs_, gemms):
+        assert np.array_equal(inits[g.input[1]], W.T)
+    with pytest.raises(OSError):
+        est.save(tmp_path / "no" / "such" / "m.onnx")
