@@ -14,10 +14,21 @@ FUZZ_SECONDS ?= 30
 # valgrind for make valgrind; FANN 2.2.0 and its 16 data sets for
 # bench/fann-suite only (libfann-dev, libfann-doc: the library never uses them);
 # chromium, headless, to render the page of `explain --html` in
-# tests/test_explain_html.sh (it skips without it).
+# tests/test_explain_html.sh (it skips without it); numpy, scikit-learn,
+# pytest and hypothesis for the Python package and its tests (python/:
+# numpy arrays in and out, the estimators on sklearn's base classes and
+# validation, check_estimator, random shapes); python3-onnx (its checker)
+# and Node.js with ONNX Runtime's npm package for the exported ONNX models
+# (tests/test_onnx.sh).
 DEPS = build-essential cmake pkg-config libdnnl-dev libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
-       libopenmpi-dev openmpi-bin valgrind libfann-dev libfann-doc chromium
+       python3-numpy python3-scipy python3-sklearn python3-pytest python3-hypothesis \
+       libopenmpi-dev openmpi-bin valgrind libfann-dev libfann-doc chromium python3-onnx nodejs
+# ONNX Runtime for Node.js, into the project (make clean keeps it; never
+# global). --ignore-scripts: its install script only fetches GPU providers,
+# the CPU runtime is in the package.
+NODE_DIR = tools/node
+ONNXRUNTIME_NODE = onnxruntime-node@1.30.0
 
 .PHONY: all deps test asan valgrind interrupts install clean
 
@@ -53,6 +64,10 @@ valgrind: all
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS)
+	# Debian's nodejs comes without npm; NodeSource's has its own (and conflicts with Debian's npm)
+	[ -x /usr/bin/npm ] || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
+	grep -qs '"version": "$(ONNXRUNTIME_NODE:onnxruntime-node@%=%)"' $(NODE_DIR)/node_modules/onnxruntime-node/package.json || \
+	  /usr/bin/npm install --prefix $(NODE_DIR) --ignore-scripts --no-audit --no-fund $(ONNXRUNTIME_NODE)
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)

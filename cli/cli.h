@@ -162,6 +162,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 
 #endif

@@ -135,11 +135,13 @@ int cmd_train(int argc, char **argv)
     FILE *log = a.json ? stderr : stdout;
     tr.bar = rank0 && isatty(fileno(stderr)) && isatty(fileno(stdout));
 
+    /* the folder's one writer is settled first: a second run is refused
+     * at once, before it spends seconds loading the data */
+    if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)
+        goto done;
     bp_csv_options csv;
     if (cli_csv_options(&train_cmd, &csv) || cli_load_data(&train_cmd, a.data, 0, &csv, &ds) ||
         train_args_fit(&a, ds))
-        goto done;
-    if (a.dir && rank0 && (lock = train_lock(&train_cmd, a.dir)) < 0)
         goto done;
     /* the test file is read as the network will have been trained: its
      * columns, categories, fills and class names */

@@ -18,6 +18,7 @@ static const struct {
     {"init", cmd_init, "create a new model file with seeded He/Xavier weights"},
     {"grad", cmd_grad, "loss and mean gradients of one batch, as a safetensors file"},
     {"predict", cmd_predict, "the network's outputs for each input row"},
+    {"export", cmd_export, "the model as an ONNX file, for ONNX Runtime and its kin"},
     {"explain", cmd_explain,
      "backpropagation step by step on chosen numbers, with the note's equations"},
 };

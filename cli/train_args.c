@@ -24,7 +24,8 @@ static cli_opt opts[] = {
     {"standardize", NULL, NULL, "standardise inputs with the training split's mean and std", NULL},
     CLI_NETWORK_OPTS(NULL, "relu", "identity", "softmax_ce"),
     {"opt", "NAME", "sgd", "sgd, momentum, nesterov, adam, adamw", NULL},
-    {"schedule", "NAME", "constant", "constant, step or cosine (over all steps)", NULL},
+    {"schedule", "NAME", "constant",
+     "constant, step, cosine (over all steps) or invscaling (--power-t)", NULL},
 #define AS_OPTION(field, name, meta, def, help) {name, meta, #def, help, NULL},
 #define NO_OPTION(field)
     BP_OPT_FIELDS(AS_OPTION, NO_OPTION)
@@ -127,8 +128,14 @@ int train_args_opt(bp_opt_config *oc, long steps_per_epoch, long epochs)
         return cli_error(cmd, "--opt: unknown optimiser '%s' (sgd, momentum, nesterov, adam, "
                               "adamw)", cli_get(cmd, "opt"));
     if (bp_sched_parse(cli_get(cmd, "schedule"), &oc->schedule) != BP_OK)
-        return cli_error(cmd, "--schedule: unknown schedule '%s' (constant, step, cosine)",
-                         cli_get(cmd, "schedule"));
+        return cli_error(cmd, "--schedule: unknown schedule '%s' (constant, step, cosine, "
+                              "invscaling)", cli_get(cmd, "schedule"));
+    /* its plateaus are a caller's judgement (the Python package's
+     * learning_rate='adaptive'): train's is --patience, which stops */
+    if (oc->schedule == BP_SCHED_ADAPTIVE)
+        return cli_error(cmd, "--schedule adaptive is the library's for callers that report "
+                              "plateaus (Python: learning_rate='adaptive'); train has "
+                              "--patience");
     double v;
 #define READ_OPTION(field, name, meta, def, help)                                            \
     if (cli_double(cli_get(cmd, name), &v) || v < 0)                                       \

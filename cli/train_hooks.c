@@ -113,7 +113,12 @@ int train_interrupted(const trainer *tr, const train_args *a, int argc, char **a
         char how[2048] = "";
         size_t k = 0;
         if (tr->dir) { /* the same command, continuing from the folder */
-            k += (size_t)snprintf(how, sizeof how, "; continue with: backprop train");
+            /* ranks were started by a launcher: the same one continues them */
+            if (dist_size() > 1)
+                k += (size_t)snprintf(how, sizeof how, "; continue with: mpirun -np %d backprop "
+                                      "train", dist_size());
+            else
+                k += (size_t)snprintf(how, sizeof how, "; continue with: backprop train");
             for (int i = 0; i < argc && k < sizeof how; i++) {
                 const char *w = argv[i];
                 if (strcmp(w, "--checkpoint") == 0)

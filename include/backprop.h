@@ -64,7 +64,7 @@
 extern "C" {
 #endif
 
-#define BP_VERSION "0.1.0"
+#define BP_VERSION "0.2.0"
 /* The version of the library running, which may differ from the header's
  * BP_VERSION that a program was compiled with. */
 BP_API const char *bp_version(void);
@@ -322,6 +322,15 @@ BP_API bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
  * first, then forward passes in chunks of the network's maximum batch. */
 BP_API bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err);
 
+/* bp_predict with each example computed alone, by the vector form (eq. 40:
+ * one matrix–vector product per layer): an example's outputs are the same
+ * bits whatever other rows x holds, which a batch's matrix products do not
+ * promise (their kernels sum in an order that depends on the batch's size
+ * and a row's place in it, ~1e-7 apart). One pass over the weights per
+ * example: for few rows, or where that promise matters (the Python
+ * package's estimators). The model's standardisation as in bp_predict. */
+BP_API bp_status bp_predict_rows(bp_net *net, const float *x, long n, float *y, bp_error *err);
+
 /* Where the last forward and backward first went non-finite, in the order
  * they computed: z and y of layers 1..L, δ of layers L..1, then ∇W and ∇b,
  * then the parameters. BP_OK if all is finite; else BP_ERR_NONFINITE and a
@@ -346,6 +355,10 @@ typedef enum {
     BP_SCHED_CONSTANT = 0, /* α                                                  */
     BP_SCHED_STEP,         /* α γ^floor(t / step_size)                           */
     BP_SCHED_COSINE,       /* min_lr + (α − min_lr)(1 + cos(π t / total_steps))/2 */
+    BP_SCHED_INVSCALING,   /* α / (e + 1)^power_t, e the examples of the passes of
+                            * bp_train_epoch before this one (sklearn's t_)   */
+    BP_SCHED_ADAPTIVE,     /* α / 5^k, k the plateaus the caller reported with
+                            * bp_optimizer_plateau (sklearn's 'adaptive')     */
     BP_SCHED_COUNT
 } bp_sched_kind;
 
@@ -355,7 +368,16 @@ typedef enum {
  * whose size is not sizeof(bp_opt_config) is refused with one line, so a
  * zero-initialised one never trains silently with beta = 0. Ranges:
  * lr > 0, 0 <= momentum <= 1, 0 <= beta1 < 1, 0 <= beta2 < 1, eps > 0,
- * weight_decay >= 0, clip_norm >= 0, 0 < gamma <= 1, 0 <= min_lr <= lr. */
+ * weight_decay >= 0, clip_norm >= 0, 0 < gamma <= 1, 0 <= min_lr <= lr,
+ * l2 >= 0, power_t >= 0.
+ *
+ * l2 is scikit-learn's alpha: a penalty (l2 / 2M) Σ_l ‖W(l)‖² on the
+ * weights, not the biases, added to the loss of each batch of M examples,
+ * so that its gradient (l2 / M) W(l) joins ∇W(l) before the update and the
+ * loss a step reports includes it. It is part of the step (bp_train_step,
+ * bp_train_epoch), where M is known; a CUDA network's steps with it go
+ * through the host copies, as a hooked pass's do (slower: the gradient
+ * crosses the bus each step). weight_decay is PyTorch's convention. */
 typedef struct {
     size_t size;          /* sizeof(bp_opt_config): set by the default       */
     bp_opt_kind kind;
@@ -371,19 +393,22 @@ typedef struct {
     long step_size;       /* step: steps between decays                      */
     double gamma;         /* step: the decay factor                          */
     double min_lr;        /* cosine: the floor                               */
+    double l2;            /* sklearn's alpha: (l2 / 2M) Σ ‖W‖² per batch     */
+    double power_t;       /* invscaling: the exponent                        */
 } bp_opt_config;
 
-/* sgd at α 0.1; momentum 0.9, Adam's 0.9, 0.999 and 1e-8, γ 0.1; no weight
- * decay, clipping, warm-up or schedule. */
+/* sgd at α 0.1; momentum 0.9, Adam's 0.9, 0.999 and 1e-8, γ 0.1, power_t
+ * 0.5; no weight decay, L2, clipping, warm-up or schedule. */
 #define BP_OPT_CONFIG_DEFAULT                                                            \
     {sizeof(bp_opt_config), BP_OPT_SGD, 0.1, 0.9, 0.9, 0.999, 1e-8, 0.0, 0.0,             \
-     BP_SCHED_CONSTANT, 0L, 0L, 0L, 0.1, 0.0}
+     BP_SCHED_CONSTANT, 0L, 0L, 0L, 0.1, 0.0, 0.0, 0.5}
 
 BP_API const char *bp_opt_name(bp_opt_kind k);
 /* sgd momentum nesterov adam adamw */
 BP_API bp_status bp_opt_parse(const char *name, bp_opt_kind *out);
 BP_API const char *bp_sched_name(bp_sched_kind k);
-BP_API bp_status bp_sched_parse(const char *name, bp_sched_kind *out); /* constant step cosine */
+/* constant step cosine invscaling adaptive */
+BP_API bp_status bp_sched_parse(const char *name, bp_sched_kind *out);
 
 typedef struct bp_optimizer bp_optimizer;
 
@@ -405,6 +430,16 @@ BP_API bp_status bp_optimizer_step_scaled(bp_optimizer *opt, float *params, cons
 /* the rate the next step will use; NaN for NULL */
 BP_API double bp_optimizer_lr(const bp_optimizer *opt);
 BP_API long bp_optimizer_steps(const bp_optimizer *opt); /* steps taken so far; -1 for NULL */
+/* The examples of the bp_train_epoch passes it stepped, stopped ones
+ * included (invscaling's e); -1 for NULL. */
+BP_API long bp_optimizer_examples(const bp_optimizer *opt);
+
+/* The caller saw no progress (scikit-learn's n_iter_no_change epochs without
+ * an improvement of tol). The adaptive schedule divides its rate by 5 and
+ * sets *stop to 0, unless the rate is already at most 1e-6, when it sets
+ * *stop to 1; every other schedule sets *stop to 1: training is over.
+ * scikit-learn's rule for both of its optimisers. */
+BP_API bp_status bp_optimizer_plateau(bp_optimizer *opt, int *stop);
 
 /* Forward, backward and one optimiser step on a batch of 1 <= M <= max_batch
  * examples (targets as for bp_backward); loss may be NULL. A non-finite
@@ -508,6 +543,14 @@ BP_API bp_status bp_model_save(const bp_net *net, const char *path, bp_error *er
 /* Reads a model strictly and creates a network for batches of up to
  * max_batch with its parameters. */
 BP_API bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error *err);
+
+/* Writes the network as an ONNX model (opset 13, IR version 7;
+ * docs/formats.md) atomically: input "x" [N, N(0)] float32 for any batch
+ * N, output "y" [N, N(L)] as bp_predict gives it (the standardisation
+ * included), and for softmax_ce "label" [N] int64, the most probable
+ * class. A model over protobuf's 2 GiB limit is BP_ERR_ARG before
+ * anything is allocated or written. */
+BP_API bp_status bp_model_export_onnx(const bp_net *net, const char *path, bp_error *err);
 
 /* Writes a gradient buffer [n_params] under the model's tensor names, with
  * __metadata__["loss_value"] = loss (round-trip exact decimal). */
@@ -677,6 +720,16 @@ BP_API bp_status bp_shuffle(bp_rng *r, int32_t *idx, int n);
  * the training part at the start of each epoch. 0 <= val_fraction < 1. */
 BP_API bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int *n_val,
                           bp_rng *rng);
+
+/* A stratified split of n examples with labels [n] in 0..k−1 into n_val
+ * validation examples (1 <= n_val < n) and the rest, as scikit-learn's
+ * stratified train_test_split does it: each class c of n_c examples gives
+ * floor(n_c · n_val / n) of them, and the examples still missing go, one
+ * each, to the classes with the largest remainders (ties to the lower
+ * class). perm [n] receives the validation examples first, then the
+ * training ones, each part in a seeded random order; *rng as for bp_split. */
+BP_API bp_status bp_split_classes(uint64_t seed, const int32_t *labels, int n, int k, int n_val,
+                                  int32_t *perm, bp_rng *rng);
 
 /* Trains net on ds for `epochs` epochs with a fresh optimiser of
  * configuration opt, as the CLI's train does: a permutation seeded by seed

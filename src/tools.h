@@ -34,7 +34,9 @@ extern "C" {
     RUN(total_steps)                                                                       \
     OPT(step_size, "step-epochs", "N", 1, "step schedule: epochs between decays")          \
     OPT(gamma, "gamma", "G", 0.1, "step schedule: decay factor, 0 < G <= 1")               \
-    OPT(min_lr, "min-lr", "ALPHA", 0, "cosine schedule: the floor")
+    OPT(min_lr, "min-lr", "ALPHA", 0, "cosine schedule: the floor")                        \
+    OPT(l2, "l2", "A", 0, "scikit-learn's alpha: (A/2M) sum |W|^2 per batch of M, weights only") \
+    OPT(power_t, "power-t", "P", 0.5, "invscaling schedule: ALPHA / (examples + 1)^P")
 
 /* The GEMM providers as the CLI and the tests name and probe them:
  * "onednn", "cblas" ("?" for an unknown g); 1 if g is in this build; the
@@ -76,6 +78,18 @@ const char *bp_net_columns(const bp_net *net);
 /* Writes n bytes to path atomically (temporary file, fsync, rename): the
  * target is either as it was or complete. */
 bp_status bp_file_write(const char *path, const void *data, size_t n, bp_error *err);
+
+/* The widths N(0..L) of the model file at path into sizes [BP_MAX_LAYERS
+ * + 1], from its header alone, checked as bp_model_load checks it: the
+ * weight layers L, or 0 and why in err. Nothing the size of the weights is
+ * allocated or read (src/io/safetensors.c). */
+int bp_model_sizes(const char *path, int *sizes, bp_error *err);
+
+/* BP_OK if a network of widths sizes [L + 1] fits in one ONNX file, under
+ * protobuf's 2 GiB limit on a message; else BP_ERR_ARG and one line naming
+ * path (src/io/onnx.c): bp_model_export_onnx's own check, which export
+ * runs before it loads the model. */
+bp_status bp_onnx_fits(const int *sizes, int L, const char *path, bp_error *err);
 
 #ifdef __cplusplus
 }

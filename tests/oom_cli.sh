@@ -1,6 +1,6 @@
 #!/bin/sh
 # Allocation failure in the commands: each of train, predict, grad, eval,
-# explain and init is run once to count its allocations, then once for every N with the
+# explain, export and init is run once to count its allocations, then once for every N with the
 # Nth failing (alone, and with all after it); every time it must exit 1 with
 # one line on stderr, leave no output and no temporary file, and release
 # everything it allocated (backprop_oom: tests/oom_cli.c).
@@ -67,6 +67,7 @@ check explain "$d/e.html" "$bp" explain --model "$d/m.safetensors" --input "$d/x
     --target "$d/lab.csv" --check --steps 2 --html "$d/e.html"
 check "explain text" "" "$bp" explain --input 0.1,0.2 --target 0.3,0.4 --lang ru --check --focus 'w_12^(0)'
 check "explain softmax" "" "$bp" explain softmax --z 1,2,3 --temperature 2 --json
+check export "$d/m.onnx" "$bp" export --model "$d/m.safetensors" --onnx "$d/m.onnx"
 check init "$d/i.safetensors" "$bp" init --layers 3,5,3 --act tanh --loss softmax_ce --out "$d/i.safetensors"
 
 echo "oom_cli: $runs failing runs, $pass clean, $fail failed"

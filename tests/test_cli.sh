@@ -4,25 +4,6 @@
 bp="$1"
 . "$(dirname "$0")/lib.sh"
 
-# expect_fail NAME OUTFILE CMD...: exit 1, one stderr line, OUTFILE absent
-expect_fail() {
-    name=$1 out=$2
-    shift 2
-    "$@" >"$d/stdout" 2>"$d/stderr"
-    rc=$?
-    lines=$(wc -l <"$d/stderr")
-    if [ "$rc" -ne 1 ]; then bad "$name: exit $rc, expected 1"; return; fi
-    if [ "$lines" -ne 1 ]; then bad "$name: $lines lines on stderr"; cat "$d/stderr"; return; fi
-    if [ -n "$out" ] && [ -e "$out" ]; then bad "$name: left $out behind"; return; fi
-    if ls "$d" | grep -q '\.tmp'; then bad "$name: left a temporary file"; return; fi
-    ok
-}
-expect_ok() {
-    name=$1
-    shift
-    if "$@" >"$d/stdout" 2>"$d/stderr"; then ok; else bad "$name: exit $?: $(cat "$d/stderr")"; fi
-}
-
 expect_ok version "$bp" --version
 grep -q '^BLAS: ' "$d/stdout" || bad "--version names no BLAS"
 grep -Eq '^GEMM: (oneDNN [0-9.]+ \([a-z0-9_]+\)|.*BLAS)' "$d/stdout" || bad "--version names no GEMM provider"

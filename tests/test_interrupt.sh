@@ -77,9 +77,12 @@ rc=$?
 
 # without --checkpoint: the finished epochs kept
 "$bp" $run --epochs 60 --out "$d/plain.safetensors" --metrics "$d/plain.csv" \
-    --plot "$d/plain.svg" >/dev/null 2>"$d/err" &
+    --plot "$d/plain.svg" >"$d/plain.out" 2>"$d/err" &
 pid=$!
-sleep 2
+# after its first epoch, however slow the machine is today (a signal before
+# the first step writes nothing, by design)
+n=0
+while ! grep -q '^epoch 1/' "$d/plain.out" 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
 kill -INT $pid
 wait $pid
 rc=$?

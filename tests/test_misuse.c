@@ -28,6 +28,9 @@ static bp_act acts[] = {BP_ACT_TANH, BP_ACT_SOFTMAX}, acts_mse[] = {BP_ACT_TANH,
 static bp_net *net, *mse;     /* 3-4-2 softmax_ce and 2-3-1 mse, max batch 4 */
 static bp_optimizer *opt;     /* for net                                      */
 static bp_optimizer *opt_mse; /* for mse: the wrong size for net              */
+static int32_t split_perm[8];  /* bp_split_classes's output                    */
+static bp_rng split_rng;
+static int plateau_stop;
 static bp_dataset *ds;        /* 8 labelled examples of 3 features, 2 classes */
 static bp_dataset *ds_mse;    /* 8 examples of 2 features, 1 target           */
 static bp_trace *trace_mse, *trace; /* of mse, of net */
@@ -379,6 +382,9 @@ static int no_crash(void) { return 1; }
     X(E(bp_predict(net, x, 1, NULL, &err), BP_ERR_ARG, "y is NULL"))                              \
     X(E(bp_predict(net, x, -1, y, &err), BP_ERR_ARG, "n = -1"))                                   \
     X(bp_predict(net, x, 0, y, NULL) == BP_OK)                                                     \
+    X(E(bp_predict_rows(NULL, x, 1, y, &err), BP_ERR_ARG, "bp_predict_rows: net is NULL"))        \
+    X(E(bp_predict_rows(net, NULL, 1, y, &err), BP_ERR_ARG, "x is NULL"))                         \
+    X(E(bp_predict_rows(net, x, -1, y, &err), BP_ERR_ARG, "n = -1"))                              \
     X(E(bp_net_find_nonfinite(NULL, where, sizeof where), BP_ERR_ARG, "bp_net_find_nonfinite"))   \
     X(E(bp_net_find_nonfinite(net, NULL, 10), BP_ERR_ARG, "where is NULL"))                       \
     /* the vector and scalar forms */                                                              \
@@ -428,6 +434,14 @@ static int no_crash(void) { return 1; }
     X((bp_free(NULL), 1))                                                                          \
     X(V(isnan(bp_optimizer_lr(NULL)), "bp_optimizer_lr"))                                         \
     X(V(bp_optimizer_steps(NULL) == -1, "bp_optimizer_steps"))                                    \
+    X(V(bp_optimizer_examples(NULL) == -1, "bp_optimizer_examples"))                              \
+    X(E(bp_optimizer_plateau(NULL, &plateau_stop), BP_ERR_ARG, "bp_optimizer_plateau: opt"))       \
+    X(E(bp_optimizer_plateau(opt, NULL), BP_ERR_ARG, "bp_optimizer_plateau: stop"))                \
+    X(E(bp_split_classes(1, NULL, 4, 2, 1, split_perm, &split_rng), BP_ERR_ARG, "labels is NULL")) \
+    X(E(bp_split_classes(1, lab, 4, 2, 1, NULL, &split_rng), BP_ERR_ARG, "perm is NULL"))          \
+    X(E(bp_split_classes(1, lab, 4, 2, 1, split_perm, NULL), BP_ERR_ARG, "rng is NULL"))           \
+    X(E(bp_split_classes(1, lab, 4, 2, 4, split_perm, &split_rng), BP_ERR_ARG, "n_val = 4"))      \
+    X(E(bp_split_classes(1, lab, 4, 1, 1, split_perm, &split_rng), BP_ERR_ARG, "not in 0..0"))    \
     X(E(bp_train_step(NULL, opt, x, TL(lab), 4, &loss), BP_ERR_ARG, "bp_train_step: net is NULL")) \
     X(E(bp_train_step(net, NULL, x, TL(lab), 4, &loss), BP_ERR_ARG, "bp_train_step: opt is NULL")) \
     X(train_step_refused(net, opt, NULL, TL(lab), 4, BP_ERR_ARG, "x is NULL"))                     \
@@ -453,6 +467,8 @@ static int no_crash(void) { return 1; }
     /* files */                                                                                    \
     X(E(bp_model_save(NULL, model_path, &err), BP_ERR_ARG, "net is NULL"))                        \
     X(E(bp_model_save(net, NULL, &err), BP_ERR_ARG, "path is NULL"))                              \
+    X(E(bp_model_export_onnx(NULL, model_path, &err), BP_ERR_ARG, "net is NULL"))                 \
+    X(E(bp_model_export_onnx(net, NULL, &err), BP_ERR_ARG, "path is NULL"))                       \
     X(load_fails(NULL, 4, 1, "path is NULL"))                                                     \
     X(load_fails(model_path, 0, 1, "max_batch 0"))                                                \
     X(load_fails(model_path, 4, 0, "out is NULL"))                                                \

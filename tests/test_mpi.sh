@@ -47,6 +47,33 @@ if timeout 120 $mpi "$bp" train --data "$d/blobs.csv" --layers 3,8,3 --epochs 2 
     --resume "$d/ck" >/dev/null 2>"$d/stderr" && cmp -s "$d/m.st" "$d/m2.st"; then ok
 else bad "two-rank resume: $(cat "$d/stderr")"; fi
 
+# A signal to one rank (as a scheduler's to the job's processes): the ranks
+# agree on the stop in their per-step record, rank 0 saves and names the
+# mpirun command that continues, mpirun exits with the ranks' 143, and the
+# resumed run ends with the uninterrupted model
+long="train --data $d/blobs.csv --layers 3,32,16,3 --seed 2 --threads 1 --batch 8 --epochs 150"
+timeout 300 $mpi "$bp" $long --out "$d/full.st" >/dev/null 2>"$d/stderr" ||
+    bad "uninterrupted two-rank run: $(tail -3 "$d/stderr")"
+$mpi "$bp" $long --checkpoint "$d/ick" --out "$d/int.st" >"$d/int.out" 2>"$d/stderr" &
+pid=$!
+n=0
+while ! grep -q '^epoch 1/' "$d/int.out" 2>/dev/null && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done
+rank=$(pgrep -P $pid -f 'backprop train' | tail -1)
+kill -TERM "${rank:-$pid}"
+n=0
+while kill -0 $pid 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+kill -KILL $pid 2>/dev/null
+wait $pid
+rc=$?
+if grep -q '^backprop train: interrupted by SIGTERM at epoch' "$d/stderr" &&
+    grep -q 'continue with: mpirun -np 2 backprop train' "$d/stderr" && [ $rc -eq 143 ] &&
+    [ -s "$d/ick/checkpoint.bin" ]; then ok
+else bad "SIGTERM to a rank: exit $rc: $(cat "$d/stderr")"; fi
+echo "SIGTERM to one rank: the job ended $n tenths of a second later, mpirun exit $rc"
+if timeout 300 $mpi "$bp" $long --resume "$d/ick" --out "$d/int.st" >/dev/null 2>"$d/stderr" &&
+    cmp -s "$d/full.st" "$d/int.st"; then ok
+else bad "resumed after SIGTERM to a rank: not the uninterrupted model: $(tail -3 "$d/stderr")"; fi
+
 # failures: one line, one code, no output
 timeout 120 $mpi "$bp" train --data "$d/none.csv" --layers 3,8,3 --out "$d/f.st" >/dev/null 2>"$d/stderr"
 rc=$?

@@ -225,7 +225,9 @@ static void scenario_train(void)
     bp_metrics mg;
     if (!(ok(bp_evaluate(net, gz, idx, N_EX, &mg, confusion),
              "bp_evaluate", false) &&
-          ok(bp_model_save(net, tmp_path("trained.safetensors"), &err), "bp_model_save", true)))
+          ok(bp_model_save(net, tmp_path("trained.safetensors"), &err), "bp_model_save", true) &&
+          ok(bp_model_export_onnx(net, tmp_path("trained.onnx"), &err), "bp_model_export_onnx",
+             true)))
         goto out;
     double l;
     bp_dataset_gather(csv, idx, BATCH, mean, std, x, NULL, lab);

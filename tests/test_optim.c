@@ -439,7 +439,7 @@ static void test_names(void)
         CHECK(strcmp(bp_opt_name((bp_opt_kind)k), opts[k]) == 0, "name of optimiser %d", k);
         CHECK(bp_opt_parse(opts[k], &got) == BP_OK && got == (bp_opt_kind)k, "parse %s", opts[k]);
     }
-    const char *scheds[] = {"constant", "step", "cosine"};
+    const char *scheds[] = {"constant", "step", "cosine", "invscaling", "adaptive"};
     CHECK(sizeof scheds / sizeof *scheds == BP_SCHED_COUNT, "every schedule named");
     for (int k = 0; k < BP_SCHED_COUNT; k++) {
         bp_sched_kind got = BP_SCHED_COUNT;

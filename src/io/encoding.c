@@ -176,3 +176,17 @@ bp_status bp_enc_parse(const char *json, int n_in, bp_enc *e, char *why, size_t 
         bp_enc_free(e);
     return ok ? BP_OK : BP_ERR_FORMAT;
 }
+
+bp_status bp_enc_check(const char *json, int n_in, char **copy, char *why, size_t cap)
+{
+    bp_enc e;
+    bp_status s = bp_enc_parse(json, n_in, &e, why, cap);
+    if (s != BP_OK)
+        return s;
+    bp_enc_free(&e);
+    if (!(*copy = strdup(json))) {
+        snprintf(why, cap, "out of memory");
+        return BP_ERR_NOMEM;
+    }
+    return BP_OK;
+}

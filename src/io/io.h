@@ -66,6 +66,8 @@ char *bp_enc_json(const bp_enc *e); /* cJSON_free'd; NULL when out of memory */
 /* Strict: BP_ERR_FORMAT with the reason in why unless json is an encoding
  * of exactly n_in inputs. */
 bp_status bp_enc_parse(const char *json, int n_in, bp_enc *e, char *why, size_t cap);
+/* The same check, keeping a copy of json in *copy (free) when it passes. */
+bp_status bp_enc_check(const char *json, int n_in, char **copy, char *why, size_t cap);
 
 /* model_classes.c: a class column's words w become ds's classes: in sorted
  * order, or (known [k], a model's) the index of their name there, an
@@ -114,5 +116,12 @@ static inline size_t tensor_count(const bp_net *net, int l, int kind)
     size_t out = (size_t)bp_net_size(net, l + 1);
     return kind == T_WEIGHT ? out * (size_t)bp_net_size(net, l) : out;
 }
+
+/* safetensors_write.c: the model's widths "784,256,10" and activations
+ * "relu,softmax" as the metadata of its files has them (the model file's,
+ * the ONNX file's). */
+#define BP_SIZES_CHARS ((BP_MAX_LAYERS + 1) * 12)
+#define BP_ACTS_CHARS (BP_MAX_LAYERS * 16)
+void model_lists(const bp_net *net, char sizes[BP_SIZES_CHARS], char acts[BP_ACTS_CHARS]);
 
 #endif

@@ -65,6 +65,7 @@ typedef struct {
     char **classes;            /* [N(L)] class names, or NULL */
     char *columns;             /* the CSV encoding's JSON, checked, or NULL */
     slot t[2 * BP_MAX_LAYERS]; /* [2l + kind] */
+    bool header_only;          /* bp_model_sizes: stop once the header is checked */
 } model;
 
 /* bp_fail with the file's name in front: every message of the reader. */
@@ -267,11 +268,8 @@ static bp_status parse_meta(model *m, const cJSON *meta)
                                    sizeof why)) != BP_OK)
         return fail(m, s, "classes \"%.*s\": %s", SHOW, c->valuestring, why);
     c = cJSON_GetObjectItemCaseSensitive(meta, "columns");
-    bp_enc e;
-    if (c && bp_enc_parse(c->valuestring, m->sizes[0], &e, why, sizeof why) != BP_OK)
-        return fail(m, BP_ERR_FORMAT, "columns: %s", why);
-    if (c && (bp_enc_free(&e), !(m->columns = strdup(c->valuestring))))
-        return fail(m, BP_ERR_NOMEM, "out of memory");
+    if (c && (s = bp_enc_check(c->valuestring, m->sizes[0], &m->columns, why, sizeof why)))
+        return fail(m, s, "columns: %s", why);
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(meta, "standardize_mean");
     const cJSON *cs = cJSON_GetObjectItemCaseSensitive(meta, "standardize_std");
     if (!cm != !cs)
@@ -539,7 +537,7 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     if (s == BP_OK)
         s = parse_header(m, hdr, (size_t)N, size - 8 - N, order);
     free(hdr);
-    if (s != BP_OK)
+    if (s != BP_OK || m->header_only)
         return s;
 
     bp_config cfg = BP_CONFIG_DEFAULT;
@@ -569,6 +567,25 @@ static bp_status load(model *m, FILE *f, int max_batch, bp_net **out)
     return BP_OK;
 }
 
+static bp_status load_path(model *m, int max_batch, bp_net **out)
+{
+    FILE *f = fopen(m->path, "rb");
+    bp_status s = f ? load(m, f, max_batch, out)
+                    : bp_fail(m->err, BP_ERR_IO, "%s: cannot open: %s", m->path, strerror(errno));
+    if (f)
+        fclose(f);
+    free(m->mean), free(m->std), free(m->classes), free(m->columns);
+    return s;
+}
+
+int bp_model_sizes(const char *path, int *sizes, bp_error *err)
+{
+    model m = {.path = path, .err = err, .header_only = true};
+    bp_status s = load_path(&m, 1, NULL);
+    memcpy(sizes, m.sizes, sizeof m.sizes);
+    return s == BP_OK ? m.L : 0;
+}
+
 bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error *err)
 {
     if (out)
@@ -578,14 +595,5 @@ bp_status bp_model_load(const char *path, int max_batch, bp_net **out, bp_error 
     if (max_batch < 1)
         return bp_fail(err, BP_ERR_ARG, "%s: max_batch %d, expected >= 1", path, max_batch);
     model m = {.path = path, .err = err};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return bp_fail(err, BP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    bp_status s = load(&m, f, max_batch, out);
-    fclose(f);
-    free(m.mean);
-    free(m.std);
-    free(m.classes);
-    free(m.columns);
-    return s;
+    return load_path(&m, max_batch, out);
 }

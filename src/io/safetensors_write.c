@@ -47,20 +47,25 @@ static cJSON *float_list(const float *v, int n)
     return item;
 }
 
+void model_lists(const bp_net *net, char sizes[BP_SIZES_CHARS], char acts[BP_ACTS_CHARS])
+{
+    int L = bp_net_n_layers(net);
+    size_t ns = 0, na = 0;
+    for (int l = 0; l <= L; l++)
+        ns += (size_t)snprintf(sizes + ns, BP_SIZES_CHARS - ns, "%s%d", l ? "," : "",
+                               bp_net_size(net, l));
+    for (int l = 1; l <= L; l++)
+        na += (size_t)snprintf(acts + na, BP_ACTS_CHARS - na, "%s%s", l > 1 ? "," : "",
+                               bp_act_name(bp_net_act(net, l)));
+}
+
 /* format, sizes, activations, loss, temperature (where T != 1), leaky_slope
  * (where not the default), classes (where named), loss_value (gradient files
  * only). */
 static bool add_metadata(cJSON *meta, const bp_net *net, const double *loss_value)
 {
-    int L = bp_net_n_layers(net);
-    char sizes[(BP_MAX_LAYERS + 1) * 12], acts[BP_MAX_LAYERS * 16], num[32];
-    size_t ns = 0, na = 0;
-    for (int l = 0; l <= L; l++)
-        ns += (size_t)snprintf(sizes + ns, sizeof sizes - ns, "%s%d", l ? "," : "",
-                               bp_net_size(net, l));
-    for (int l = 1; l <= L; l++)
-        na += (size_t)snprintf(acts + na, sizeof acts - na, "%s%s", l > 1 ? "," : "",
-                               bp_act_name(bp_net_act(net, l)));
+    char sizes[BP_SIZES_CHARS], acts[BP_ACTS_CHARS], num[32];
+    model_lists(net, sizes, acts);
 
     bool ok = add(meta, "format", cJSON_CreateString("backprop")) &&
               add(meta, "sizes", cJSON_CreateString(sizes)) &&

@@ -110,6 +110,11 @@ static inline void bp_net_host_wrote(bp_net *net, unsigned what)
  * device yet: src/backend/'s bp_net_new puts it on one. */
 bp_net *bp_net_layout(const bp_config *cfg, int max_batch, int init, bp_error *err);
 
+/* vector.c: the vector form's forward pass of one example x [N(0)] (eq. 40,
+ * one matrix–vector product per layer) into row 0 of the work buffers: its
+ * outputs at y[L], the same bits whatever else the network computed. */
+void vector_forward(bp_net *net, const float *x);
+
 /* Y(l) of the last forward: the input for l = 0. */
 static inline const float *bp_net_Y(const bp_net *net, int l) { return l ? net->y[l] : net->x; }
 
@@ -144,6 +149,8 @@ struct bp_optimizer {
     bp_opt_config cfg; /* as given (every field literal)                       */
     size_t n;          /* P, the parameters it was made for                    */
     long t;            /* steps taken; the next step is step t (from 0)        */
+    long examples;     /* of the passes stepped (invscaling)                  */
+    long plateaus;     /* reported by bp_optimizer_plateau (adaptive)         */
     uint64_t id;       /* never reused: which state a GPU holds a copy of      */
     float *m;          /* [P] velocity (momentum, Nesterov) or Adam's m; else NULL */
     float *v;          /* [P] Adam's second moment v; else NULL                */

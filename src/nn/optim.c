@@ -3,7 +3,8 @@
  * parameter buffer. Plain gradient descent (eq. 49–50), SGD with momentum and
  * with Nesterov momentum, Adam and AdamW, each after an optional clipping of
  * the gradient's global L2 norm and with a scheduled learning rate (constant,
- * step, cosine; linear warm-up on top of any).
+ * step, cosine, and scikit-learn's invscaling and adaptive; linear warm-up
+ * on top of any).
  *
  * The conventions are PyTorch's (torch.optim.SGD/Adam/AdamW,
  * clip_grad_norm_, StepLR/CosineAnnealingLR) so that numbers can be compared
@@ -28,7 +29,8 @@
 
 static const char *const opt_names[BP_OPT_COUNT] = {"sgd", "momentum", "nesterov", "adam",
                                                     "adamw"};
-static const char *const sched_names[BP_SCHED_COUNT] = {"constant", "step", "cosine"};
+static const char *const sched_names[BP_SCHED_COUNT] = {"constant", "step", "cosine",
+                                                        "invscaling", "adaptive"};
 
 const char *bp_opt_name(bp_opt_kind k)
 {
@@ -99,6 +101,11 @@ static bp_status check_config(const bp_opt_config *c, bp_error *err)
     if (!(c->min_lr >= 0 && c->min_lr <= c->lr))
         return bp_fail(err, BP_ERR_ARG, "optimiser: min_lr %g is not in [0, lr = %g]", c->min_lr,
                        c->lr);
+    if (!isfinite(c->l2) || c->l2 < 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: l2 %g is not finite and >= 0", c->l2);
+    if (!isfinite(c->power_t) || c->power_t < 0)
+        return bp_fail(err, BP_ERR_ARG, "optimiser: power_t %g is not finite and >= 0",
+                       c->power_t);
     if (c->schedule == BP_SCHED_STEP && c->step_size <= 0)
         return bp_fail(err, BP_ERR_ARG, "optimiser: the step schedule needs step_size > 0");
     if (c->schedule == BP_SCHED_COSINE && c->total_steps <= 0)
@@ -202,15 +209,23 @@ void bp_optimizer_free(bp_optimizer *opt)
 /* Schedule                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* sklearn's adaptive schedule ends training once its rate is this low */
+#define ADAPTIVE_FLOOR 1e-6
+
 /* α_t for step t (from 0):
- *   constant  α
- *   step      α γ^floor(t / step_size)                      (StepLR)
- *   cosine    η + (α − η)(1 + cos(π min(t, T) / T)) / 2      (SGDR without restarts)
+ *   constant    α
+ *   step        α γ^floor(t / step_size)                    (StepLR)
+ *   cosine      η + (α − η)(1 + cos(π min(t, T) / T)) / 2    (SGDR without restarts)
+ *   invscaling  α / (e + 1)^power_t, e the examples of the passes before
+ *   adaptive    α / 5^k, k the plateaus reported             (sklearn's two)
  * then, for t < warm-up W, times (t + 1) / W. */
-static double sched_rate(const bp_opt_config *c, long t)
+static double sched_rate(const bp_optimizer *opt, long t)
 {
+    const bp_opt_config *c = &opt->cfg;
     double a = c->lr;
     switch (c->schedule) {
+    case BP_SCHED_INVSCALING: a = c->lr / pow((double)opt->examples + 1, c->power_t); break;
+    case BP_SCHED_ADAPTIVE: a = c->lr / pow(5, (double)opt->plateaus); break;
     case BP_SCHED_CONSTANT: break;
     case BP_SCHED_STEP: a = c->lr * pow(c->gamma, (double)(t / c->step_size)); break;
     case BP_SCHED_COSINE: {
@@ -229,13 +244,30 @@ double bp_optimizer_lr(const bp_optimizer *opt)
 {
     if (!opt)
         return bp_arg_null(NULL, __func__, "opt"), NAN;
-    return sched_rate(&opt->cfg, opt->t);
+    return sched_rate(opt, opt->t);
+}
+
+long bp_optimizer_examples(const bp_optimizer *opt)
+{
+    if (!opt)
+        return bp_arg_null(NULL, __func__, "opt"), -1;
+    return opt->examples;
+}
+
+bp_status bp_optimizer_plateau(bp_optimizer *opt, int *stop)
+{
+    BP_NEED(opt, NULL);
+    BP_NEED(stop, NULL);
+    *stop = opt->cfg.schedule != BP_SCHED_ADAPTIVE || sched_rate(opt, opt->t) <= ADAPTIVE_FLOOR;
+    if (!*stop)
+        opt->plateaus++;
+    return BP_OK;
 }
 
 optim_coef optim_step_coef(const bp_optimizer *opt, long t)
 {
     const bp_opt_config *c = &opt->cfg;
-    double lr = sched_rate(c, t), t1 = (double)(t + 1); /* Adam counts from 1 */
+    double lr = sched_rate(opt, t), t1 = (double)(t + 1); /* Adam counts from 1 */
     return (optim_coef){
         .lr = (float)lr,
         .a = (float)(lr / (1 - pow(c->beta1, t1))),
@@ -258,7 +290,7 @@ static int plain_descent(const bp_opt_config *c)
 {
     int sgd = c->kind == BP_OPT_SGD ||
               ((c->kind == BP_OPT_MOMENTUM || c->kind == BP_OPT_NESTEROV) && c->momentum == 0);
-    return sgd && c->clip_norm == 0 && c->weight_decay == 0;
+    return sgd && c->clip_norm == 0 && c->weight_decay == 0 && c->l2 == 0;
 }
 
 int optim_is_plain_sgd(const bp_optimizer *opt) { return plain_descent(&opt->cfg); }
@@ -445,5 +477,5 @@ bp_status bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float
 double optim_fused_sgd_rate(const bp_optimizer *opt)
 {
     const bp_opt_config *c = &opt->cfg;
-    return plain_descent(c) ? sched_rate(c, opt->t) : 0;
+    return plain_descent(c) ? sched_rate(opt, opt->t) : 0;
 }

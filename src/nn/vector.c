@@ -12,19 +12,10 @@
 #include <cblas.h>
 #include <string.h>
 
-bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
-                             float *grad, double *loss)
+void vector_forward(bp_net *net, const float *x)
 {
-    BP_NEED(net, NULL);
-    BP_NEED(x, NULL);
-    BP_NEED(grad, NULL);
     int L = net->L;
     float slope = (float)net->slope;
-    bp_targets tg = {t, t ? NULL : &label};
-    bp_status s = bp_check_targets(__func__, net, tg, 1);
-    if (s != BP_OK)
-        return s;
-
     /* a CUDA network: on its host mirror, whose work rows now hold this */
     bp_net_sync_host(net, BP_MIRROR_PARAMS);
     bp_net_host_wrote(net, BP_MIRROR_WORK | BP_MIRROR_OUTPUT);
@@ -42,6 +33,22 @@ bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_
         else
             act_forward(net->acts[l + 1], z, y, ly->b, 1, ly->out, ly->out, slope);
     }
+}
+
+bp_status bp_vector_gradient(bp_net *net, const float *x, const float *t, int32_t label,
+                             float *grad, double *loss)
+{
+    BP_NEED(net, NULL);
+    BP_NEED(x, NULL);
+    BP_NEED(grad, NULL);
+    int L = net->L;
+    float slope = (float)net->slope;
+    bp_targets tg = {t, t ? NULL : &label};
+    bp_status s = bp_check_targets(__func__, net, tg, 1);
+    if (s != BP_OK)
+        return s;
+
+    vector_forward(net, x);
 
     /* δ(L)   eq. 13/32, 68/69 */
     s = loss_delta(net, net->z[L], net->y[L], tg, 1, net->delta[L], loss);

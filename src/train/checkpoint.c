@@ -4,13 +4,14 @@
  * optimiser's settings, step count and state, and the caller's blobs.
  *
  * Layout (native byte order; the file is for resuming, not for exchange):
- *   "BPCKPT01"
+ *   "BPCKPT02" (01: before l2, power_t and the schedule's counts)
  *   sections, each: name [16] NUL-padded, size u64, size bytes
  *     net          L, N(0..L), activations, loss (int32), T, slope (double)
  *     optim        the optimiser's settings, one double each (OPT_FIELDS)
  *     params       [P] float
  *     standardize  [2 N(0)] float (mean then std), or empty
- *     optim.state  step count (int64), then m, v as the kind has them [P]
+ *     optim.state  steps, examples, plateaus (int64), then m, v as the kind
+ *                  has them [P]
  *     the caller's blobs, in the caller's order
  *     end          CRC-32 (zlib) of every byte before this section
  *
@@ -26,7 +27,9 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-static const char MAGIC[8] = {'B', 'P', 'C', 'K', 'P', 'T', '0', '1'};
+static const char MAGIC[8] = {'B', 'P', 'C', 'K', 'P', 'T', '0', '2'};
+static const char MAGIC_01[8] = {'B', 'P', 'C', 'K', 'P', 'T', '0', '1'};
+#define COUNTS 3 /* the optimiser's int64 counts: steps, examples, plateaus */
 #define NAME_LEN 16
 #define HEAD_LEN (NAME_LEN + 8) /* a section's name and size */
 #define SMALL_MAX 4096          /* net and optim sections are at most this */
@@ -184,7 +187,7 @@ bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optim
         return s;
     unsigned char small[SMALL_MAX];
     double settings[OPT_FIELDS];
-    int64_t t = opt->t;
+    int64_t t[COUNTS] = {opt->t, opt->examples, opt->plateaus};
     size_t P = net->n_params, n0 = (size_t)net->sizes[0], nm = net->mean ? n0 : 0;
 
     put(&w, MAGIC, sizeof MAGIC);
@@ -197,7 +200,7 @@ bp_status bp_checkpoint_save(const char *path, const bp_net *net, const bp_optim
         put(&w, net->std, nm * sizeof(float));
     }
     put_head(&w, "optim.state", sizeof t + state_floats(opt) * sizeof(float));
-    put(&w, &t, sizeof t);
+    put(&w, t, sizeof t);
     if (opt->m)
         put(&w, opt->m, P * sizeof(float));
     if (opt->v)
@@ -312,7 +315,7 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
     /* the exact size of this run's checkpoint: nothing larger is read */
     size_t limit = sizeof MAGIC + (6 + (size_t)n_blobs) * HEAD_LEN + net_len +
                    OPT_FIELDS * sizeof(double) + (P + 2 * nm + n_state) * sizeof(float) +
-                   sizeof(int64_t) + sizeof(uint32_t);
+                   COUNTS * sizeof(int64_t) + sizeof(uint32_t);
     for (int i = 0; i < n_blobs; i++)
         limit += blobs[i].size;
 
@@ -325,8 +328,13 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
     reader r = {path, buf, buf + len, err};
     const unsigned char *d, *params, *stdz, *state, *crc_at;
     size_t n;
+    if (len >= sizeof MAGIC && memcmp(buf, MAGIC_01, sizeof MAGIC) == 0) {
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: a checkpoint of backprop before 0.2 (BPCKPT01): "
+                    "resume it with the version that wrote it", path);
+        goto done;
+    }
     if (len < sizeof MAGIC || memcmp(buf, MAGIC, sizeof MAGIC) != 0) {
-        s = bp_fail(err, BP_ERR_FORMAT, "%s: not a backprop checkpoint (no BPCKPT01 magic)", path);
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: not a backprop checkpoint (no BPCKPT02 magic)", path);
         goto done;
     }
     r.p += sizeof MAGIC;
@@ -349,8 +357,8 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
     }
     if ((s = take(&r, "params", P * sizeof(float), &params, &n)) != BP_OK ||
         (s = take(&r, "standardize", 2 * nm * sizeof(float), &stdz, &n)) != BP_OK ||
-        (s = take(&r, "optim.state", sizeof(int64_t) + n_state * sizeof(float), &state, &n)) !=
-            BP_OK)
+        (s = take(&r, "optim.state", COUNTS * sizeof(int64_t) + n_state * sizeof(float), &state,
+                  &n)) != BP_OK)
         goto done;
     const unsigned char *blob_at[BP_MAX_BLOBS];
     for (int i = 0; i < n_blobs; i++)
@@ -374,9 +382,9 @@ bp_status bp_checkpoint_load(const char *path, bp_net *net, bp_optimizer *opt,
         memcpy(net->mean, stdz, nm * sizeof(float));
         memcpy(net->std, stdz + nm * sizeof(float), nm * sizeof(float));
     }
-    int64_t t;
-    memcpy(&t, state, sizeof t);
-    opt->t = (long)t;
+    int64_t t[COUNTS];
+    memcpy(t, state, sizeof t);
+    opt->t = (long)t[0], opt->examples = (long)t[1], opt->plateaus = (long)t[2];
     opt->id = optim_new_id(); /* new state: a GPU's copy of the old is stale */
     if (opt->held_by)
         opt->held_by->opt_held = NULL, opt->held_by = NULL;

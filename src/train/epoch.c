@@ -96,9 +96,14 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
         if (s == BP_OK)
             s = bp_backward(net, tg, &l);
         g = bp_net_grads(net); /* after the backward pass: on a GPU, then current */
-        float w = (float)rows / (float)it->M;
-        for (size_t k = 0; it->ranks > 1 && !equal && k < P; k++)
+        float w = it->ranks > 1 && !equal ? (float)rows / (float)it->M : 1.0f;
+        for (size_t k = 0; w != 1.0f && k < P; k++)
             g[k] *= w;
+        /* each share's gradient carries the penalty's weighed as itself, and
+         * its mean loss the whole penalty: over the ranks, Σ rows (l + p) / M
+         * holds it once */
+        if (opt->cfg.l2 > 0 && s == BP_OK && isfinite(l))
+            l += step_l2(net, opt->cfg.l2, it->M, w);
     } else {
         g = bp_net_grads(net);
         memset(g, 0, P * sizeof *g);
@@ -196,7 +201,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     /* the fused step unless a hook goes between the backward pass and the
      * update */
     int hooked = h.after_backward || h.ranks > 1;
-    if (net->be->train_epoch && !hooked) {
+    if (net->be->train_epoch && !hooked && opt->cfg.l2 == 0) { /* l2: bp_train_step's way */
         s = device_epoch(net, opt, ds, idx, n, batch, &h, loss_sum, done);
         goto out;
     }
@@ -238,6 +243,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     if (s == BP_OK || s == BP_ERR_NONFINITE || s == BP_STOPPED)
         *loss_sum = sum;
 out:
+    opt->examples += *done; /* invscaling's count: the examples stepped */
     if (s == BP_STOPPED)
         bp_fail(NULL, BP_STOPPED, "bp_train_epoch: stopped on request after %d of %d examples",
                 *done, n);

@@ -10,18 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err)
+/* bp_predict and bp_predict_rows: chunks of the maximum batch through the
+ * engine, or each row alone through the vector form. */
+static bp_status predict(const char *fn, bp_net *net, const float *x, long n, float *y, int rows,
+                         bp_error *err)
 {
     if (!net || !x || !y)
-        return bp_arg_null(err, __func__, !net ? "net" : !x ? "x" : "y");
+        return bp_arg_null(err, fn, !net ? "net" : !x ? "x" : "y");
     if (n < 0)
-        return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", __func__, n);
+        return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", fn, n);
     size_t n_in = (size_t)net->sizes[0], k = (size_t)net->sizes[net->L];
-    int B = net->max_batch;
+    int B = rows ? 1 : net->max_batch;
     /* standardised rows need a buffer of their own: x is the caller's */
     float *xs = NULL;
     if (net->mean && !(xs = malloc((size_t)B * n_in * sizeof *xs)))
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", __func__, B);
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for a batch of %d", fn, B);
     bp_status s = BP_OK;
     for (long m0 = 0; m0 < n && s == BP_OK; m0 += B) {
         int M = n - m0 < B ? (int)(n - m0) : B;
@@ -32,8 +35,11 @@ bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *er
                     xs[r * n_in + j] = (xb[r * n_in + j] - net->mean[j]) / net->std[j];
             xb = xs;
         }
-        s = bp_forward(net, xb, M);
-        const float *out = s == BP_OK ? bp_net_output(net) : NULL;
+        const float *out = NULL;
+        if (rows)
+            vector_forward(net, xb), out = net->y[net->L];
+        else if ((s = bp_forward(net, xb, M)) == BP_OK)
+            out = bp_net_output(net);
         if (out)
             memcpy(y + (size_t)m0 * k, out, (size_t)M * k * sizeof *y);
     }
@@ -41,6 +47,16 @@ bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *er
     if (s != BP_OK && err) /* bp_forward said why at bp_last_error */
         snprintf(err->msg, sizeof err->msg, "%s", bp_last_error());
     return s;
+}
+
+bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err)
+{
+    return predict(__func__, net, x, n, y, 0, err);
+}
+
+bp_status bp_predict_rows(bp_net *net, const float *x, long n, float *y, bp_error *err)
+{
+    return predict(__func__, net, x, n, y, 1, err);
 }
 
 bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int *n_val,
@@ -57,6 +73,59 @@ bp_status bp_split(uint64_t seed, int n, double val_fraction, int32_t *perm, int
         perm[i] = i;
     bp_shuffle(rng, perm, n);
     *n_val = (int)(val_fraction * n);
+    return BP_OK;
+}
+
+bp_status bp_split_classes(uint64_t seed, const int32_t *labels, int n, int k, int n_val,
+                           int32_t *perm, bp_rng *rng)
+{
+    if (!labels || !perm || !rng)
+        return bp_arg_null(NULL, __func__, !labels ? "labels" : !perm ? "perm" : "rng");
+    if (n < 2 || k < 1 || n_val < 1 || n_val >= n)
+        return bp_fail(NULL, BP_ERR_ARG, "%s: n = %d, k = %d, n_val = %d: need n >= 2, k >= 1 "
+                       "and 1 <= n_val < n", __func__, n, k, n_val);
+    for (int i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return bp_fail(NULL, BP_ERR_ARG, "%s: labels[%d] = %d not in 0..%d", __func__, i,
+                           (int)labels[i], k - 1);
+    /* per class: its examples, then its share of n_val and the remainder
+     * that decides who gets the examples the floors leave over */
+    long *count = calloc(3 * (size_t)k, sizeof *count), *take = count + k, *rem = take + k;
+    int32_t *order = malloc((size_t)n * sizeof *order);
+    if (!count || !order) {
+        free(count), free(order);
+        return bp_fail(NULL, BP_ERR_NOMEM, "%s: out of memory for %d examples", __func__, n);
+    }
+    for (int i = 0; i < n; i++)
+        count[labels[i]]++;
+    long given = 0;
+    for (int c = 0; c < k; c++) {
+        take[c] = count[c] * n_val / n;
+        rem[c] = count[c] * n_val % n;
+        given += take[c];
+    }
+    for (; given < n_val; given++) {
+        int best = -1;
+        for (int c = 0; c < k; c++)
+            if (take[c] < count[c] && (best < 0 || rem[c] > rem[best]))
+                best = c;
+        take[best]++, rem[best] = -1;
+    }
+    /* a walk in random order fills each class's share with a uniform
+     * choice of its examples, and leaves both parts in random order */
+    bp_rng_seed(rng, seed ^ 0x5851f42d4c957f2dULL); /* as bp_split */
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    bp_shuffle(rng, order, n);
+    int v = 0, t = n_val;
+    for (int i = 0; i < n; i++) {
+        int c = labels[order[i]];
+        if (take[c] > 0)
+            take[c]--, perm[v++] = order[i];
+        else
+            perm[t++] = order[i];
+    }
+    free(count), free(order);
     return BP_OK;
 }
 

@@ -76,6 +76,24 @@ static bp_status check_pair(const char *fn, const bp_net *net, const bp_optimize
     return BP_OK;
 }
 
+double step_l2(bp_net *net, double l2, int M, float w)
+{
+    double sq = 0;
+    float c = (float)(l2 / M) * w;
+    for (int l = 0; l < net->L; l++) {
+        size_t o = bp_net_weight_offset(net, l), n = (size_t)net->sizes[l + 1] * net->sizes[l];
+        const float *W = bp_net_params(net) + o; /* a device's: brought home */
+        float *grad_w = bp_net_grads(net) + o;
+        double part = 0;
+        for (size_t k = 0; k < n; k++) {
+            part += (double)W[k] * W[k];
+            grad_w[k] += c * W[k];
+        }
+        sq += part;
+    }
+    return l2 / (2.0 * M) * sq;
+}
+
 bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targets tg, int M,
                         double *loss)
 {
@@ -90,7 +108,9 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
         return s;
     double l = NAN;
     const bp_backend_i *be = net->be;
-    if (be->train_step) {
+    /* a device's own step has no penalty: with l2 the step goes through
+     * the host copies, as a hooked one does */
+    if (be->train_step && opt->cfg.l2 == 0) {
         optim_coef q;
         bp_opt_view o = optim_view(opt, &q, 1);
         long taken = 0;
@@ -113,8 +133,11 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     }
     if ((s = be->backward(net, tg, 0, &l)) != BP_OK)
         return s;
+    if (opt->cfg.l2 > 0 && isfinite(l))
+        l += step_l2(net, opt->cfg.l2, M, 1.0f);
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
-        s = optim_step_threads(opt, net->params, net->grads, net->n_params, 1.0, net->pool, NULL);
+        s = optim_step_threads(opt, bp_net_params(net), bp_net_grads(net), net->n_params, 1.0,
+                               net->pool, NULL);
 done:
     if ((s == BP_OK || s == BP_ERR_NONFINITE) && !isfinite(l))
         s = bp_fail(NULL, BP_ERR_NONFINITE, "%s: the batch loss is %g", __func__, l);
