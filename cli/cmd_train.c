@@ -183,6 +183,7 @@ int cmd_train(int argc, char **argv)
         agreed = 1;
         goto done;
     }
+    rc = 1; /* what a failure below ends with (the checkpoint's 0 is not an outcome) */
     int ran = (int)tr.st.ran;
     /* again at the end: a resumed run that had nothing left to train
      * still writes the table it was asked for */
@@ -220,7 +221,8 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     int classes = bp_dataset_has_classes(ds);
-    if (a.plot && train_plot(a.plot, tr.rows, ran, tr.n_val > 0, tr.n_val > 0 && classes))
+    /* a stop within the first epoch has no curve to draw: no plot file */
+    if (a.plot && ran > 0 && train_plot(a.plot, tr.rows, ran, tr.n_val > 0, tr.n_val > 0 && classes))
         goto done;
     if (a.json)
         train_json(tr.rows, ran, &tm, test != NULL && end != RUN_STOPPED, train_stop != 0);
