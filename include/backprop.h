@@ -279,6 +279,11 @@ BP_API bp_gemm bp_net_gemm(const bp_net *net);
 /* He initialisation for the ReLU family, Xavier (Glorot uniform) otherwise;
  * biases zero. Deterministic for a given seed. */
 BP_API bp_status bp_net_init(bp_net *net, uint64_t seed);
+/* scikit-learn's MLP initialisation (Glorot et al.): every weight and bias
+ * of layer l uniform in ±sqrt(gain / (N(l) + N(l+1))); sklearn takes gain
+ * 6, and 2 for logistic hidden layers. BP_ERR_ARG for a gain that is not
+ * finite and > 0. */
+BP_API bp_status bp_net_init_uniform(bp_net *net, uint64_t seed, double gain);
 
 /* ------------------------------------------------------------------------ */
 /* Targets                                                                   */

@@ -435,6 +435,8 @@ static int no_crash(void) { return 1; }
     X(V(isnan(bp_optimizer_lr(NULL)), "bp_optimizer_lr"))                                         \
     X(V(bp_optimizer_steps(NULL) == -1, "bp_optimizer_steps"))                                    \
     X(V(bp_optimizer_examples(NULL) == -1, "bp_optimizer_examples"))                              \
+    X(E(bp_net_init_uniform(NULL, 1, 6), BP_ERR_ARG, "bp_net_init_uniform: net is NULL"))       \
+    X(E(bp_net_init_uniform(net, 1, -1), BP_ERR_ARG, "gain -1"))                                \
     X(E(bp_optimizer_plateau(NULL, &plateau_stop), BP_ERR_ARG, "bp_optimizer_plateau: opt"))       \
     X(E(bp_optimizer_plateau(opt, NULL), BP_ERR_ARG, "bp_optimizer_plateau: stop"))                \
     X(E(bp_split_classes(1, NULL, 4, 2, 1, split_perm, &split_rng), BP_ERR_ARG, "labels is NULL")) \

@@ -269,8 +269,43 @@ static void test_predict_rows(void)
     bp_net_free(net);
 }
 
+/* bp_net_init_uniform: every weight and bias inside ±sqrt(gain/(in+out)),
+ * spread over it (the extremes near the bound, the mean near 0) */
+static void test_init_uniform(void)
+{
+    int sizes[] = {40, 60, 3};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = 2, cfg.sizes = sizes, cfg.acts = acts, cfg.loss = BP_LOSS_SOFTMAX_CE;
+    bp_net *net = bp_net_create(&cfg, 4, NULL);
+    CHECK(bp_net_init_uniform(net, 3, 6.0) == BP_OK, "init");
+    const float *p = bp_net_params(net);
+    for (int l = 0; l < 2; l++) {
+        double lim = sqrt(6.0 / (sizes[l] + sizes[l + 1])), lo = 0, hi = 0, sum = 0;
+        size_t o = bp_net_weight_offset(net, l), n = (size_t)sizes[l] * sizes[l + 1];
+        for (size_t k = 0; k < n; k++) {
+            lo = fmin(lo, p[o + k]), hi = fmax(hi, p[o + k]), sum += p[o + k];
+        }
+        CHECK(lo >= -lim && hi <= lim && lo < -0.95 * lim && hi > 0.95 * lim,
+              "W(%d) in [%g, %g] of ±%g", l, lo, hi, lim);
+        CHECK(fabs(sum / n) < 0.05 * lim, "W(%d) mean %g", l, sum / n);
+        size_t b = bp_net_bias_offset(net, l);
+        int nonzero = 0;
+        for (int j = 0; j < sizes[l + 1]; j++) {
+            CHECK(fabs(p[b + j]) <= lim, "b(%d)[%d] = %g", l, j, p[b + j]);
+            nonzero += p[b + j] != 0;
+        }
+        CHECK(nonzero == sizes[l + 1], "b(%d) drawn", l);
+    }
+    CHECK(bp_net_init_uniform(net, 3, 0) == BP_ERR_ARG, "gain 0");
+    CHECK(bp_net_init_uniform(net, 3, NAN) == BP_ERR_ARG, "gain NaN");
+    CHECK(bp_net_init_uniform(NULL, 3, 6) == BP_ERR_ARG, "NULL net");
+    bp_net_free(net);
+}
+
 int main(void)
 {
+    test_init_uniform();
     test_predict_rows();
     test_l2_step();
     test_rates();

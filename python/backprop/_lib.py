@@ -133,6 +133,7 @@ for _name, _res, _args in [
         ("bp_net_create", NET, (POINTER(Config), c_int, POINTER(Error))),
         ("bp_net_free", None, (NET,)),
         ("bp_net_init", c_int, (NET, c_uint64)),
+        ("bp_net_init_uniform", c_int, (NET, c_uint64, c_double)),
         ("bp_net_set_device", c_int, (NET, c_int, POINTER(Error))),
         ("bp_net_device", c_int, (NET,)),
         ("bp_net_n_layers", c_int, (NET,)),

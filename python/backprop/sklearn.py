@@ -16,8 +16,8 @@ What is the library's and what is scikit-learn's:
     follows scikit-learn's _fit_stochastic line for line.
 
 Known differences, all documented in the README's Python section:
-  - initialisation: He (ReLU) or Glorot (others) with zero biases, the
-    library's (scikit-learn draws the biases too);
+  - initialisation: scikit-learn's rule (bp_net_init_uniform), from the
+    library's generator, so other numbers than scikit-learn's for a seed;
   - momentum is PyTorch's form v ← μv + g, θ ← θ − αv: the same steps as
     scikit-learn's while the rate is constant, not across a change of rate;
   - Adam's ε is added to √v̂ (PyTorch's), not to √v (scikit-learn's);
@@ -158,6 +158,9 @@ class _BaseMLP(BaseEstimator):
         net = Network(layer_units, activation=_ACT[self.activation], loss=loss, output=out,
                       max_batch=max_batch, threads=self.n_threads if self.n_threads is not None else 0,
                       seed=seed)
+        # scikit-learn's initialisation: Glorot's uniform bound, biases drawn too
+        _lib.check(lib_call("bp_net_init_uniform", net._h, seed,
+                            2.0 if self.activation == "logistic" else 6.0))
         if self.device != "cpu":
             net.device = self.device
         return net

@@ -364,3 +364,25 @@ bp_status bp_net_init(bp_net *net, uint64_t seed)
     }
     return BP_OK;
 }
+
+bp_status bp_net_init_uniform(bp_net *net, uint64_t seed, double gain)
+{
+    if (!net)
+        return bp_arg_null(NULL, __func__, "net");
+    if (!(gain > 0) || !isfinite(gain))
+        return bp_fail(NULL, BP_ERR_ARG, "%s: gain %g is not a finite positive number", __func__,
+                       gain);
+    (void)bp_net_params(net);
+    bp_rng rng;
+    bp_rng_seed(&rng, seed);
+    for (int l = 0; l < net->L; l++) {
+        bp_layer *ly = &net->layer[l];
+        double lim = sqrt(gain / (ly->in + ly->out));
+        /* W(l) row by row, then b(l): both drawn */
+        for (size_t k = 0; k < (size_t)ly->out * ly->in; k++)
+            ly->W[k] = (float)(lim * (2.0 * bp_rng_uniform(&rng) - 1.0));
+        for (int j = 0; j < ly->out; j++)
+            ly->b[j] = (float)(lim * (2.0 * bp_rng_uniform(&rng) - 1.0));
+    }
+    return BP_OK;
+}
