@@ -9,6 +9,7 @@ numbered model, a bad "classes" array, --layers against the names.
 
 usage: test_named.py BACKPROP IRIS_CSV
 """
+import model_file  # tests/model_file.py, beside this script
 import json
 import os
 import struct
@@ -56,22 +57,7 @@ def read_header(p):
 
 
 def write_model(name, sizes, acts, loss, params, extra):
-    """params: [(W as rows, b)] per layer; docs/formats.md's layout; extra metadata."""
-    meta = {"format": "backprop", "sizes": ",".join(map(str, sizes)),
-            "activations": ",".join(acts), "loss": loss, **extra}
-    header, blob = {"__metadata__": meta}, b""
-    for l, (W, b) in enumerate(params):
-        for key, vals, shape in ((f"layers.{l}.weight", [v for r in W for v in r],
-                                  [len(W), len(W[0])]), (f"layers.{l}.bias", b, [len(b)])):
-            data = struct.pack(f"<{len(vals)}f", *vals)
-            header[key] = {"dtype": "F32", "shape": shape,
-                           "data_offsets": [len(blob), len(blob) + len(data)]}
-            blob += data
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path(name), "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + blob)
-    return path(name)
+    return model_file.write_model(path(name), sizes, acts, loss, params, extra)
 
 
 # --- a hand-set model with names: y = softmax(W x + b) ------------------------

@@ -7,6 +7,7 @@ a test file of other widths, a FANN header that disagrees with its rows.
 
 usage: test_tabular.py BACKPROP
 """
+import model_file  # tests/model_file.py, beside this script
 import json
 import math
 import os
@@ -56,22 +57,7 @@ def write_fann(name, rows):
 
 
 def write_model(name, sizes, acts, loss, params):
-    """params: [(W as rows, b)] per layer; docs/formats.md's safetensors layout."""
-    meta = {"format": "backprop", "sizes": ",".join(map(str, sizes)),
-            "activations": ",".join(acts), "loss": loss}
-    header, blob = {"__metadata__": meta}, b""
-    for l, (W, b) in enumerate(params):
-        for key, vals, shape in ((f"layers.{l}.weight", [v for r in W for v in r],
-                                  [len(W), len(W[0])]), (f"layers.{l}.bias", b, [len(b)])):
-            data = struct.pack(f"<{len(vals)}f", *vals)
-            header[key] = {"dtype": "F32", "shape": shape,
-                           "data_offsets": [len(blob), len(blob) + len(data)]}
-            blob += data
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path(name), "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + blob)
-    return path(name)
+    return model_file.write_model(path(name), sizes, acts, loss, params)
 
 
 def read_model(p):
