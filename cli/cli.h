@@ -140,6 +140,10 @@ double cli_fma_peak(int threads, double seconds, const char **isa);
 /* dist.c: data-parallel training over MPI (one process without it). */
 int dist_init(int *argc, char ***argv); /* 0 on success */
 void dist_finalize(void);
+/* 1 if the data set spec's class names are its own label numbers' (a
+ * model without names then reads them as its classes): fashion-mnist. */
+int cli_names_by_index(const char *spec);
+
 int dist_rank(void);
 int dist_size(void);
 int dist_local_rank(void);              /* rank among those on this machine */

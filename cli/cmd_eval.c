@@ -98,7 +98,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     if (!ds && cli_load_data(&cmd, data, 0, &csv, &ds)) /* a file: its one split */
         goto done;
-    if (bp_dataset_class(ds, 0) && !names) {
+    if (bp_dataset_class(ds, 0) && !names && !cli_names_by_index(data)) {
         cli_error(&cmd, "%s names its classes, but %s numbers them", data, model);
         goto done;
     }
