@@ -32,6 +32,11 @@ int cmd_export(int argc, char **argv)
     bp_status s = bp_model_load(model, 1, &net, &err);
     if (s == BP_OK)
         s = bp_model_export_onnx(net, onnx, &err);
+    /* the graph starts after the CSV encoding: its user must know */
+    if (s == BP_OK && bp_net_columns(net))
+        fprintf(stderr, "backprop export: %s reads CSV rows through an encoding (columns by "
+                "name, categories, fills); %s takes the %d numbers after it, as its \"columns\" "
+                "metadata lists them (docs/formats.md)\n", model, onnx, bp_net_size(net, 0));
     bp_net_free(net);
     return s == BP_OK ? 0 : cli_error(&cmd, "%s", err.msg);
 }

@@ -131,4 +131,18 @@ PY
 expect_fail "over 2 GiB" "$d/big.onnx" "$bp" export --model "$d/big.safetensors" --onnx "$d/big.onnx"
 grep -q "2 GiB" "$d/stderr" || bad "over 2 GiB: $(cat "$d/stderr")"
 cat "$d/stderr"
+# a model with names and a CSV encoding: both in metadata_props, and
+# export says in one line that the graph starts after the encoding
+src=$(cd "$here/.." && pwd)
+"$bp" train --data "$src/tests/data/fruit.csv" --target fruit --drop id --missing mean \
+    --layers 6,8,3 --act tanh --loss softmax_ce --epochs 2 --seed 1 --out "$d/fruit.st" >/dev/null &&
+    "$bp" export --model "$d/fruit.st" --onnx "$d/fruit.onnx" 2>"$d/err" || bad "export fruit: $(cat "$d/err")"
+grep -q 'takes the 6 numbers after it' "$d/err" && [ "$(wc -l <"$d/err")" -eq 1 ] && ok ||
+    bad "export of an encoded model: $(cat "$d/err")"
+"$py" - "$d/fruit.onnx" <<'PY' && ok || bad "fruit.onnx metadata"
+import json, sys, onnx
+props = {p.key: p.value for p in onnx.load(sys.argv[1]).metadata_props}
+assert json.loads(props["classes"]) == ["apple", "banana", "cherry"], props
+assert json.loads(props["columns"])["missing"] == "mean", props
+PY
 summary

@@ -21,6 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "io/io.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -146,6 +147,7 @@ typedef struct {
 typedef struct {
     const char *key;
     char value[BP_MAX_LAYERS * 16 + 16];
+    const char *text; /* instead of value where longer: the model's own strings */
 } prop;
 
 typedef struct {
@@ -156,7 +158,7 @@ typedef struct {
     value_info in, out[2];
     int n_out;
     float T; /* the temperature's one float */
-    prop props[6];
+    prop props[8];
     int n_props;
 } model;
 
@@ -243,7 +245,8 @@ static void emit_opset(ow *w, const void *arg)
 static void emit_prop(ow *w, const void *arg)
 {
     f_str(w, 1, ((const prop *)arg)->key);
-    f_str(w, 2, ((const prop *)arg)->value);
+    const prop *p = arg;
+    f_str(w, 2, p->text ? p->text : p->value);
 }
 
 static void emit_model(ow *w, const void *arg)
@@ -355,8 +358,10 @@ static void add_prop(model *m, const char *key, const char *value)
     snprintf(p->value, sizeof p->value, "%s", value);
 }
 
-/* The model file's metadata (docs/formats.md) less what the graph holds. */
-static void build_props(const bp_net *net, model *m)
+/* The model file's metadata (docs/formats.md) less what the graph holds;
+ * classes, the class names' JSON array (kept by the caller until written),
+ * and the CSV encoding the graph's inputs come after. */
+static void build_props(const bp_net *net, model *m, const cJSON *classes)
 {
     char sizes[BP_SIZES_CHARS], acts[BP_ACTS_CHARS], num[32];
     model_lists(net, sizes, acts);
@@ -372,6 +377,10 @@ static void build_props(const bp_net *net, model *m)
         bp_shortest_double(num, bp_net_leaky_slope(net));
         add_prop(m, "leaky_slope", num);
     }
+    if (classes)
+        m->props[m->n_props++] = (prop){"classes", "", classes->valuestring};
+    if (bp_net_columns(net))
+        m->props[m->n_props++] = (prop){"columns", "", bp_net_columns(net)};
 }
 
 bp_status bp_onnx_fits(const int *sizes, int L, const char *path, bp_error *err)
@@ -399,8 +408,13 @@ bp_status bp_model_export_onnx(const bp_net *net, const char *path, bp_error *er
     model *m = calloc(1, sizeof *m); /* ~30 KB of names: not on a caller's stack */
     if (!m)
         return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+    cJSON *classes = bp_net_class(net, 0) ? bp_classes_json(net) : NULL;
+    if (bp_net_class(net, 0) && !classes) {
+        free(m);
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+    }
     build_graph(net, m);
-    build_props(net, m);
+    build_props(net, m, classes);
     bp_atomic a;
     s = bp_atomic_open(&a, path, err);
     if (s == BP_OK) {
@@ -414,6 +428,7 @@ bp_status bp_model_export_onnx(const bp_net *net, const char *path, bp_error *er
             s = bp_fail(err, BP_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
         }
     }
+    cJSON_Delete(classes);
     free(m);
     return s;
 }
