@@ -567,11 +567,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_proba(self, X):
         """Probability estimates, columns in the order of classes_."""
         y_pred = self._forward(X)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        if y_pred.ndim == 1:
-            return np.vstack([1 - y_pred, y_pred]).T
-        return y_pred
+        if self.n_outputs_ != 1:
+            return y_pred
+        # [1 − p, p], as scikit-learn's vstack(...).T gives it, in one array
+        proba = np.empty((2, y_pred.shape[0]), dtype=y_pred.dtype)
+        proba[1] = y_pred[:, 0]
+        np.subtract(1, proba[1], out=proba[0])
+        return proba.T
 
     def _more_tags(self):
         return {"multilabel": True}
