@@ -500,7 +500,23 @@ typedef struct {
  * processes stepping together stop at the same step (the hook reduces it
  * with the loss and the failures: one record per step, no extra exchange).
  * A CUDA pass with stop set runs in chunks of about a second of steps and
- * reads the flag between them; its numbers are the unchunked pass's. */
+ * reads the flag between them; its numbers are the unchunked pass's.
+ *
+ * grads_ready(ctx, net, lo, hi): during each backward pass of a step with
+ * after_backward set, the gradient values grads[lo .. hi) are final, as
+ * after_backward will see them (weighted, with the penalty), so that the
+ * hook may start sending them while the pass goes on (a non-blocking
+ * all-reduce; after_backward then waits for them). The ranges come from the
+ * output layer down, in an order and at boundaries fixed by the network's
+ * shape and bucket alone, the same in every process and every step, and
+ * cover the buffer once; the last one (lo = 0) comes just before
+ * after_backward. They come also for a failed pass or an empty share, so
+ * that processes stepping together stay together. A layer's ∇W larger
+ * than bucket values is formed in blocks of rows of about bucket values,
+ * and adjacent ranges are joined up to bucket values; bucket 0: one range,
+ * the whole buffer, after the pass. A status other than BP_OK becomes the
+ * pass's (info->status). On the CPU the ranges come as the pass makes
+ * them; a CUDA pass gives them all after it. */
 typedef struct {
     size_t size; /* sizeof(bp_epoch_hooks): set by BP_EPOCH_HOOKS_DEFAULT */
     int rank, ranks;
@@ -508,10 +524,12 @@ typedef struct {
     bp_status (*after_step)(void *ctx, bp_net *net, const bp_step_info *info);
     void *ctx;
     const volatile sig_atomic_t *stop;
+    bp_status (*grads_ready)(void *ctx, bp_net *net, size_t lo, size_t hi);
+    size_t bucket; /* values per grads_ready range, about; 0: one range */
 } bp_epoch_hooks;
 
 /* One process, no hooks. */
-#define BP_EPOCH_HOOKS_DEFAULT {sizeof(bp_epoch_hooks), 0, 1, NULL, NULL, NULL, NULL}
+#define BP_EPOCH_HOOKS_DEFAULT {sizeof(bp_epoch_hooks), 0, 1, NULL, NULL, NULL, NULL, NULL, 0}
 
 /* One pass over the examples idx [n] of ds in that order, in batches of
  * `batch` examples (the last one may be smaller; at most the network's

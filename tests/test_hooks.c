@@ -7,7 +7,8 @@
  * data-parallel "processes" (threads summing their gradients in the hook)
  * end with one model, the same on both, within float rounding of the
  * one-process pass, also where the ranks do not divide the batch and where
- * a share is empty.
+ * a share is empty; and so with the gradient handed over in ranges while
+ * the backward pass goes on (grads_ready), each range final when given.
  */
 #include "check.h"
 
@@ -31,10 +32,13 @@ static bp_net *net_of(int max_batch)
     return net;
 }
 
+static double l2; /* the optimiser's penalty, for the data-parallel cases */
+
 static bp_optimizer *opt_of(const bp_net *net, bp_opt_kind kind)
 {
     bp_opt_config oc = BP_OPT_CONFIG_DEFAULT;
     oc.kind = kind;
+    oc.l2 = l2;
     oc.lr = 0.05;
     oc.clip_norm = 1;
     return bp_optimizer_create(&oc, bp_net_n_params(net), NULL);
@@ -169,13 +173,35 @@ typedef struct {
     float *sum;
     double loss_sum;
     bp_status status;
+    size_t bucket, next;  /* grads_ready: the end the next range must have */
+    float *snap;          /* each range as it was handed over */
+    int ranges, per_step; /* this step's ranges; the first step's count */
+    int bad;              /* a range out of order, or not final when given */
 } proc;
+
+/* grads_ready: the ranges come down from the end, one after the other */
+static bp_status got_range(void *ctx, bp_net *net, size_t lo, size_t hi)
+{
+    proc *p = ctx;
+    if (hi != p->next || lo >= hi)
+        p->bad = 1;
+    p->next = lo;
+    p->ranges++;
+    memcpy(p->snap + lo, bp_net_grads(net) + lo, (hi - lo) * sizeof(float));
+    return BP_OK;
+}
 
 static bp_status all_reduce(void *ctx, bp_net *net, bp_step_info *info)
 {
     proc *p = ctx;
     world *w = p->w;
     size_t P = bp_net_n_params(net);
+    if (p->bucket) { /* every range came, final when it came, as many each step */
+        if (p->next != 0 || memcmp(p->snap, bp_net_grads(net), P * sizeof(float)) != 0 ||
+            (p->per_step && p->ranges != p->per_step))
+            p->bad = 1;
+        p->per_step = p->ranges, p->ranges = 0, p->next = P;
+    }
     w->g[p->rank] = bp_net_grads(net);
     w->loss[p->rank] = info->loss;
     w->failed[p->rank] = info->status != BP_OK;
@@ -195,11 +221,15 @@ static void *run_rank(void *arg)
     proc *p = arg;
     bp_epoch_hooks h = BP_EPOCH_HOOKS_DEFAULT;
     h.rank = p->rank, h.ranks = 2, h.after_backward = all_reduce, h.ctx = p;
+    if (p->bucket)
+        h.grads_ready = got_range, h.bucket = p->bucket;
     p->status = bp_train_epoch(p->net, p->opt, ds, idx, N, p->batch, &h, &p->loss_sum, NULL);
     return NULL;
 }
 
-static void data_parallel(int batch, bp_opt_kind kind)
+/* bucket > 0: the gradient handed over in ranges of about bucket values
+ * as the backward pass makes them (bp_epoch_hooks.grads_ready) */
+static void data_parallel(int batch, bp_opt_kind kind, size_t bucket)
 {
     bp_net *one = net_of(batch);
     bp_optimizer *o1 = opt_of(one, kind);
@@ -213,7 +243,7 @@ static void data_parallel(int batch, bp_opt_kind kind)
     for (int r = 0; r < 2; r++) {
         /* a share is at most ceil(batch / 2) rows */
         p[r] = (proc){&w, r, batch, net_of((batch + 1) / 2), NULL, malloc(P * sizeof(float)), 0,
-                      BP_OK};
+                      BP_OK, bucket, P, malloc(P * sizeof(float)), 0, 0, 0};
         p[r].opt = opt_of(p[r].net, kind);
     }
     for (int r = 0; r < 2; r++)
@@ -222,6 +252,9 @@ static void data_parallel(int batch, bp_opt_kind kind)
         pthread_join(th[r], NULL);
     CHECK(p[0].status == BP_OK && p[1].status == BP_OK, "batch %d: %s, %s", batch,
           bp_status_string(p[0].status), bp_status_string(p[1].status));
+    CHECK(!p[0].bad && !p[1].bad && p[0].per_step == p[1].per_step &&
+              (bucket == 0 || p[0].per_step > 2),
+          "bucket %zu: the ranges (%d and %d a step)", bucket, p[0].per_step, p[1].per_step);
     const float *a = bp_net_params_const(p[0].net), *b = bp_net_params_const(p[1].net);
     const float *ref = bp_net_params_const(one);
     CHECK(memcmp(a, b, P * sizeof(float)) == 0, "batch %d: the ranks' models differ", batch);
@@ -234,10 +267,10 @@ static void data_parallel(int batch, bp_opt_kind kind)
           worst);
     CHECK_CLOSE(p[0].loss_sum, l1, 1e-6, "batch %d: loss sum", batch);
     CHECK(bp_optimizer_steps(p[0].opt) == bp_optimizer_steps(o1), "batch %d: steps", batch);
-    printf("data parallel, batch %d, %s: worst relative difference %.3g\n", batch,
-           bp_opt_name(kind), worst);
+    printf("data parallel, batch %d, %s, l2 %g, bucket %zu (%d ranges a step): worst relative "
+           "difference %.3g\n", batch, bp_opt_name(kind), l2, bucket, p[0].per_step, worst);
     for (int r = 0; r < 2; r++) {
-        free(p[r].sum);
+        free(p[r].sum), free(p[r].snap);
         bp_optimizer_free(p[r].opt);
         bp_net_free(p[r].net);
     }
@@ -322,9 +355,16 @@ int main(void)
     cfg = (bp_config){sizeof(bp_config), 2, sizes, acts, BP_LOSS_SOFTMAX_CE, 1.0, BP_LEAKY_SLOPE_DEFAULT, BP_DEVICE_CPU};
     after_step();
     after_backward();
-    data_parallel(16, BP_OPT_SGD);  /* 8 + 8: 1/ranks in the update */
-    data_parallel(7, BP_OPT_ADAM);  /* 4 + 3: each share weighted */
-    data_parallel(1, BP_OPT_MOMENTUM); /* 0 + 1: an empty share */
+    for (size_t bucket = 0; bucket <= 10; bucket += 10) { /* 10: 66 values in 7 ranges */
+        data_parallel(16, BP_OPT_SGD, bucket);  /* 8 + 8: 1/ranks in the update */
+        data_parallel(7, BP_OPT_ADAM, bucket);  /* 4 + 3: each share weighted */
+        data_parallel(1, BP_OPT_MOMENTUM, bucket); /* 0 + 1: an empty share */
+    }
+    l2 = 0.01; /* the penalty, added range by range */
+    data_parallel(7, BP_OPT_ADAM, 10);
+    data_parallel(1, BP_OPT_SGD, 10);
+    data_parallel(7, BP_OPT_ADAM, 0);
+    l2 = 0;
     stop_flag(BP_OPT_SGD);
     stop_flag(BP_OPT_ADAM);
 

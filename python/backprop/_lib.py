@@ -101,7 +101,9 @@ _HOOK = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p)
 class EpochHooks(ctypes.Structure):  # bp_epoch_hooks
     _fields_ = [("size", c_size_t), ("rank", c_int), ("ranks", c_int),
                 ("after_backward", _HOOK), ("after_step", _HOOK), ("ctx", c_void_p),
-                ("stop", POINTER(c_int))]  # sig_atomic_t is int on every Linux ABI
+                ("stop", POINTER(c_int)),  # sig_atomic_t is int on every Linux ABI
+                ("grads_ready", ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_size_t)),
+                ("bucket", c_size_t)]
 
 
 def opt_config(**fields):

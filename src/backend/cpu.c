@@ -30,6 +30,8 @@ typedef struct {
     int l;              /* forward: the layer W(l) that makes Z(l+1)             */
     int delta;          /* backward: Δ(delta) to compute, or 0 for none          */
     int update[2];      /* backward: layers whose ∇W, ∇b to form, −1 for none     */
+    int r0, r1;         /* with r1 > 0, only ∇W of neurons [r0, r1) of update[0],
+                         * and its ∇b whole where r1 is the last (a ready block) */
     float scale, beta;  /* ∇: 1/M and 0 (overwrite); fused descent: −α/M and 1    */
     bp_targets tg;      /* the loss phase's targets                              */
     int T;              /* threads this phase runs on                            */
@@ -221,11 +223,15 @@ static void update_band(const phase *ph, int l, int k, int T)
     bp_net *net = ph->net;
     const bp_layer *ly = &net->layer[l];
     const float *d = net->delta[l + 1];
-    int M = net->M, lo, hi;
-    pool_share(ly->out, ALIGN, k, T, &lo, &hi);
-    if (lo == hi)
-        return;
+    int M = net->M, lo, hi, r0 = ph->r1 > 0 ? ph->r0 : 0, r1 = ph->r1 > 0 ? ph->r1 : ly->out;
+    int blo, bhi; /* the ∇b rows: the band's, or in a ready block's first, all */
+    pool_share(r1 - r0, ALIGN, k, T, &lo, &hi);
+    lo += r0, hi += r0, blo = lo, bhi = hi;
+    if (ph->r1 == ly->out)
+        pool_share(ly->out, ALIGN, k, T, &blo, &bhi);
     float *C = ph->beta != 0 ? ly->W : ly->gW, *c = ph->beta != 0 ? ly->b : ly->gb;
+    if (lo == hi)
+        goto bias;
     /* ∇W(l) = (1/M) Δ(l+1)ᵀ Y(l)   [out,M]·[M,in] -> [out,in]   eq. 52/55;
      * rows lo..hi. beta = 0 overwrites ∇W; fused, beta = 1 adds −α ∇W to W */
     if (M == 1 && ph->beta != 0 && l == 0 && T == 1) { /* left for the next forward */
@@ -236,11 +242,13 @@ static void update_band(const phase *ph, int l, int k, int T)
     } else /* at M = 1, eq. 43's outer product δ yᵀ: a product of inner size 1 */
         gemm(net->gemm, 1, 0, hi - lo, ly->in, M, ph->scale, d + lo, ly->out,
              bp_net_Y(net, l), ly->in, ph->beta, C + (size_t)lo * ly->in, ly->in);
-    /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
+bias: /* ∇b(l) = (1/M) Σ_k δ_k(l+1)   [M,out] -> [out]   eq. 53 */
+    if (ph->r1 > 0 && ph->r1 < ly->out)
+        return; /* a later ready block's: its first took ∇b whole */
     if (ph->beta == 0)
-        memset(c + lo, 0, (size_t)(hi - lo) * sizeof(float));
+        memset(c + blo, 0, (size_t)(bhi - blo) * sizeof(float));
     for (int m = 0; m < M; m++)
-        for (int j = lo; j < hi; j++)
+        for (int j = blo; j < bhi; j++)
             c[j] += ph->scale * d[(size_t)m * ly->out + j];
 }
 
@@ -276,10 +284,34 @@ static double backward_flops(const bp_net *net, const phase *ph)
     double f = 0;
     for (int i = 0; i < 2; i++)
         if (ph->update[i] >= 0)
-            f += 2.0 * net->M * net->layer[ph->update[i]].in * net->layer[ph->update[i]].out;
+            f += 2.0 * net->M * net->layer[ph->update[i]].in *
+                 (ph->r1 > 0 ? ph->r1 - ph->r0 : net->layer[ph->update[i]].out);
     if (ph->delta > 0)
         f += 2.0 * net->M * net->layer[ph->delta].in * net->layer[ph->delta].out;
     return f;
+}
+
+/* The gradients with a ready plan (nn.h): layer by layer from the output
+ * down, ∇(l) in its blocks of rows, each block followed by the points it
+ * completes, then Δ(l) for the layer below, from the old W(l) (eq. 56). Each
+ * element is the same product as in the phases below, at another band. */
+static void ready_backward(bp_net *net, phase *ph)
+{
+    bp_ready_plan *p = net->ready;
+    for (int l = net->L - 1; l >= 0; l--) {
+        const bp_layer *ly = &net->layer[l];
+        ph->update[0] = l, ph->delta = 0;
+        for (int hi = ly->out; hi > 0; hi -= p->rows[l]) {
+            ph->r0 = hi > p->rows[l] ? hi - p->rows[l] : 0, ph->r1 = hi;
+            run(net, backward_band, ph, backward_flops(net, ph));
+            size_t from = (size_t)(ly->gW - net->grads) + (size_t)ph->r0 * ly->in;
+            while (p->next < p->n && p->at[p->next] >= from)
+                p->ready(p->ctx, p->next++);
+        }
+        ph->update[0] = -1, ph->r1 = 0, ph->delta = l;
+        if (l > 0)
+            run(net, backward_band, ph, backward_flops(net, ph));
+    }
 }
 
 /* The backward pass (eq. 52–56). With rate 0 it overwrites the gradient
@@ -311,6 +343,10 @@ bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss)
     /* ∇ carries 1/M (eq. 52); a fused step carries −α/M */
     ph.scale = rate > 0 ? (float)(-rate / M) : 1.0f / (float)M;
     ph.beta = rate > 0 ? 1.0f : 0.0f;
+    if (net->ready && rate == 0) {
+        ready_backward(net, &ph);
+        return BP_OK;
+    }
     if (L > 1) {
         ph.delta = L - 1;
         run(net, backward_band, &ph, backward_flops(net, &ph));

@@ -88,7 +88,25 @@ struct bp_net {
     struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
     struct bp_optimizer *opt_held;      /* whose state the device holds newer
                                          * than the host: optim_attach        */
+    struct bp_ready_plan *ready;        /* a hooked pass's gradient-ready points
+                                         * (train/epoch.c), or NULL          */
 };
+
+/* Where a backward pass says which of its gradients are final, so that a
+ * hook may send them while it goes on (src/train/epoch.c makes it for
+ * bp_epoch_hooks.grads_ready). With it, ∇W(l) and ∇b(l) are formed in
+ * blocks of rows[l] neurons from the last up, ∇b(l) whole with the first
+ * block, layer by layer from the output down; once the buffer's suffix
+ * grads[at[k] .. P) is final, ready(ctx, k) is called, for k = next, next
+ * + 1, ... in order (at[] descends to 0). A backend that cannot say leaves
+ * next where it is, and the epoch reports the rest after the pass. */
+typedef struct bp_ready_plan {
+    int rows[BP_MAX_LAYERS];
+    int n, next;
+    const size_t *at;
+    void (*ready)(void *ctx, int k);
+    void *ctx;
+} bp_ready_plan;
 
 /* classes.c: the CSV encoding a model keeps (the model file's "columns"),
  * as text that src/io/ writes and checks; NULL removes it. */

@@ -77,11 +77,71 @@ bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *
     return BP_OK;
 }
 
-/* One step in separate calls, for the hooks: forward and backward on this
- * process's rows, after_backward, the update. *loss: the batch's mean. */
-static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *it,
-                             const bp_epoch_hooks *h, long step, double *loss, int *stop)
+/* A hooked pass's gradient ranges (bp_epoch_hooks.grads_ready): the points
+ * where they begin, fixed by the shape and the bucket, and what the epoch
+ * does to each range before a hook sees it. */
+typedef struct {
+    bp_ready_plan plan;
+    size_t *at;
+    const bp_epoch_hooks *h;
+    bp_net *net;
+    float w, c;  /* the share's weight, the penalty's coefficient w (l2 / M) */
+    size_t hi;   /* where the next range ends */
+    bp_status s; /* the first failure of a hook */
+} ranges;
+
+/* Rows per block of each layer's ∇W and the points: each layer's blocks
+ * from the last row up, a point kept where it ends at least bucket values
+ * since the last one, and at 0. */
+static bp_status ranges_open(ranges *r, bp_net *net, const bp_epoch_hooks *h)
 {
+    size_t bucket = h->grads_ready ? h->bucket : 0, points = 1;
+    *r = (ranges){.h = h, .net = net};
+    for (int l = 0; l < net->L; l++) {
+        int out = net->sizes[l + 1], in = net->sizes[l];
+        size_t rows = bucket / (size_t)in;
+        r->plan.rows[l] = bucket == 0 || (size_t)out * in <= bucket ? out
+                          : rows < 1 ? 1 : (int)rows;
+        points += (size_t)(out + r->plan.rows[l] - 1) / r->plan.rows[l];
+    }
+    if (!(r->at = malloc(points * sizeof *r->at)))
+        return bp_fail(NULL, BP_ERR_NOMEM, "bp_train_epoch: out of memory for %zu gradient "
+                       "ranges", points);
+    size_t last = net->n_params;
+    for (int l = net->L - 1; l >= 0; l--)
+        for (int hi = net->sizes[l + 1]; hi > 0; hi -= r->plan.rows[l]) {
+            int lo = hi > r->plan.rows[l] ? hi - r->plan.rows[l] : 0;
+            size_t from = bp_net_weight_offset(net, l) + (size_t)lo * net->sizes[l];
+            if (from == 0 || (bucket > 0 && last - from >= bucket))
+                r->at[r->plan.n++] = last = from;
+        }
+    r->plan.at = r->at;
+    return BP_OK;
+}
+
+/* The plan's point k: grads[at[k], the last range's start) is final. */
+static void range_ready(void *ctx, int k)
+{
+    ranges *r = ctx;
+    size_t lo = r->plan.at[k], hi = r->hi;
+    float *g = bp_net_grads(r->net); /* after the backward pass: on a GPU, then current */
+    for (size_t i = lo; r->w != 1.0f && i < hi; i++)
+        g[i] *= r->w;
+    if (r->c != 0)
+        step_l2_grad(r->net, r->c, lo, hi);
+    r->hi = lo;
+    bp_status s = r->h->grads_ready ? r->h->grads_ready(r->h->ctx, r->net, lo, hi) : BP_OK;
+    if (r->s == BP_OK)
+        r->s = s;
+}
+
+/* One step in separate calls, for the hooks: forward and backward on this
+ * process's rows, each range of the gradient made final as the pass gives
+ * it, after_backward, the update. *loss: the batch's mean. */
+static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *it,
+                             ranges *r, long step, double *loss, int *stop)
+{
+    const bp_epoch_hooks *h = r->h;
     int rows = it->hi - it->lo;
     bp_targets tg = {it->t, it->labels}; /* one of the two: batches_open */
     /* with ranks dividing M every share's mean counts 1/ranks, in the
@@ -90,24 +150,28 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
     size_t P = net->n_params;
     double l = 0;
     bp_status s = BP_OK;
-    float *g;
+    /* each share's gradient carries the penalty weighed as itself, and its
+     * mean loss the whole penalty: over the ranks, Σ rows (l + p) / M holds
+     * it once */
+    r->w = it->ranks > 1 && !equal ? (float)rows / (float)it->M : 1.0f;
+    r->c = rows > 0 ? (float)(opt->cfg.l2 / it->M) * r->w : 0.0f;
+    r->hi = P, r->s = BP_OK, r->plan.next = 0;
+    r->plan.ready = range_ready, r->plan.ctx = r;
     if (rows > 0) {
         s = bp_forward(net, it->x, rows);
+        net->ready = h->grads_ready && h->bucket > 0 ? &r->plan : NULL; /* as it goes */
         if (s == BP_OK)
             s = bp_backward(net, tg, &l);
-        g = bp_net_grads(net); /* after the backward pass: on a GPU, then current */
-        float w = it->ranks > 1 && !equal ? (float)rows / (float)it->M : 1.0f;
-        for (size_t k = 0; w != 1.0f && k < P; k++)
-            g[k] *= w;
-        /* each share's gradient carries the penalty's weighed as itself, and
-         * its mean loss the whole penalty: over the ranks, Σ rows (l + p) / M
-         * holds it once */
+        net->ready = NULL;
         if (opt->cfg.l2 > 0 && s == BP_OK && isfinite(l))
-            l += step_l2(net, opt->cfg.l2, it->M, w);
+            l += step_l2_loss(net, opt->cfg.l2, it->M);
     } else {
-        g = bp_net_grads(net);
-        memset(g, 0, P * sizeof *g);
+        memset(bp_net_grads(net), 0, P * sizeof(float));
     }
+    while (r->plan.next < r->plan.n) /* the rest: a device's, or a failed pass's */
+        range_ready(r, r->plan.next++);
+    if (s == BP_OK)
+        s = r->s;
     bp_step_info info = {step, 1, it->m0, it->M, it->lo, it->hi, l * rows, s,
                          h->stop && *h->stop};
     if (h->after_backward)
@@ -118,7 +182,7 @@ static bp_status hooked_step(bp_net *net, bp_optimizer *opt, const bp_batches *i
     *loss = it->ranks > 1 ? info.loss / it->M : l;
     if (!isfinite(*loss)) /* as bp_train_step: a diverged step is not taken */
         return bp_fail(NULL, BP_ERR_NONFINITE, "bp_train_epoch: the batch loss is %g", *loss);
-    return bp_optimizer_step_scaled(opt, bp_net_params(net), g, P,
+    return bp_optimizer_step_scaled(opt, bp_net_params(net), bp_net_grads(net), P,
                                     it->ranks > 1 && equal ? 1.0 / it->ranks : 1.0, NULL);
 }
 
@@ -209,15 +273,20 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
     int labelled = ds->has_labels ||
                    (ds->one_hot && net->loss == BP_LOSS_SOFTMAX_CE);
     bp_batches it;
-    if ((s = batches_open(&it, __func__, net, ds, idx, n, batch, h.rank, h.ranks, !labelled,
-                          labelled)) != BP_OK)
+    ranges r = {0};
+    if (hooked && (s = ranges_open(&r, net, &h)) != BP_OK)
         return s;
+    if ((s = batches_open(&it, __func__, net, ds, idx, n, batch, h.rank, h.ranks, !labelled,
+                          labelled)) != BP_OK) {
+        free(r.at);
+        return s;
+    }
     double sum = 0;
     for (long step = 0; s == BP_OK && batches_next(&it); step++) {
         double l = NAN;
         int stop = 0;
         if (hooked) {
-            s = hooked_step(net, opt, &it, &h, step, &l, &stop);
+            s = hooked_step(net, opt, &it, &r, step, &l, &stop);
         } else {
             s = bp_train_step(net, opt, it.x, (bp_targets){it.t, it.labels}, it.M, &l);
             stop = h.stop && *h.stop;
@@ -234,6 +303,7 @@ bp_status bp_train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *ds, c
             s = BP_STOPPED;
     }
     batches_close(&it);
+    free(r.at);
     /* the network holds its own copy of the last Y(0): nothing points at x.
      * The pass's steps spent its forwards: a bp_backward now is BP_ERR_ARG,
      * as after a move between devices. A non-finite batch loss stopped the

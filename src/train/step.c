@@ -76,19 +76,28 @@ static bp_status check_pair(const char *fn, const bp_net *net, const bp_optimize
     return BP_OK;
 }
 
-double step_l2(bp_net *net, double l2, int M, float w)
+void step_l2_grad(bp_net *net, float c, size_t lo, size_t hi)
 {
+    const float *W = bp_net_params(net); /* a device's: brought home */
+    float *grad_w = bp_net_grads(net);
+    for (int l = 0; l < net->L; l++) { /* the weights of [lo, hi) */
+        size_t o = bp_net_weight_offset(net, l), n = (size_t)net->sizes[l + 1] * net->sizes[l];
+        size_t a = o > lo ? o : lo, b = o + n < hi ? o + n : hi;
+        for (size_t k = a; k < b; k++)
+            grad_w[k] += c * W[k];
+    }
+}
+
+double step_l2_loss(bp_net *net, double l2, int M)
+{
+    const float *params = bp_net_params(net);
     double sq = 0;
-    float c = (float)(l2 / M) * w;
     for (int l = 0; l < net->L; l++) {
         size_t o = bp_net_weight_offset(net, l), n = (size_t)net->sizes[l + 1] * net->sizes[l];
-        const float *W = bp_net_params(net) + o; /* a device's: brought home */
-        float *grad_w = bp_net_grads(net) + o;
+        const float *W = params + o;
         double part = 0;
-        for (size_t k = 0; k < n; k++) {
+        for (size_t k = 0; k < n; k++)
             part += (double)W[k] * W[k];
-            grad_w[k] += c * W[k];
-        }
         sq += part;
     }
     return l2 / (2.0 * M) * sq;
@@ -134,7 +143,8 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
     if ((s = be->backward(net, tg, 0, &l)) != BP_OK)
         return s;
     if (opt->cfg.l2 > 0 && isfinite(l))
-        l += step_l2(net, opt->cfg.l2, M, 1.0f);
+        step_l2_grad(net, (float)(opt->cfg.l2 / M), 0, net->n_params),
+            l += step_l2_loss(net, opt->cfg.l2, M);
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
         s = optim_step_threads(opt, bp_net_params(net), bp_net_grads(net), net->n_params, 1.0,
                                net->pool, NULL);

@@ -39,10 +39,11 @@ bp_status bp_dataset_find_one_hot(bp_dataset *ds, const char *path, bp_error *er
 bp_status bp_check_dataset(const char *fn, const bp_net *net, const bp_dataset *ds);
 
 /* step.c: scikit-learn's L2 (bp_opt_config.l2) on a batch of M examples:
- * ∇W(l) += w (l2 / M) W(l) on the weights of every layer, not the biases;
- * returns the batch loss's penalty (l2 / 2M) Σ_l ‖W(l)‖². w weighs a share
- * of the batch as its gradient is weighed (epoch.c's ranks; 1 alone). */
-double step_l2(bp_net *net, double l2, int M, float w);
+ * ∇W(l) += c W(l), c = w (l2 / M), on the weights in grads[lo, hi), not the
+ * biases (w weighs a share of the batch as its gradient is weighed: epoch.c's
+ * ranks; 1 alone); and the batch loss's penalty (l2 / 2M) Σ_l ‖W(l)‖². */
+void step_l2_grad(bp_net *net, float c, size_t lo, size_t hi);
+double step_l2_loss(bp_net *net, double l2, int M);
 
 /* batches.c: the one way the library walks a list of examples in batches
  * (bp_train_epoch, bp_evaluate_metrics): each batch gathered into buffers
