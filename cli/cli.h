@@ -148,12 +148,18 @@ int dist_rank(void);
 int dist_size(void);
 int dist_local_rank(void);              /* rank among those on this machine */
 void dist_info(char *buf, size_t cap);  /* "no" or "yes (Open MPI v4.1.4)" */
-void dist_sum_floats(float *x, size_t n); /* in place, over every rank */
-void dist_sum_doubles(double *x, int n);
+/* --bucket-mb and --collective-timeout (0: the default rule) */
+void dist_configure(double bucket_mb, double timeout_s);
+size_t dist_bucket(void);               /* values per bucket, for bp_epoch_hooks */
+int dist_prepare(const bp_net *net);    /* the exchange's buffer: 0, or 1 said */
+void dist_epoch(int epoch);             /* the epoch a timeout's line names */
+void dist_saved(double seconds);        /* rank 0: a save took this long */
 /* The worst exit code of all ranks; rank 0 prints another rank's message. */
 int dist_agree(int rc);
-/* bp_train_epoch's after_backward under mpirun: sums the gradient buffer,
- * the shares' loss and their failures over the ranks. */
+/* bp_train_epoch's grads_ready and after_backward under mpirun: each
+ * bucket summed over the ranks as it is ready, the last one with the
+ * shares' loss, their failures and stop requests. */
+bp_status dist_grads_ready(void *ctx, bp_net *net, size_t lo, size_t hi);
 bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info);
 /* Loss, accuracy and FANN's figures on idx [n], each rank evaluating its
  * share; BP_ERR_ARG where another rank failed. */

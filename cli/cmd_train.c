@@ -40,6 +40,7 @@ static run_end run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds
             st->loss_sum = 0;
         }
         tr->epoch = e + 1, tr->t0 = cli_now();
+        dist_epoch(e + 1);
         int first = (int)(st->step * B);
         for (int m0 = first; m0 < tr->n_train;) {
             /* the steps up to the next checkpoint or the end of the epoch */
@@ -159,6 +160,10 @@ int cmd_train(int argc, char **argv)
     }
     if (tr.dir && rank0)
         train_remove_stale(tr.dir);
+    if ((r = dist_agree(dist_prepare(tr.net))) != 0) { /* the exchange's buffer */
+        rc = r, agreed = 1;
+        goto done;
+    }
     if ((r = dist_agree(train_stop != 0)) != 0) { /* before the first step: nothing written */
         if (rank0)
             fprintf(stderr, "backprop train: interrupted before the first step; nothing saved\n");
@@ -171,8 +176,9 @@ int cmd_train(int argc, char **argv)
                      "parameters%s\n", tr.n_train, tr.n_val, (long)(tr.n_train + tr.B - 1) / tr.B,
                 tr.B, bp_net_n_params(tr.net), dist_size() > 1 ? ", data-parallel" : "");
     if (dist_size() > 1 && rank0 && !a.json)
-        fprintf(log, "%d MPI ranks, %d examples each per step at most\n", dist_size(),
-                bp_net_max_batch(tr.net));
+        fprintf(log, "%d MPI ranks, %d examples each per step at most, gradient buckets of "
+                     "%.3g MB\n", dist_size(), bp_net_max_batch(tr.net),
+                dist_bucket() * sizeof(float) / 1048576.0);
     run_end end = run_epochs(&tr, &a, ds, log);
     if (end == RUN_FAILED || end == RUN_DIVERGED || end == RUN_AGREED) {
         rc = end == RUN_AGREED ? tr.rc : end == RUN_DIVERGED ? 2 : 1, agreed = end == RUN_AGREED;

@@ -47,6 +47,12 @@ static cli_opt opts[] = {
     {"json", NULL, NULL, "print the results as one JSON object on stdout", NULL},
     {"detect-anomaly", NULL, NULL, "check every value of every step; name the first non-finite "
                                    "one (slow)", NULL},
+    {"bucket-mb", "MB", "4", "under mpirun: the gradient is summed in buckets of MB megabytes, "
+                             "each as soon as the backward pass has made it (0 = one, after "
+                             "the pass)", NULL},
+    {"collective-timeout", "S", "0", "under mpirun: end the job when a step's exchange takes "
+                                     "over S seconds (0 = the larger of 60 s and 50 median "
+                                     "steps)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -87,6 +93,13 @@ int train_args_read(train_args *a, int argc, char **argv)
     a->dir = cli_get(cmd, "checkpoint") ? cli_get(cmd, "checkpoint") : a->resume;
     a->json = cli_flag(cmd, "json"), a->standardize = cli_flag(cmd, "standardize");
     a->anomaly = cli_flag(cmd, "detect-anomaly");
+    double mb, limit;
+    if (cli_double(cli_get(cmd, "bucket-mb"), &mb) || !(mb >= 0 && mb <= 1024))
+        return -cli_error(cmd, "--bucket-mb: '%s' is not in 0..1024", cli_get(cmd, "bucket-mb"));
+    if (cli_double(cli_get(cmd, "collective-timeout"), &limit) || !(limit >= 0 && limit <= 1e6))
+        return -cli_error(cmd, "--collective-timeout: '%s' is not a number of seconds in "
+                               "0..1e6", cli_get(cmd, "collective-timeout"));
+    dist_configure(mb, limit);
     if (a->anomaly && dist_size() > 1)
         return -cli_error(cmd, "--detect-anomaly runs in one process (without mpirun)");
     if (cli_device(cmd, &a->device))

@@ -95,6 +95,7 @@ int train_checkpoint(trainer *tr, int rc)
         char path[4096];
         bp_blob b[4];
         bp_error err;
+        double t0 = cli_now();
         blobs_of(tr, b);
         if (mkdir(tr->dir, 0755) != 0 && errno != EEXIST)
             rc = cli_error(tr->cmd, "%s: cannot create the checkpoint folder: %s", tr->dir,
@@ -105,6 +106,7 @@ int train_checkpoint(trainer *tr, int rc)
         dir_file(path, sizeof path, tr->dir, "model.safetensors");
         if (!rc && bp_model_save(tr->net, path, &err) != BP_OK)
             rc = cli_error(tr->cmd, "%s", err.msg);
+        dist_saved(cli_now() - t0); /* the others wait for it: not the exchange's time */
     }
     return dist_agree(rc);
 }

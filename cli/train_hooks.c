@@ -145,7 +145,8 @@ bp_epoch_hooks train_hooks(trainer *tr)
     h.rank = dist_rank(), h.ranks = dist_size(), h.after_step = stepped, h.ctx = tr;
     h.stop = &train_stop;
     if (dist_size() > 1)
-        h.after_backward = dist_sum_step;
+        h.after_backward = dist_sum_step, h.grads_ready = dist_grads_ready,
+        h.bucket = dist_bucket();
     else if (tr->anomaly)
         h.after_backward = anomaly_backward;
     return h;

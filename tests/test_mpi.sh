@@ -36,6 +36,15 @@ same "sgd, batch 32 (16 per rank)" --opt sgd --lr 0.1 --batch 32
 same "sgd, batch 33 (17 + 16)" --opt sgd --lr 0.1 --batch 33
 same "adam, batch 7 (4 + 3), standardised" --opt adam --lr 0.003 --batch 7 --standardize
 same "momentum, cosine, clipping, batch 1 (1 + 0)" --opt momentum --lr 0.01 --batch 1 --schedule cosine --clip-norm 0.5 --epochs 1
+# the gradient in buckets of 262 values (707 in all: layers cut in blocks of
+# rows), each summed while the backward pass goes on; and in one, after it
+same "adam, batch 33, l2, buckets of 1 kB" --opt adam --lr 0.003 --batch 33 --l2 0.01 --bucket-mb 0.001
+cp "$d/two.st" "$d/bucketed.st"
+same "adam, batch 33, l2, one bucket" --opt adam --lr 0.003 --batch 33 --l2 0.01 --bucket-mb 0
+# the same ranks, buckets and threads: the same model, byte for byte
+timeout 120 $mpi "$bp" train --data "$d/blobs.csv" --layers 3,32,16,3 --seed 4 --threads 1 --epochs 4 \
+    --opt adam --lr 0.003 --batch 33 --l2 0.01 --bucket-mb 0.001 --out "$d/again.st" >/dev/null 2>&1
+if cmp -s "$d/bucketed.st" "$d/again.st"; then ok; else bad "bucketed runs differ from run to run"; fi
 
 # rank 0 alone writes: the two-rank run's metrics and checkpoint exist once
 timeout 120 $mpi "$bp" train --data "$d/blobs.csv" --layers 3,8,3 --epochs 2 --out "$d/m.st" \
