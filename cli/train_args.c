@@ -47,7 +47,7 @@ static cli_opt opts[] = {
     {"json", NULL, NULL, "print the results as one JSON object on stdout", NULL},
     {"detect-anomaly", NULL, NULL, "check every value of every step; name the first non-finite "
                                    "one (slow)", NULL},
-    {"bucket-mb", "MB", "4", "under mpirun: the gradient is summed in buckets of MB megabytes, "
+    {"bucket-mb", "MB", "0.25", "under mpirun: the gradient is summed in buckets of MB megabytes, "
                              "each as soon as the backward pass has made it (0 = one, after "
                              "the pass)", NULL},
     {"collective-timeout", "S", "0", "under mpirun: end the job when a step's exchange takes "

@@ -55,9 +55,9 @@ AGENT
 ns_shape() {
     i=0
     while [ $i -lt "$NS_N" ]; do
-        ip -n "$NS_TAG-h$i" qdisc del dev eth0 root 2>/dev/null
+        tc -n "$NS_TAG-h$i" qdisc del dev eth0 root 2>/dev/null
         # a burst of at least 1 ms at the rate, and whole GSO segments
-        [ "$1" = none ] || ip -n "$NS_TAG-h$i" qdisc add dev eth0 root tbf rate "$1" burst 2mb \
+        [ "$1" = none ] || tc -n "$NS_TAG-h$i" qdisc add dev eth0 root tbf rate "$1" burst 2mb \
             latency 100ms || return 1
         i=$((i + 1))
     done
@@ -98,7 +98,7 @@ ns_within() {
     shift
     "$@" &
     p=$!
-    (sleep "$s"; kill -KILL $p 2>/dev/null) &
+    (sleep "$s"; kill -KILL $p 2>/dev/null) >/dev/null 2>&1 &
     w=$!
     wait $p
     r=$?
