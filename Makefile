@@ -10,7 +10,8 @@ FUZZ_SECONDS ?= 30
 # zlib (gzip'ed data sets), and Python with PyTorch for the outside
 # gradient oracle (tests/torch_check.py; its test skips without it), and
 # Fashion-MNIST for the main job; clang and its sanitizer runtimes for the
-# fuzzers (make fuzz); Open MPI for data-parallel training (mpirun);
+# fuzzers (make fuzz); Open MPI for data-parallel training (mpirun); iproute2
+# (ip, tc) for the two-host test and bench over network namespaces;
 # valgrind for make valgrind; FANN 2.2.0 and its 16 data sets for
 # bench/fann-suite only (libfann-dev, libfann-doc: the library never uses them);
 # chromium, headless, to render the page of `explain --html` in
@@ -23,7 +24,7 @@ FUZZ_SECONDS ?= 30
 DEPS = build-essential cmake pkg-config libdnnl-dev libopenblas-dev libcjson-dev zlib1g-dev \
        python3 python3-torch dataset-fashion-mnist clang libclang-rt-14-dev \
        python3-numpy python3-scipy python3-sklearn python3-pytest python3-hypothesis \
-       libopenmpi-dev openmpi-bin valgrind libfann-dev libfann-doc chromium python3-onnx nodejs
+       libopenmpi-dev openmpi-bin iproute2 valgrind libfann-dev libfann-doc chromium python3-onnx nodejs
 # ONNX Runtime for Node.js, into the project (make clean keeps it; never
 # global). --ignore-scripts: its install script only fetches GPU providers,
 # the CPU runtime is in the package.
