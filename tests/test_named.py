@@ -132,7 +132,7 @@ check("classes" not in hn.get("__metadata__", {}), "numbered labels: no classes 
 check(dw == dn and len(dw) > 0, "words train the same network as their sorted indices")
 one_line_error(run("train", "--data", words, "--out", path("x.st"),
                    *[v if v != "2,4,3" else "2,4,4" for v in common]),
-               "3 named classes (maybe, ...), but --layers ends with 4 outputs", "--layers vs names")
+               "3 named classes for 4 outputs (--layers 2,4,4)", "--layers vs names")
 one_line_error(run("train", "--data", put("one.csv", "a,c\n1,x\n2,x\n"), "--layers", "1,2",
                    "--loss", "softmax_ce", "--out", path("x.st")), 'holds one class, "x"',
                "one class")
@@ -234,6 +234,45 @@ check(ms[0] is not None and ms[0] == ms[1] == ms[2], "--target by name equals by
 r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "drop",
         "--out", path("drop.st"), *opts)
 check(r.returncode == 0 and "training on 4 examples" in r.stdout, f"--missing drop: {r.stdout} {r.stderr}")
+# --missing mean takes the training split's mean, not the file's: with
+# --val 0.5 --seed 3 the split holds out rows 3, 0, 2 (bp_split: a
+# Fisher-Yates shuffle by xoshiro256** seeded through splitmix64 with
+# seed ^ 0x5851f42d4c957f2d; split_rows below draws it the same way), so
+# the training rows are 5, 4, 1, whose sizes are 2.0, 0.5 and a missing
+# one: fill (2.0 + 0.5) / 2 = 1.25, where the whole file's mean is 2
+# (above). The standardisation then sees 2.0, 0.5, 1.25: mean 1.25.
+def split_rows(seed, n, frac):
+    m64 = (1 << 64) - 1
+    x, s = seed ^ 0x5851f42d4c957f2d, []
+    for _ in range(4):
+        x = (x + 0x9e3779b97f4a7c15) & m64
+        z = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & m64
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & m64
+        s.append(z ^ (z >> 31))
+    rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & m64
+    perm = list(range(n))
+    for i in range(n - 1, 0, -1):
+        out = (rotl((s[1] * 5) & m64, 7) * 9) & m64
+        t = (s[1] << 17) & m64
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
+        j = out % (i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm[:int(frac * n)], perm[int(frac * n):]
+
+
+check(split_rows(3, 6, 0.5) == ([3, 0, 2], [5, 4, 1]), "the split by hand")
+r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "mean", "--standardize",
+        "--out", path("split.st"), *[v if v != "0" else "0.5" for v in opts])
+check(r.returncode == 0 and "training on 3 examples (3 held out)" in r.stdout, f"--val 0.5: {r.stderr}")
+meta = read_header(path("split.st"))[0]["__metadata__"] if r.returncode == 0 else {}
+cols = json.loads(meta.get("columns", "{}"))
+check([c.get("fill") for c in cols.get("inputs", [])] == [None, 1.25],
+      f"the training split's fill 1.25, not the file's 2: {cols}")
+check(meta.get("standardize_mean", "").split(",")[3:] == ["1.25"],
+      f"standardised over the filled training rows: {meta.get('standardize_mean')}")
+a = run("predict", "--model", path("split.st"), "--data", put("fill_a.csv", "size,color\n,red\n"))
+b = run("predict", "--model", path("split.st"), "--data", put("fill_b.csv", "size,color\n1.25,red\n"))
+check(a.returncode == 0 and a.stdout == b.stdout and a.stdout, f"predict fills 1.25: {a.stdout} {b.stdout}")
 # refusals, one line each
 one_line_error(run("train", "--data", cat, "--target", "nope", "--out", path("x.st"), *opts),
                '--target "nope": no such column', "unknown --target")
