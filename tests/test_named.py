@@ -165,6 +165,41 @@ check(cls.returncode == 0 and cls.stdout.split("\n")[:-1] == want and len(want) 
 truth = [line.rsplit(",", 1)[1] for line in open(IRIS).read().split("\n")[1:] if line]
 check(sum(a == b for a, b in zip(want, truth)) >= 135, "iris predictions mostly right")
 
+# --- widths from the data: --hidden (issue 23, 6) ------------------------------
+# iris: N(0) = 4 measurements, N(L) = 3 species; the model byte for byte
+# the one of --layers 4,16,8,3
+iris_opts = ["--act", "tanh", "--loss", "softmax_ce", "--opt", "adam", "--lr", "0.01", "--batch",
+             "16", "--epochs", "3", "--standardize", "--val", "0.2", "--seed", "1", "--threads", "1"]
+rh = run("train", "--data", IRIS, "--hidden", "16,8", "--json", "--out", path("ih.st"), *iris_opts)
+rl = run("train", "--data", IRIS, "--layers", "4,16,8,3", "--json", "--out", path("il.st"), *iris_opts)
+check(rh.returncode == 0 and rl.returncode == 0 and
+      open(path("ih.st"), "rb").read() == open(path("il.st"), "rb").read(),
+      f"--hidden 16,8 = --layers 4,16,8,3: {rh.stderr} {rl.stderr}")
+check(rh.returncode == 0 and json.loads(rh.stdout).get("layers") == "4,16,8,3" and
+      json.loads(rl.stdout).get("layers") == "4,16,8,3", f"--json layers: {rh.stdout[:80]}")
+check(rh.stderr.split("\n")[0].endswith("--hidden 16,8 on " + IRIS + ": --layers 4,16,8,3"),
+      f"--hidden: the first line on stderr: {rh.stderr[:200]!r}")
+# two regression targets by name, a category: N(0) = 3 colours + size, N(L) = 2
+reg = put("reg.csv", "colour,size,t1,t2\nred,1,0.5,2\nblue,2,1.5,1\ngreen,3,2.5,0\nred,4,3,1\n")
+reg_opts = ["--target", "t1,t2", "--loss", "mse", "--epochs", "2", "--val", "0", "--seed", "2",
+            "--threads", "1"]
+rh = run("train", "--data", reg, "--hidden", "5", "--out", path("rh.st"), *reg_opts)
+rl = run("train", "--data", reg, "--layers", "4,5,2", "--out", path("rl.st"), *reg_opts)
+check(rh.returncode == 0 and rl.returncode == 0 and
+      open(path("rh.st"), "rb").read() == open(path("rl.st"), "rb").read() and
+      "--layers 4,5,2" in rh.stderr, f"--hidden on targets and categories: {rh.stderr} {rl.stderr}")
+one_line_error(run("train", "--data", IRIS, "--hidden", "16", "--layers", "4,16,3", "--out",
+                   path("x.st")), "--hidden and --layers: give one", "--hidden with --layers")
+one_line_error(run("train", "--data", IRIS, "--hidden", "16,0", "--out", path("x.st")),
+               "--hidden: '0' is not a width", "--hidden 16,0")
+one_line_error(run("train", "--data", IRIS, "--out", path("x.st")),
+               "give --layers N0,...,NL, or --hidden", "neither --hidden nor --layers")
+one_line_error(run("train", "--data", IRIS, "--layers", "5,16,3", "--out", path("x.st")),
+               "does not fit --layers 5,16,3: the data set has 4 features, the network 5 inputs",
+               "--layers against the data")
+one_line_error(run("train", "--data", IRIS, "--hidden", "16", "--loss", "mse", "--out", path("x.st")),
+               "does not fit --layers 4,16,3: class labels need loss softmax_ce", "--hidden, mse on classes")
+
 # --- categories and missing values (issue 23, 3-5) ----------------------------
 # Quoted, semicolon-separated, an id to drop, a categorical column, missing
 # values: trained with --missing mean, the raw rows must give what the rows
@@ -220,6 +255,20 @@ e = run("predict", "--model", path("cat_plain.st"), "--input", put("cat_new_hand
 check(r.returncode == 0 and r.stdout == e.stdout and len(r.stderr.splitlines()) == 1 and
       'warning' in r.stderr and '"color"' in r.stderr and '"purple"' in r.stderr,
       f"unseen category: {r.stdout} {e.stdout} {r.stderr!r}")
+# explain on raw rows: the same encoding (issue 23, 4), the file's target column
+# its labels (y: yes no yes no no yes -> 1 0 1 0 0 1, "no" < "yes")
+ex_raw = run("explain", "--model", path("cat.st"), "--input", cat, "--json")
+ex_hand = run("explain", "--model", path("cat_plain.st"), "--input", hand_csv, "--target",
+              put("cat_labels.csv", "1\n0\n1\n0\n0\n1\n"), "--json")
+check(ex_raw.returncode == 0 and ex_raw.stdout == ex_hand.stdout and '"loss"' in ex_raw.stdout,
+      f"explain raw rows = rows encoded by hand: {ex_raw.stderr} {ex_hand.stderr}")
+ex_raw = run("explain", "--model", path("cat.st"), "--input", put("ex_one.csv", "size,color\n,red\n"),
+             "--target", "1")
+ex_hand = run("explain", "--model", path("cat_plain.st"), "--input", "0,0,1,2", "--target", "1")
+check(ex_raw.returncode == 0 and ex_raw.stdout == ex_hand.stdout and "x = [0, 0, 1, 2]" in ex_raw.stdout,
+      f"explain one raw row, size filled with 2: {ex_raw.stderr} {ex_raw.stdout[:300]}")
+one_line_error(run("explain", "--model", path("cat.st"), "--input", put("ex_bad.csv", "size\n1\n")),
+               'no column "color", an input of the model', "explain: a missing input column")
 r = run("eval", "--model", path("cat.st"), "--data", cat, "--json")
 check(r.returncode == 0 and json.loads(r.stdout)["classes"] == ["no", "yes"], f"eval categories {r.stderr}")
 # --target by name = by index (3) = by -1; --drop by index
