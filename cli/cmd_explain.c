@@ -350,10 +350,12 @@ static int load_examples(ex_trace *e, int worked)
     const char *in = cli_get(&cmd, "input"), *tg = cli_get(&cmd, "target");
     int n0 = e->N[0], nL = e->N[e->L], rows = 1, cols;
     bp_dataset *ds = NULL; /* the raw rows of a model that keeps its CSV columns */
-    double *list = NULL;
-    int is_list = in && number_list(in, &list, &cols) == 0;
+    double *list = NULL; /* a list of numbers is N(0) inputs as they are */
+    int not_list = in && bp_net_columns(e->net) ? number_list(in, &list, &cols) : 0;
     free(list);
-    if (in && !is_list && bp_net_columns(e->net)) {
+    if (not_list < 0)
+        return cli_error(&cmd, "out of memory");
+    if (not_list) {
         if (raw_rows(e, in, &ds, &rows)) {
             bp_dataset_free(ds);
             return 1;
