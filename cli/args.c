@@ -212,26 +212,32 @@ char *cli_next_item(char **p)
 
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg)
 {
-    const char *layers = cli_get(cmd, "layers"), *act = cli_get(cmd, "act");
+    return cli_network_config_with(cmd, "layers", cli_get(cmd, "layers"), sizes, acts, cfg);
+}
+
+int cli_network_config_with(const cli_command *cmd, const char *opt, const char *layers,
+                            int *sizes, bp_act *acts, bp_config *cfg)
+{
+    const char *act = cli_get(cmd, "act");
     const char *loss = cli_get(cmd, "loss"), *out_act = cli_get(cmd, "out-act");
     char buf[1024];
     *cfg = (bp_config)BP_CONFIG_DEFAULT;
 
     /* --layers: N(0),...,N(L) */
     if (!layers || strlen(layers) >= sizeof buf)
-        return cli_error(cmd, "--layers: give the widths, e.g. 784,256,10");
+        return cli_error(cmd, "--%s: give the widths, e.g. 784,256,10", opt);
     strcpy(buf, layers);
     int n = 0;
     for (char *p = buf, *tok; (tok = cli_next_item(&p)) != NULL; n++) {
         long v;
         if (n > BP_MAX_LAYERS)
-            return cli_error(cmd, "--layers: at most %d layers", BP_MAX_LAYERS + 1);
+            return cli_error(cmd, "--%s: at most %d layers", opt, BP_MAX_LAYERS + 1);
         if (cli_int(tok, 1, BP_MAX_WIDTH, &v))
-            return cli_error(cmd, "--layers: '%s' is not a width in 1..%d", tok, BP_MAX_WIDTH);
+            return cli_error(cmd, "--%s: '%s' is not a width in 1..%d", opt, tok, BP_MAX_WIDTH);
         sizes[n] = (int)v;
     }
     if (n < 2)
-        return cli_error(cmd, "--layers: need at least an input and an output width");
+        return cli_error(cmd, "--%s: need at least an input and an output width", opt);
     int L = n - 1;
 
     if (bp_loss_parse(loss, &cfg->loss) != BP_OK)

@@ -89,6 +89,10 @@ char *cli_next_item(char **p);
 /* "784,256,10" -> sizes; "relu" or "relu,tanh" + loss + --out-act -> acts of a
  * network configuration. Prints the error itself; 0 on success. */
 int cli_network_config(const cli_command *cmd, int *sizes, bp_act *acts, bp_config *cfg);
+/* The same with the widths given as text, named in messages as option opt
+ * (train's --hidden, made N(0),H1,...,N(L) from the data). */
+int cli_network_config_with(const cli_command *cmd, const char *opt, const char *layers,
+                            int *sizes, bp_act *acts, bp_config *cfg);
 
 /* --device: the device named, checked to be usable now (a CUDA device
  * present, the backend built). Prints the error itself; 0 on success. */
@@ -112,11 +116,12 @@ int cli_load_data(const cli_command *cmd, const char *spec, int test, const bp_c
 
 /* The test set of a training run: spec (--test: a file, or an IDX folder's
  * test split), or when spec is NULL the test split of data (*out stays
- * NULL where there is none). Its widths must be those of the training set
- * ds (for class labels: inputs, and no class beyond the k outputs), and a
- * CSV's class names those of ds. Prints the error itself; 0 on success. */
+ * NULL where there is none). It must fit net (bp_dataset_check), hold
+ * class labels where the training set ds does, and a CSV's class names
+ * must be those of ds. Prints the error itself; 0 on success. */
 int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
-                  const bp_dataset *ds, const bp_csv_options *o, int k, bp_dataset **out);
+                  const bp_dataset *ds, const bp_csv_options *o, const bp_net *net,
+                  bp_dataset **out);
 
 /* --delimiter and --header into o (and --target-cols, --target, --drop,
  * --missing, --max-categories where cmd has them). Prints the error

@@ -29,7 +29,10 @@ static cli_opt opts[] = {
     {"model", "M", NULL, "the network and weights of a model file (instead of --layers ...)", NULL},
     {"seed", "S", NULL, "weights from this seed (default: the hand-worked numbers for 2,2,2)",
      NULL},
-    {"input", "x1,..|X.csv", NULL, "the input, or a CSV of M inputs (a batch, section 7)", NULL},
+    {"input", "x1,..|X.csv", NULL, "the input, or a CSV of M inputs (a batch, section 7); for a "
+                                   "model that keeps its CSV columns, raw rows as trained on "
+                                   "(encoded as predict does; their target columns the targets)",
+     NULL},
     {"target", "t1,..|c|T.csv", NULL, "the target, a class label (softmax_ce) or a CSV", NULL},
     {"lr", "ALPHA", "0.5", "learning rate of the update shown (eq. 49-50)", NULL},
     {"lang", "en|ru", "en", "language of the derivation", NULL},
@@ -254,40 +257,66 @@ static int load_net(ex_trace *e, int *worked)
     return 0;
 }
 
-/* x and t of M examples, checked against the network */
-static int load_examples(ex_trace *e, int worked)
+/* --input of a model that keeps its CSV columns: the raw rows encoded as
+ * predict and eval encode them (columns by name, categories one-hot,
+ * fills), into e->x [M, N(0)]; *ds keeps the rows' classes or targets
+ * where the file has the target columns (n_out 0 otherwise). */
+static int raw_rows(ex_trace *e, const char *in, bp_dataset **ds, int *rows)
 {
-    const char *in = cli_get(&cmd, "input"), *tg = cli_get(&cmd, "target");
-    int n0 = e->N[0], nL = e->N[e->L], rows = 1, cols, t_rows = 1, t_cols;
-    double *t = NULL;
-    if (in) {
-        if (read_numbers("input", in, &e->x, &rows, &cols))
-            return 1;
-        if (cols != n0)
-            return cli_error(&cmd,
-                             "--input: %d values per example, but the network takes %d "
-                             "inputs",
-                             cols, n0);
-    } else {
-        if (!(e->x = malloc((size_t)n0 * sizeof *e->x)))
-            return cli_error(&cmd, "out of memory");
-        for (int i = 0; i < n0; i++)
-            e->x[i] = worked ? (i ? 0.10 : 0.05) : (double)(i + 1) / (n0 + 1);
-    }
-    e->M = rows;
-    if ((size_t)e->M * e->P > 50000000)
-        return cli_error(&cmd, "--input: %d examples of this network are too many to trace", rows);
-    if (!(e->t = calloc((size_t)e->M * (size_t)nL, sizeof *e->t)))
+    int k, n0 = e->N[0];
+    const char **names = cli_class_names(e->net, NULL, &k);
+    if (k < 0)
         return cli_error(&cmd, "out of memory");
-    if (!tg) {
-        if (in && e->M > 1)
-            return cli_error(&cmd, "--target: required with a batch of inputs");
-        for (int j = 0; j < nL; j++)
-            e->t[j] = worked                               ? (j ? 0.99 : 0.01)
-                      : e->loss_kind == BP_LOSS_SOFTMAX_CE ? (double)(j == 0)
-                                                           : (double)(j + 1) / (nL + 1);
+    bp_csv_options o = BP_CSV_OPTIONS_DEFAULT;
+    o.classes = names, o.n_classes = names ? k : 0, o.model = e->net;
+    int bad = cli_load_data(&cmd, in, 0, &o, ds);
+    free(names);
+    if (bad)
+        return 1;
+    if (bp_dataset_n_out(*ds) && bp_dataset_check(e->net, *ds) != BP_OK)
+        return cli_error(&cmd, "%s does not fit the model: %s", in, cli_reason(bp_last_error()));
+    int M = *rows = bp_dataset_n(*ds);
+    if ((size_t)M * e->P > 50000000) /* refused by the caller, before the copy */
         return 0;
-    }
+    float *x = malloc((size_t)M * n0 * sizeof *x);
+    int32_t *idx = malloc((size_t)M * sizeof *idx);
+    e->x = malloc((size_t)M * n0 * sizeof *e->x);
+    for (int m = 0; idx && m < M; m++)
+        idx[m] = m;
+    bp_status s = !x || !idx || !e->x ? BP_ERR_NOMEM
+                                      : bp_dataset_gather(*ds, idx, M, NULL, NULL, x, NULL, NULL);
+    for (size_t j = 0; s == BP_OK && j < (size_t)M * n0; j++)
+        e->x[j] = decimal_of(x[j]);
+    free(x), free(idx);
+    return s == BP_OK ? 0 : cli_error(&cmd, "%s: %s", in, bp_status_string(s));
+}
+
+/* The targets of raw rows that hold them: class labels (one-hot in e->t)
+ * or the regression targets. */
+static int rows_targets(ex_trace *e, const bp_dataset *ds)
+{
+    int M = e->M, nL = e->N[e->L], labels = bp_dataset_has_labels(ds);
+    int32_t *idx = malloc((size_t)M * sizeof *idx);
+    float *x = malloc((size_t)M * e->N[0] * sizeof *x); /* gather's; e->x has them already */
+    float *t = labels ? NULL : malloc((size_t)M * nL * sizeof *t);
+    if (labels)
+        e->label = malloc((size_t)M * sizeof *e->label);
+    int bad = !idx || !x || (labels ? !e->label : !t);
+    for (int m = 0; !bad && m < M; m++)
+        idx[m] = m;
+    bp_status s = bad ? BP_ERR_NOMEM : bp_dataset_gather(ds, idx, M, NULL, NULL, x, t, e->label);
+    for (size_t j = 0; s == BP_OK && j < (size_t)M * nL; j++)
+        e->t[j] = labels ? (double)(e->label[j / nL] == (int32_t)(j % nL)) : decimal_of(t[j]);
+    free(idx), free(x), free(t);
+    return s == BP_OK ? 0 : cli_error(&cmd, "the rows' targets: %s", bp_status_string(s));
+}
+
+/* --target: a list or a CSV of M rows, N(L) values or (softmax_ce) one
+ * class label each, into e->t (and e->label). */
+static int read_targets(ex_trace *e, const char *tg)
+{
+    int nL = e->N[e->L], t_rows, t_cols;
+    double *t = NULL;
     if (read_numbers("target", tg, &t, &t_rows, &t_cols))
         return 1;
     int rc = 0;
@@ -312,6 +341,56 @@ static int load_examples(ex_trace *e, int worked)
                        t_cols, nL,
                        e->loss_kind == BP_LOSS_SOFTMAX_CE ? " (or give one class label)" : "");
     free(t);
+    return rc;
+}
+
+/* x and t of M examples, checked against the network */
+static int load_examples(ex_trace *e, int worked)
+{
+    const char *in = cli_get(&cmd, "input"), *tg = cli_get(&cmd, "target");
+    int n0 = e->N[0], nL = e->N[e->L], rows = 1, cols;
+    bp_dataset *ds = NULL; /* the raw rows of a model that keeps its CSV columns */
+    double *list = NULL; /* a list of numbers is N(0) inputs as they are */
+    int not_list = in && bp_net_columns(e->net) ? number_list(in, &list, &cols) : 0;
+    free(list);
+    if (not_list < 0)
+        return cli_error(&cmd, "out of memory");
+    if (not_list) {
+        if (raw_rows(e, in, &ds, &rows)) {
+            bp_dataset_free(ds);
+            return 1;
+        }
+    } else if (in) {
+        if (read_numbers("input", in, &e->x, &rows, &cols))
+            return 1;
+        if (cols != n0)
+            return cli_error(&cmd,
+                             "--input: %d values per example, but the network takes %d "
+                             "inputs",
+                             cols, n0);
+    } else {
+        if (!(e->x = malloc((size_t)n0 * sizeof *e->x)))
+            return cli_error(&cmd, "out of memory");
+        for (int i = 0; i < n0; i++)
+            e->x[i] = worked ? (i ? 0.10 : 0.05) : (double)(i + 1) / (n0 + 1);
+    }
+    e->M = rows;
+    int rc = 0;
+    if ((size_t)e->M * e->P > 50000000)
+        rc = cli_error(&cmd, "--input: %d examples of this network are too many to trace", rows);
+    else if (!(e->t = calloc((size_t)e->M * (size_t)nL, sizeof *e->t)))
+        rc = cli_error(&cmd, "out of memory");
+    else if (tg)
+        rc = read_targets(e, tg);
+    else if (bp_dataset_n_out(ds)) /* the raw rows' own target columns */
+        rc = rows_targets(e, ds);
+    else if (in && e->M > 1)
+        rc = cli_error(&cmd, "--target: required with a batch of inputs");
+    for (int j = 0; !rc && !tg && !bp_dataset_n_out(ds) && j < nL; j++)
+        e->t[j] = worked                               ? (j ? 0.99 : 0.01)
+                  : e->loss_kind == BP_LOSS_SOFTMAX_CE ? (double)(j == 0)
+                                                       : (double)(j + 1) / (nL + 1);
+    bp_dataset_free(ds);
     return rc;
 }
 

@@ -142,14 +142,14 @@ int cmd_train(int argc, char **argv)
         goto done;
     bp_csv_options csv;
     if (cli_csv_options(&train_cmd, &csv) || cli_load_data(&train_cmd, a.data, 0, &csv, &ds) ||
-        train_args_fit(&a, ds))
+        train_args_widths(&a, ds))
         goto done;
     /* the test file is read as the network will have been trained: its
      * columns, categories, fills and class names */
     if (train_setup(&tr, &a, ds))
         goto done;
     csv.model = tr.net;
-    if (cli_load_test(&train_cmd, a.test, a.data, ds, &csv, a.sizes[a.cfg.n_layers], &test))
+    if (cli_load_test(&train_cmd, a.test, a.data, ds, &csv, tr.net, &test))
         goto done;
     /* the first collective call: a rank that failed before it is at the
      * dist_agree under done:, and the ranks meet here (a checkpoint brings
@@ -171,6 +171,9 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
 
+    if (a.hidden && rank0) /* the widths the data gave, as --layers would take them */
+        fprintf(stderr, "backprop train: --hidden %s on %s: --layers %s\n", a.hidden, a.data,
+                a.layers);
     if (!a.json && rank0)
         fprintf(log, "training on %d examples (%d held out), %ld steps of %d per epoch, %zu "
                      "parameters%s\n", tr.n_train, tr.n_val, (long)(tr.n_train + tr.B - 1) / tr.B,
@@ -205,11 +208,9 @@ int cmd_train(int argc, char **argv)
         }
         for (int i = 0; i < nt; i++)
             test_idx[i] = i;
-        bp_status es = bp_dataset_n_in(test) != a.sizes[0]
-                           ? BP_ERR_SHAPE : dist_evaluate(tr.net, test, test_idx, nt, &tm);
+        bp_status es = dist_evaluate(tr.net, test, test_idx, nt, &tm); /* fits: cli_load_test */
         if (es != BP_OK) {
-            cli_error(&train_cmd, "%s: the test split %s", a.data,
-                      es == BP_ERR_SHAPE ? "does not fit the network" : bp_status_string(es));
+            cli_error(&train_cmd, "%s: the test split: %s", a.data, bp_status_string(es));
             goto done;
         }
         if (!a.json && rank0)
@@ -231,7 +232,7 @@ int cmd_train(int argc, char **argv)
     if (a.plot && ran > 0 && train_plot(a.plot, tr.rows, ran, tr.n_val > 0, tr.n_val > 0 && classes))
         goto done;
     if (a.json)
-        train_json(tr.rows, ran, &tm, test != NULL && end != RUN_STOPPED, train_stop != 0);
+        train_json(a.layers, tr.rows, ran, &tm, test != NULL && end != RUN_STOPPED, train_stop != 0);
     /* a signal in the final evaluation or save let them finish */
     rc = end == RUN_STOPPED || train_stop ? train_interrupted(&tr, &a, argc, argv) : 0;
 done:

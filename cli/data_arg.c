@@ -124,39 +124,37 @@ int cli_names_by_index(const char *spec)
 }
 
 int cli_load_test(const cli_command *cmd, const char *spec, const char *data,
-                  const bp_dataset *ds, const bp_csv_options *o, int k, bp_dataset **out)
+                  const bp_dataset *ds, const bp_csv_options *o, const bp_net *net,
+                  bp_dataset **out)
 {
-    if (!spec)
-        return cli_load_data(cmd, data, 1, o, out);
     /* a folder's test split, or a file's one split, its class names those
      * of the training set */
     bp_csv_options to = *o;
     int n_names;
-    const char **names = cli_class_names(NULL, ds, &n_names);
-    if (n_names < 0)
+    const char **names = spec ? cli_class_names(NULL, ds, &n_names) : NULL;
+    if (spec && n_names < 0)
         return cli_error(cmd, "out of memory");
     to.classes = names, to.n_classes = names ? n_names : 0;
-    int bad = cli_load_data(cmd, spec, 1, &to, out) ||
-              (!*out && cli_load_data(cmd, spec, 0, &to, out));
+    int bad = spec ? cli_load_data(cmd, spec, 1, &to, out) ||
+                         (!*out && cli_load_data(cmd, spec, 0, &to, out))
+                   : cli_load_data(cmd, data, 1, o, out);
     free(names);
-    if (bad)
-        return 1;
+    if (bad || !*out)
+        return bad;
+    const char *what = spec ? spec : "the test split";
     if (bp_dataset_n_out(*out) == 0)
-        return cli_error(cmd, "%s has no target column", spec);
-    if (bp_dataset_class(*out, 0) && !bp_dataset_class(ds, 0) && !cli_names_by_index(spec))
-        return cli_error(cmd, "%s names its classes, but %s numbers them", spec, data);
-    const bp_dataset *t = *out;
-    int labels = bp_dataset_has_labels(t);
+        return cli_error(cmd, "%s has no target column", what);
+    if (bp_dataset_class(*out, 0) && !bp_dataset_class(ds, 0) && !cli_names_by_index(what))
+        return cli_error(cmd, "%s names its classes, but %s numbers them", what, data);
+    int labels = bp_dataset_has_labels(*out);
     if (labels != bp_dataset_has_labels(ds))
-        return cli_error(cmd, "%s holds %s, but %s holds %s", spec,
+        return cli_error(cmd, "%s holds %s, but %s holds %s", what,
                          labels ? "class labels" : "targets", data,
                          labels ? "targets" : "class labels");
     /* labels: a test file may lack some classes, but not hold one the
      * network has no output for */
-    if (bp_dataset_n_in(t) != bp_dataset_n_in(ds) ||
-        (labels ? bp_dataset_n_out(t) > k : bp_dataset_n_out(t) != bp_dataset_n_out(ds)))
-        return cli_error(cmd, "%s: %d inputs and %d %s per example, but %s has %d and %d", spec,
-                         bp_dataset_n_in(t), bp_dataset_n_out(t), labels ? "classes" : "outputs",
-                         data, bp_dataset_n_in(ds), labels ? k : bp_dataset_n_out(ds));
+    if (bp_dataset_check(net, *out) != BP_OK)
+        return cli_error(cmd, "%s does not fit the network trained on %s: %s", what, data,
+                         cli_reason(bp_last_error()));
     return 0;
 }

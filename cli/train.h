@@ -34,7 +34,9 @@ typedef struct {
 typedef struct {
     const char *data, *out, *test, *resume, *metrics, *plot;
     const char *dir; /* --checkpoint, else --resume: where the run saves */
+    const char *hidden; /* --hidden H1,...: sizes from the data (train_args_widths) */
     int sizes[BP_MAX_LAYERS + 1];
+    char layers[(BP_MAX_LAYERS + 1) * 10]; /* sizes as --layers writes them */
     bp_act acts[BP_MAX_LAYERS];
     bp_config cfg;
     long batch, epochs, patience, threads, target_cols, every;
@@ -67,14 +69,19 @@ extern cli_command train_cmd;
 /* cli_parse's answer (1: run, 0: --help printed, -1: an error printed),
  * with every option read into *a and checked alone. */
 int train_args_read(train_args *a, int argc, char **argv);
-/* The data set fits the network of the options; 0, or 1 (printed). */
-int train_args_fit(const train_args *a, const bp_dataset *ds);
+/* --hidden: the network's widths N(0) (the data set's features) and N(L)
+ * (its classes or targets) from ds; a->layers as --layers would give
+ * them. 0, or 1 (printed). The network is checked against ds once made
+ * (train_setup: bp_dataset_check). */
+int train_args_widths(train_args *a, const bp_dataset *ds);
 /* The optimiser's options, with this run's step counts; 0, or 1 (printed). */
 int train_args_opt(bp_opt_config *oc, long steps_per_epoch, long epochs);
 
 /* The run made from its options and data set (train_setup.c): the network,
- * optimiser, split, standardisation and buffers; 0, or 1 (printed). */
-int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds);
+ * checked against ds, the optimiser, the split, --missing mean's fills
+ * from the training split (into ds), the standardisation, the encoding the
+ * model keeps and the buffers; 0, or 1 (printed). */
+int train_setup(trainer *tr, const train_args *a, bp_dataset *ds);
 
 /* The hooks of the run's bp_train_epoch calls: the running loss and
  * progress after each step, and between the backward pass and the update
@@ -87,8 +94,10 @@ void train_progress(int epoch, int epochs, long done, long total, double loss, d
 int train_write_metrics(const char *path, const epoch_row *rows, int n);
 /* --plot: loss curves, validation accuracy where with_acc; 0, or 1 (printed). */
 int train_plot(const char *path, const epoch_row *rows, int n, int with_val, int with_acc);
-/* --json: the epochs' rows and the test figures (test: whether there was a test set). */
-void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test, int interrupted);
+/* --json: the network's widths (as --layers), the epochs' rows and the
+ * test figures (test: whether there was a test set). */
+void train_json(const char *layers, const epoch_row *rows, int n, const bp_metrics *tm, int test,
+                int interrupted);
 
 /* Rank 0 writes DIR/checkpoint.bin, then DIR/model.safetensors, each
  * atomically (a kill leaves the previous or the new one of each). rc is what

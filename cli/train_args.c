@@ -23,6 +23,8 @@ static cli_opt opts[] = {
     {"val", "F", "0.1", "fraction of the training data held out for validation (seeded)", NULL},
     {"standardize", NULL, NULL, "standardise inputs with the training split's mean and std", NULL},
     CLI_NETWORK_OPTS(NULL, "relu", "identity", "softmax_ce"),
+    {"hidden", "H1[,...]", NULL, "instead of --layers: the hidden widths; N(0) and N(L) come "
+                                 "from the data (its features; its classes or targets)", NULL},
     {"opt", "NAME", "sgd", "sgd, momentum, nesterov, adam, adamw", NULL},
     {"schedule", "NAME", "constant",
      "constant, step, cosine (over all steps) or invscaling (--power-t)", NULL},
@@ -69,8 +71,18 @@ int train_args_read(train_args *a, int argc, char **argv)
     if (r <= 0)
         return r;
     memset(a, 0, sizeof *a);
+    a->hidden = cli_get(cmd, "hidden");
+    if (a->hidden && cli_get(cmd, "layers"))
+        return -cli_error(cmd, "--hidden and --layers: give one (--hidden takes N(0) and N(L) "
+                               "from the data)");
+    if (!a->hidden && !cli_get(cmd, "layers"))
+        return -cli_error(cmd, "give --layers N0,...,NL, or --hidden H1,... to take N(0) and N(L) "
+                               "from the data");
+    /* --hidden's widths, --act and --loss checked now, the data's widths
+     * put in once it is read */
     if (cli_require(cmd, "data", &a->data) || cli_require(cmd, "out", &a->out) ||
-        cli_network_config(cmd, a->sizes, a->acts, &a->cfg))
+        (a->hidden ? train_args_widths(a, NULL) : cli_network_config(cmd, a->sizes, a->acts,
+                                                                      &a->cfg)))
         return -1;
     if (cli_int(cli_get(cmd, "batch"), 1, 1 << 20, &a->batch))
         return -cli_error(cmd, "--batch: '%s' is not in 1..%d", cli_get(cmd, "batch"), 1 << 20);
@@ -111,23 +123,20 @@ int train_args_read(train_args *a, int argc, char **argv)
     return 1;
 }
 
-int train_args_fit(const train_args *a, const bp_dataset *ds)
+int train_args_widths(train_args *a, const bp_dataset *ds)
 {
-    int L = a->cfg.n_layers, n_in = a->sizes[0], k = a->sizes[L];
-    int labelled = bp_dataset_has_labels(ds);
-    if (bp_dataset_n_in(ds) != n_in)
-        return cli_error(&train_cmd, "%s: %d features per example, but --layers starts with %d",
-                         a->data, bp_dataset_n_in(ds), n_in);
-    if (labelled ? bp_dataset_n_out(ds) > k : bp_dataset_n_out(ds) != k)
-        return cli_error(&train_cmd, "%s: %d %s, but --layers ends with %d outputs", a->data,
-                         bp_dataset_n_out(ds), labelled ? "classes" : "targets", k);
-    /* named classes are the outputs, one each */
-    if (bp_dataset_class(ds, 0) && bp_dataset_n_out(ds) != k)
-        return cli_error(&train_cmd, "%s: %d named classes (%s, ...), but --layers ends with %d "
-                         "outputs", a->data, bp_dataset_n_out(ds), bp_dataset_class(ds, 0), k);
-    if (labelled && a->cfg.loss != BP_LOSS_SOFTMAX_CE)
-        return cli_error(&train_cmd, "%s: class labels need --loss softmax_ce (or a CSV with "
-                                     "--target-cols)", a->data);
+    char buf[1024];
+    int n = a->hidden ? snprintf(buf, sizeof buf, "%d,%s,%d", ds ? bp_dataset_n_in(ds) : 1,
+                                 a->hidden, ds ? bp_dataset_n_out(ds) : 1)
+                      : 0;
+    if (n >= (int)sizeof buf)
+        return cli_error(&train_cmd, "--hidden: '%.40s...' is too long", a->hidden);
+    if (a->hidden && cli_network_config_with(&train_cmd, "hidden", buf, a->sizes, a->acts, &a->cfg))
+        return 1;
+    size_t len = 0;
+    for (int l = 0; l <= a->cfg.n_layers; l++)
+        len += (size_t)snprintf(a->layers + len, sizeof a->layers - len, "%s%d", l ? "," : "",
+                                a->sizes[l]);
     return 0;
 }
 

@@ -56,9 +56,10 @@ static void json_num(const char *key, double v, const char *sep)
     cli_json_field(stdout, key, v, sep);
 }
 
-void train_json(const epoch_row *rows, int n, const bp_metrics *tm, int test, int interrupted)
+void train_json(const char *layers, const epoch_row *rows, int n, const bp_metrics *tm, int test,
+                int interrupted)
 {
-    printf("{\"epochs\": [");
+    printf("{\"layers\": \"%s\", \"epochs\": [", layers);
     for (int e = 0; e < n; e++) {
         printf("%s{\"epoch\": %d, ", e ? ", " : "", e + 1);
         json_num("train_loss", rows[e].train_loss, ", ");

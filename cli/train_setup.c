@@ -33,7 +33,7 @@ static int standardize(trainer *tr, const bp_dataset *ds, const int32_t *train_i
     return bad ? cli_error(&train_cmd, "out of memory") : 0;
 }
 
-int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds)
+int train_setup(trainer *tr, const train_args *a, bp_dataset *ds)
 {
     int n = bp_dataset_n(ds), n_val = (int)(a->val_frac * n), n_train = n - n_val;
     if (n_train < 1)
@@ -52,10 +52,10 @@ int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds)
     tr->opt = tr->net ? bp_optimizer_create(&oc, bp_net_n_params(tr->net), &err) : NULL;
     if (!tr->net || !tr->opt)
         return cli_error(&train_cmd, "%s", err.msg);
+    if (bp_dataset_check(tr->net, ds) != BP_OK)
+        return cli_error(&train_cmd, "%s does not fit --layers %s: %s", a->data, a->layers,
+                         cli_reason(bp_last_error()));
     bp_net_init(tr->net, a->seed);
-    /* the class names and the CSV's encoding go into the model */
-    if (bp_net_set_encoding(tr->net, ds) != BP_OK)
-        return cli_error(&train_cmd, "%s", cli_reason(bp_last_error()));
     if (bp_net_set_threads(tr->net, (int)a->threads) != BP_OK)
         return cli_error(&train_cmd, "cannot start %ld threads", a->threads);
     if (cli_net_to_device(&train_cmd, tr->net, a->device))
@@ -74,5 +74,12 @@ int train_setup(trainer *tr, const train_args *a, const bp_dataset *ds)
                       .best_val = INFINITY};
     train_gemm_name(tr->net, st->gemm, sizeof st->gemm);
     bp_split(a->seed, n, a->val_frac, tr->perm, &n_val, &st->rng);
+    /* --missing mean's fills from the training split, before its moments;
+     * then the class names and the CSV's encoding go into the model */
+    if (bp_dataset_fill_from(ds, tr->perm + n_val, n_train) != BP_OK)
+        return cli_error(&train_cmd, "%s: %s", a->data, cli_reason(bp_last_error()));
+    if (bp_net_set_encoding(tr->net, ds) != BP_OK)
+        return cli_error(&train_cmd, "%s: %s (--layers %s)", a->data, cli_reason(bp_last_error()),
+                         a->layers);
     return a->standardize ? standardize(tr, ds, tr->perm + n_val) : 0;
 }

@@ -30,6 +30,47 @@ static void load_as_dataset(const char *path, int target_cols)
     bp_dataset_free(ds);
 }
 
+/* Tabular options, then the file read again as a model trained on it. */
+static void load_tabular(const char *path, bp_missing missing)
+{
+    bp_csv_options o = BP_CSV_OPTIONS_DEFAULT;
+    o.missing = missing, o.max_categories = 3, o.target = "-1", o.drop = "0";
+    bp_dataset *ds = NULL;
+    bp_error err;
+    if (bp_dataset_load_csv_with(path, &o, &ds, &err) != BP_OK) {
+        if (ds)
+            __builtin_trap();
+        return;
+    }
+    int n = bp_dataset_n(ds), n_in = bp_dataset_n_in(ds), k = bp_dataset_n_out(ds);
+    if (!ds || n < 1 || n_in < 1 || k < 1)
+        __builtin_trap();
+    int32_t half[2] = {0, n - 1};
+    bp_status s = bp_dataset_fill_from(ds, half, n > 1 ? 2 : 1);
+    if (s != BP_OK && s != BP_ERR_FORMAT) /* a column without a value in those rows */
+        __builtin_trap();
+    fuzz_use_dataset(ds);
+    int sizes[2] = {n_in, k};
+    bp_act acts[1] = {BP_ACT_SOFTMAX};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = 1, cfg.sizes = sizes, cfg.acts = acts, cfg.loss = BP_LOSS_SOFTMAX_CE;
+    bp_net *net = n_in <= 4096 && sizes[1] <= 4096 ? bp_net_create(&cfg, 1, &err) : NULL;
+    bp_dataset *again = NULL;
+    o = (bp_csv_options)BP_CSV_OPTIONS_DEFAULT;
+    o.model = net;
+    if (net &&
+        bp_net_set_encoding(net, ds) == BP_OK &&
+        bp_dataset_load_csv_with(path, &o, &again, &err) == BP_OK) {
+        /* the same file through the model's encoding: the same inputs */
+        if (bp_dataset_n_in(again) != n_in)
+            __builtin_trap();
+        fuzz_use_dataset(again);
+    }
+    bp_dataset_free(again);
+    bp_net_free(net);
+    bp_dataset_free(ds);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_path("data.csv");
@@ -56,5 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     load_as_dataset(path, 0);
     load_as_dataset(path, 2);
+    load_tabular(path, BP_MISSING_MEAN);
+    load_tabular(path, BP_MISSING_DROP);
     return 0;
 }

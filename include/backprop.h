@@ -853,6 +853,17 @@ BP_API bp_status bp_dataset_load_csv_with(const char *path, const bp_csv_options
  * BP_ERR_SHAPE if they do not fit the network; a data set without them
  * removes them. */
 BP_API bp_status bp_net_set_encoding(bp_net *net, const bp_dataset *ds);
+/* --missing mean (BP_MISSING_MEAN) fitted on the training split, as
+ * scikit-learn's SimpleImputer is: each numeric input's fill becomes its
+ * mean over the examples idx [n] that have a value (the loader took it
+ * over every row), and every missing value of ds, validation examples'
+ * too, takes it; bp_net_set_encoding then gives the model these fills.
+ * Call it with bp_split's training part before the moments
+ * (bp_dataset_moments) and bp_net_set_encoding. BP_OK, nothing done, for
+ * a data set without fills. Nothing changes on BP_ERR_ARG (NULL, n < 1,
+ * an index outside ds) or BP_ERR_FORMAT (a numeric column with no value
+ * among the examples idx, named). */
+BP_API bp_status bp_dataset_fill_from(bp_dataset *ds, const int32_t *idx, int n);
 /* One line about what a load let through (a category the model does not
  * know, encoded as all zeros), or NULL. */
 BP_API const char *bp_dataset_warning(const bp_dataset *ds);

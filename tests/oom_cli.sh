@@ -53,7 +53,7 @@ check() {
 
 check train "" "$bp" train --data "$d/data.csv" --layers 3,6,3 --act relu --loss softmax_ce \
     --opt adam --lr 0.01 --batch 16 --epochs 2 --threads 2 --standardize --out "$d/t.safetensors" \
-    --metrics "$d/metrics.csv" --plot "$d/curves.svg"
+    --metrics "$d/metrics.csv" --plot "$d/curves.svg" --missing mean
 # checkpoints: saving every 3 steps, then resuming the finished run
 check "train --checkpoint" "" "$bp" train --data "$d/data.csv" --layers 3,6,3 --opt momentum \
     --lr 0.01 --batch 16 --epochs 2 --checkpoint "$d/ck" --checkpoint-every 3 --out "$d/t.safetensors"
@@ -65,6 +65,10 @@ check grad "$d/g.safetensors" "$bp" grad --model "$d/m.safetensors" --input "$d/
 check eval "$d/c.svg" "$bp" eval --model "$d/m.safetensors" --data "$d/data.csv" --plot "$d/c.svg"
 check explain "$d/e.html" "$bp" explain --model "$d/m.safetensors" --input "$d/x.csv" \
     --target "$d/lab.csv" --check --steps 2 --html "$d/e.html"
+# raw rows through a model's CSV encoding (the header's names, the fills)
+"$bp" train --data "$d/data.csv" --hidden 4 --epochs 1 --missing mean --out "$d/cols.safetensors" \
+    >/dev/null 2>&1 || bad "train a model of named columns with nothing failing"
+check "explain raw rows" "" "$bp" explain --model "$d/cols.safetensors" --input "$d/data.csv" --no-update
 check "explain text" "" "$bp" explain --input 0.1,0.2 --target 0.3,0.4 --lang ru --check --focus 'w_12^(0)'
 check "explain softmax" "" "$bp" explain softmax --z 1,2,3 --temperature 2 --json
 check export "$d/m.onnx" "$bp" export --model "$d/m.safetensors" --onnx "$d/m.onnx"

@@ -146,6 +146,27 @@ expect_fail "temperature 1e-39" "$o" "$bp" init --layers 2,3,2 --temperature 1e-
 expect_fail "explain wide" "" "$bp" explain --layers 2,100,2
 expect_fail "explain lr" "" "$bp" explain --lr -1
 
+# CSVs as people have them gone wrong (issue 23; the same cases are in the
+# CSV fuzzer's corpus): one line naming what is wrong, exit 1, no model
+corpus="$(dirname "$0")/../fuzz/corpus/csv"
+bad_csv() { # name, file, what the line must say, then more options
+    name=$1 f=$2 want=$3
+    shift 3
+    cp "$f" "$d/bad.csv"
+    expect_fail "$name" "$d/bad.st" "$bp" train --data "$d/bad.csv" --hidden 4 --out "$d/bad.st" "$@"
+    grep -qF "$want" "$d/stderr" || bad "$name: $(cat "$d/stderr")"
+}
+bad_csv "quote never closed" "$corpus/quote_unclosed_row" "bad.csv:3:2: a quote never closed on this line"
+bad_csv "short header" "$corpus/header_short" "bad.csv:1: the header has 2 fields, the data 3"
+bad_csv "one class" "$corpus/class_one" 'the class column holds one class, "yes"'
+bad_csv "categories past the limit" "$corpus/categories_2000" \
+    "bad.csv:1002:1: more than 1000 distinct words in column 1 (raise the limit with --max-categories)"
+bad_csv "--max-categories 3" "$corpus/categories_over" "more than 3 distinct words" --max-categories 3
+# 10^5 distinct words: refused at the 1001st, while reading (line 1002),
+# not after holding them all
+/usr/bin/python3 -c 'import sys; sys.stdout.write("c,y\n" + "".join(f"w{i},{i % 2}\n" for i in range(100000)))' >"$d/many.csv"
+bad_csv "10^5 categories" "$d/many.csv" "bad.csv:1002:1: more than 1000 distinct words in column 1"
+
 # --device: an unknown name is a usage error; cuda without a usable GPU (CI,
 # a CPU-only build) is one clear line and exit 1, for every command that
 # takes it. With a GPU, predict on it must match the CPU's outputs.

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backprop.h"
 #include "check.h"
+#include "tools.h" /* bp_net_columns: the fills a model keeps */
 
 /* one-hot targets: classes that are not stored as labels */
 #define ONE_HOT(ds) (bp_dataset_has_classes(ds) && !bp_dataset_has_labels(ds))
@@ -550,6 +551,63 @@ static void test_csv_named(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* --missing mean from the training split (bp_dataset_fill_from)             */
+/* ------------------------------------------------------------------------ */
+
+static void test_fill_from(void)
+{
+    /* a, b numeric with a missing value each, c a category (no fill) */
+    const char *text = "a,b,c,y\n1,10,u,0\nNA,20,v,1\n3,,u,0\n5,40,,1\n";
+    bp_csv_options o = BP_CSV_OPTIONS_DEFAULT;
+    o.missing = BP_MISSING_MEAN;
+    bp_dataset *ds = named_ok("fills", text, &o, 4, (const int32_t[]){0, 1, 0, 1}, 2, NULL);
+    if (!ds)
+        return;
+    int32_t all[4] = {0, 1, 2, 3}, train[2] = {1, 0}, bad[1] = {4};
+    float x[16];
+    /* the loader's, from every row: a (1+3+5)/3 = 3, b (10+20+40)/3 */
+    bp_dataset_gather(ds, all, 4, NULL, NULL, x, NULL, NULL);
+    CHECK(bp_dataset_n_in(ds) == 4 && x[4] == 3 && x[9] == (float)(70.0 / 3) && x[3] == 0 &&
+              x[14] == 0 && x[15] == 0,
+          "fills from every row: a %g, b %g", x[4], x[9]);
+    /* refused, nothing changed: an index out of range, n 0, NULL; a column
+     * without a value in the rows (a in row 1 alone) */
+    CHECK(bp_dataset_fill_from(ds, bad, 1) == BP_ERR_ARG, "index 4 of 4");
+    CHECK(bp_dataset_fill_from(ds, train, 0) == BP_ERR_ARG, "n 0");
+    CHECK(bp_dataset_fill_from(NULL, train, 1) == BP_ERR_ARG, "NULL ds");
+    CHECK(bp_dataset_fill_from(ds, train, 1) == BP_ERR_FORMAT &&
+              strstr(bp_last_error(), "column \"a\" has no value in the training examples"),
+          "a column without a value: %s", bp_last_error());
+    bp_dataset_gather(ds, all, 4, NULL, NULL, x, NULL, NULL);
+    CHECK(x[4] == 3 && x[9] == (float)(70.0 / 3), "refused: the fills as they were");
+    /* the training rows 0 and 1: a's fill 1 (row 1 has none), b's (10+20)/2 = 15,
+     * written into every missing value, the other rows' too */
+    CHECK(bp_dataset_fill_from(ds, train, 2) == BP_OK, "fill from rows 0, 1: %s", bp_last_error());
+    bp_dataset_gather(ds, all, 4, NULL, NULL, x, NULL, NULL);
+    const float want[16] = {1, 10, 1, 0, 1, 20, 0, 1, 3, 15, 1, 0, 5, 40, 0, 0};
+    CHECK(memcmp(x, want, sizeof want) == 0, "the training rows' fills: a %g, b %g", x[4], x[9]);
+    /* the model keeps them */
+    int sizes[2] = {4, 2};
+    bp_act acts[1] = {BP_ACT_SOFTMAX};
+    bp_config cfg = BP_CONFIG_DEFAULT;
+    cfg.n_layers = 1, cfg.sizes = sizes, cfg.acts = acts, cfg.loss = BP_LOSS_SOFTMAX_CE;
+    bp_error err;
+    bp_net *net = bp_net_create(&cfg, 4, &err);
+    CHECK(net && bp_net_set_encoding(net, ds) == BP_OK, "set encoding: %s", bp_last_error());
+    const char *cols = net ? bp_net_columns(net) : NULL;
+    CHECK(cols && strstr(cols, "\"name\":\"a\",\"index\":0,\"fill\":1}") &&
+              strstr(cols, "\"name\":\"b\",\"index\":1,\"fill\":15}"),
+          "the model's fills: %s", cols ? cols : "none");
+    bp_net_free(net);
+    bp_dataset_free(ds);
+    /* without fills: nothing to do */
+    ds = named_ok("no fills", "a,y\n1,0\n2,1\n", &(bp_csv_options)BP_CSV_OPTIONS_DEFAULT, 2,
+                  (const int32_t[]){0, 1}, 2, NULL);
+    CHECK(ds && bp_dataset_fill_from(ds, train, 1) == BP_OK, "no fills: OK");
+    bp_dataset_free(ds);
+}
+
+/* ------------------------------------------------------------------------ */
 /* FANN                                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -783,6 +841,7 @@ int main(void)
     test_csv_good();
     test_csv_bad();
     test_csv_named();
+    test_fill_from();
     test_fann_good();
     test_fann_bad();
     test_fashion();

@@ -132,7 +132,7 @@ check("classes" not in hn.get("__metadata__", {}), "numbered labels: no classes 
 check(dw == dn and len(dw) > 0, "words train the same network as their sorted indices")
 one_line_error(run("train", "--data", words, "--out", path("x.st"),
                    *[v if v != "2,4,3" else "2,4,4" for v in common]),
-               "3 named classes (maybe, ...), but --layers ends with 4 outputs", "--layers vs names")
+               "3 named classes for 4 outputs (--layers 2,4,4)", "--layers vs names")
 one_line_error(run("train", "--data", put("one.csv", "a,c\n1,x\n2,x\n"), "--layers", "1,2",
                    "--loss", "softmax_ce", "--out", path("x.st")), 'holds one class, "x"',
                "one class")
@@ -164,6 +164,41 @@ check(cls.returncode == 0 and cls.stdout.split("\n")[:-1] == want and len(want) 
       "iris predict --classes: the names of the outputs' argmax")
 truth = [line.rsplit(",", 1)[1] for line in open(IRIS).read().split("\n")[1:] if line]
 check(sum(a == b for a, b in zip(want, truth)) >= 135, "iris predictions mostly right")
+
+# --- widths from the data: --hidden (issue 23, 6) ------------------------------
+# iris: N(0) = 4 measurements, N(L) = 3 species; the model byte for byte
+# the one of --layers 4,16,8,3
+iris_opts = ["--act", "tanh", "--loss", "softmax_ce", "--opt", "adam", "--lr", "0.01", "--batch",
+             "16", "--epochs", "3", "--standardize", "--val", "0.2", "--seed", "1", "--threads", "1"]
+rh = run("train", "--data", IRIS, "--hidden", "16,8", "--json", "--out", path("ih.st"), *iris_opts)
+rl = run("train", "--data", IRIS, "--layers", "4,16,8,3", "--json", "--out", path("il.st"), *iris_opts)
+check(rh.returncode == 0 and rl.returncode == 0 and
+      open(path("ih.st"), "rb").read() == open(path("il.st"), "rb").read(),
+      f"--hidden 16,8 = --layers 4,16,8,3: {rh.stderr} {rl.stderr}")
+check(rh.returncode == 0 and json.loads(rh.stdout).get("layers") == "4,16,8,3" and
+      json.loads(rl.stdout).get("layers") == "4,16,8,3", f"--json layers: {rh.stdout[:80]}")
+check(rh.stderr.split("\n")[0].endswith("--hidden 16,8 on " + IRIS + ": --layers 4,16,8,3"),
+      f"--hidden: the first line on stderr: {rh.stderr[:200]!r}")
+# two regression targets by name, a category: N(0) = 3 colours + size, N(L) = 2
+reg = put("reg.csv", "colour,size,t1,t2\nred,1,0.5,2\nblue,2,1.5,1\ngreen,3,2.5,0\nred,4,3,1\n")
+reg_opts = ["--target", "t1,t2", "--loss", "mse", "--epochs", "2", "--val", "0", "--seed", "2",
+            "--threads", "1"]
+rh = run("train", "--data", reg, "--hidden", "5", "--out", path("rh.st"), *reg_opts)
+rl = run("train", "--data", reg, "--layers", "4,5,2", "--out", path("rl.st"), *reg_opts)
+check(rh.returncode == 0 and rl.returncode == 0 and
+      open(path("rh.st"), "rb").read() == open(path("rl.st"), "rb").read() and
+      "--layers 4,5,2" in rh.stderr, f"--hidden on targets and categories: {rh.stderr} {rl.stderr}")
+one_line_error(run("train", "--data", IRIS, "--hidden", "16", "--layers", "4,16,3", "--out",
+                   path("x.st")), "--hidden and --layers: give one", "--hidden with --layers")
+one_line_error(run("train", "--data", IRIS, "--hidden", "16,0", "--out", path("x.st")),
+               "--hidden: '0' is not a width", "--hidden 16,0")
+one_line_error(run("train", "--data", IRIS, "--out", path("x.st")),
+               "give --layers N0,...,NL, or --hidden", "neither --hidden nor --layers")
+one_line_error(run("train", "--data", IRIS, "--layers", "5,16,3", "--out", path("x.st")),
+               "does not fit --layers 5,16,3: the data set has 4 features, the network 5 inputs",
+               "--layers against the data")
+one_line_error(run("train", "--data", IRIS, "--hidden", "16", "--loss", "mse", "--out", path("x.st")),
+               "does not fit --layers 4,16,3: class labels need loss softmax_ce", "--hidden, mse on classes")
 
 # --- categories and missing values (issue 23, 3-5) ----------------------------
 # Quoted, semicolon-separated, an id to drop, a categorical column, missing
@@ -220,6 +255,20 @@ e = run("predict", "--model", path("cat_plain.st"), "--input", put("cat_new_hand
 check(r.returncode == 0 and r.stdout == e.stdout and len(r.stderr.splitlines()) == 1 and
       'warning' in r.stderr and '"color"' in r.stderr and '"purple"' in r.stderr,
       f"unseen category: {r.stdout} {e.stdout} {r.stderr!r}")
+# explain on raw rows: the same encoding (issue 23, 4), the file's target column
+# its labels (y: yes no yes no no yes -> 1 0 1 0 0 1, "no" < "yes")
+ex_raw = run("explain", "--model", path("cat.st"), "--input", cat, "--json")
+ex_hand = run("explain", "--model", path("cat_plain.st"), "--input", hand_csv, "--target",
+              put("cat_labels.csv", "1\n0\n1\n0\n0\n1\n"), "--json")
+check(ex_raw.returncode == 0 and ex_raw.stdout == ex_hand.stdout and '"loss"' in ex_raw.stdout,
+      f"explain raw rows = rows encoded by hand: {ex_raw.stderr} {ex_hand.stderr}")
+ex_raw = run("explain", "--model", path("cat.st"), "--input", put("ex_one.csv", "size,color\n,red\n"),
+             "--target", "1")
+ex_hand = run("explain", "--model", path("cat_plain.st"), "--input", "0,0,1,2", "--target", "1")
+check(ex_raw.returncode == 0 and ex_raw.stdout == ex_hand.stdout and "x = [0, 0, 1, 2]" in ex_raw.stdout,
+      f"explain one raw row, size filled with 2: {ex_raw.stderr} {ex_raw.stdout[:300]}")
+one_line_error(run("explain", "--model", path("cat.st"), "--input", put("ex_bad.csv", "size\n1\n")),
+               'no column "color", an input of the model', "explain: a missing input column")
 r = run("eval", "--model", path("cat.st"), "--data", cat, "--json")
 check(r.returncode == 0 and json.loads(r.stdout)["classes"] == ["no", "yes"], f"eval categories {r.stderr}")
 # --target by name = by index (3) = by -1; --drop by index
@@ -234,6 +283,45 @@ check(ms[0] is not None and ms[0] == ms[1] == ms[2], "--target by name equals by
 r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "drop",
         "--out", path("drop.st"), *opts)
 check(r.returncode == 0 and "training on 4 examples" in r.stdout, f"--missing drop: {r.stdout} {r.stderr}")
+# --missing mean takes the training split's mean, not the file's: with
+# --val 0.5 --seed 3 the split holds out rows 3, 0, 2 (bp_split: a
+# Fisher-Yates shuffle by xoshiro256** seeded through splitmix64 with
+# seed ^ 0x5851f42d4c957f2d; split_rows below draws it the same way), so
+# the training rows are 5, 4, 1, whose sizes are 2.0, 0.5 and a missing
+# one: fill (2.0 + 0.5) / 2 = 1.25, where the whole file's mean is 2
+# (above). The standardisation then sees 2.0, 0.5, 1.25: mean 1.25.
+def split_rows(seed, n, frac):
+    m64 = (1 << 64) - 1
+    x, s = seed ^ 0x5851f42d4c957f2d, []
+    for _ in range(4):
+        x = (x + 0x9e3779b97f4a7c15) & m64
+        z = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & m64
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & m64
+        s.append(z ^ (z >> 31))
+    rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & m64
+    perm = list(range(n))
+    for i in range(n - 1, 0, -1):
+        out = (rotl((s[1] * 5) & m64, 7) * 9) & m64
+        t = (s[1] << 17) & m64
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
+        j = out % (i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm[:int(frac * n)], perm[int(frac * n):]
+
+
+check(split_rows(3, 6, 0.5) == ([3, 0, 2], [5, 4, 1]), "the split by hand")
+r = run("train", "--data", cat, "--target", "y", "--drop", "id", "--missing", "mean", "--standardize",
+        "--out", path("split.st"), *[v if v != "0" else "0.5" for v in opts])
+check(r.returncode == 0 and "training on 3 examples (3 held out)" in r.stdout, f"--val 0.5: {r.stderr}")
+meta = read_header(path("split.st"))[0]["__metadata__"] if r.returncode == 0 else {}
+cols = json.loads(meta.get("columns", "{}"))
+check([c.get("fill") for c in cols.get("inputs", [])] == [None, 1.25],
+      f"the training split's fill 1.25, not the file's 2: {cols}")
+check(meta.get("standardize_mean", "").split(",")[3:] == ["1.25"],
+      f"standardised over the filled training rows: {meta.get('standardize_mean')}")
+a = run("predict", "--model", path("split.st"), "--data", put("fill_a.csv", "size,color\n,red\n"))
+b = run("predict", "--model", path("split.st"), "--data", put("fill_b.csv", "size,color\n1.25,red\n"))
+check(a.returncode == 0 and a.stdout == b.stdout and a.stdout, f"predict fills 1.25: {a.stdout} {b.stdout}")
 # refusals, one line each
 one_line_error(run("train", "--data", cat, "--target", "nope", "--out", path("x.st"), *opts),
                '--target "nope": no such column', "unknown --target")

@@ -233,10 +233,10 @@ def refused(what, args, needles):
 
 wide = write_fann("wide.data", [([1.0, 2.0, 3.0, 4.0], [1.0, 0.0, 0.0])])
 refused("test of other widths", ["train", "--data", tr, "--test", wide, "--layers", "3,4,3",
-                                 "--loss", "mse"], ["wide.data: 4 inputs and 3 outputs", "has 3 and 3"])
+                                 "--loss", "mse"], ["wide.data does not fit the network trained on", "4 features, the network 3 inputs"])
 narrow = write_fann("narrow.data", [([1.0, 2.0, 3.0], [1.0, 0.0])])
 refused("test of other outputs", ["train", "--data", tr, "--test", narrow, "--layers", "3,4,3",
-                                  "--loss", "mse"], ["3 inputs and 2 outputs", "has 3 and 3"])
+                                  "--loss", "mse"], ["narrow.data does not fit", "2 targets, the network 3 outputs"])
 with open(path("hdr.data"), "w") as f:   # header: 2 inputs, 1 output; rows: 3 and 1
     f.write("3 2 1\n1 2 3\n0\n4 5 6\n1\n7 8 9\n0\n")
 refused("FANN header against rows", ["train", "--data", path("hdr.data"), "--layers", "2,4,1",

@@ -68,6 +68,10 @@ char *bp_enc_json(const bp_enc *e); /* cJSON_free'd; NULL when out of memory */
 bp_status bp_enc_parse(const char *json, int n_in, bp_enc *e, char *why, size_t cap);
 /* The same check, keeping a copy of json in *copy (free) when it passes. */
 bp_status bp_enc_check(const char *json, int n_in, char **copy, char *why, size_t cap);
+/* fills.c: --missing mean: each numeric input of e gets as its fill its
+ * mean over the examples m of ds with use[m] (use NULL: all of them) that
+ * have a value, written into e and into ds's missing values (ds->missing). */
+bp_status bp_fills_apply(bp_dataset *ds, bp_enc *e, const uint8_t *use);
 
 /* model_classes.c: a class column's words w become ds's classes: in sorted
  * order, or (known [k], a model's) the index of their name there, an

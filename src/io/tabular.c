@@ -281,30 +281,19 @@ static bp_status missing_rows(load *L, int fill, int drop, char *keep, int *n_ke
     return BP_OK;
 }
 
-/* --missing mean: each numeric input's mean over the rows that have it. */
-static void make_fills(load *L)
-{
-    for (int i = 0; i < L->enc.n_in; i++) {
-        bp_enc_col *ec = &L->enc.in[i];
-        double sum = 0;
-        long n = 0;
-        for (int r = 0; r < L->rows && !ec->n_cat; r++)
-            if (!isnan(at(L, r, ec->index)))
-                sum += at(L, r, ec->index), n++;
-        if (!ec->n_cat)
-            ec->has_fill = 1, ec->fill = n ? (double)(float)(sum / n) : 0.0;
-    }
-}
-
-/* The kept rows encoded: numbers (or their fill), one-hot categories (all
- * zero for a missing or unknown one, the latter counted for the warning). */
-static bp_status encode_inputs(load *L, bp_dataset *ds, const char *keep)
+/* The kept rows encoded: numbers (a model's fill for a missing one; a
+ * fill to be made, fills.c, has its position kept), one-hot categories
+ * (all zero for a missing or unknown one, the latter counted for the
+ * warning). */
+static bp_status encode_inputs(load *L, bp_dataset *ds, const char *keep, int trained)
 {
     size_t W = (size_t)bp_enc_width(&L->enc);
     ds->n_in = (int)W;
     ds->x_f32 = calloc((size_t)ds->n * W, sizeof *ds->x_f32);
     ds->onehot = calloc(W, 1);
-    if (!ds->x_f32 || !ds->onehot)
+    if (!trained && L->enc.fill && L->t.missing)
+        ds->missing = malloc((size_t)L->t.missing * sizeof *ds->missing);
+    if (!ds->x_f32 || !ds->onehot || (!trained && L->enc.fill && L->t.missing && !ds->missing))
         return bp_fail(L->err, BP_ERR_NOMEM, "%s: out of memory for %d examples", L->path, ds->n);
     long unknown = 0;
     int unknown_col = -1, unknown_r = 0;
@@ -316,7 +305,9 @@ static bp_status encode_inputs(load *L, bp_dataset *ds, const char *keep)
             const bp_enc_col *ec = &L->enc.in[i];
             float v = at(L, r, L->map[i]);
             if (!ec->n_cat) {
-                x[j++] = isnan(v) ? (float)ec->fill : v;
+                if (isnan(v) && ds->missing)
+                    ds->missing[ds->n_missing++] = (int64_t)(x - ds->x_f32) + j;
+                x[j++] = isnan(v) && trained ? (float)ec->fill : v;
                 continue;
             }
             int k = isnan(v) || !L->cat_of[i] ? -1 : L->cat_of[i][(int)v];
@@ -464,10 +455,10 @@ static bp_status load_table(load *L, bp_dataset *ds)
     int fill = trained ? L->enc.fill : o->missing == BP_MISSING_MEAN;
     if (s == BP_OK)
         s = missing_rows(L, fill, o->missing == BP_MISSING_DROP, keep, &ds->n);
-    if (s == BP_OK && fill && !trained)
-        make_fills(L);
     if (s == BP_OK)
-        s = encode_inputs(L, ds, keep);
+        s = encode_inputs(L, ds, keep, trained);
+    if (s == BP_OK && fill && !trained) /* from every row; bp_dataset_fill_from: the training split's */
+        s = bp_fills_apply(ds, &L->enc, NULL);
     if (s == BP_OK)
         s = encode_targets(L, ds, keep);
     free(keep);

@@ -33,7 +33,7 @@ bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t 
     bp_dataset *ds = malloc(sizeof *ds);
     if (!ds)
         return NULL;
-    *ds = (bp_dataset){n, n_in, n_out, 1, 0, x, NULL, labels, NULL, NULL, NULL, NULL, NULL};
+    *ds = (bp_dataset){n, n_in, n_out, 1, 0, x, NULL, labels, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     return ds;
 }
 
@@ -114,6 +114,7 @@ void bp_dataset_free(bp_dataset *ds)
     free(ds->columns);
     free(ds->onehot);
     free(ds->warning);
+    free(ds->missing);
     free(ds);
 }
 

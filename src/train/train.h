@@ -21,6 +21,9 @@ struct bp_dataset {
     char *columns;      /* a CSV's encoding as the model keeps it (JSON), or NULL */
     uint8_t *onehot;    /* [n_in] 1 for a category's input, or NULL          */
     char *warning;      /* one line about what was read, or NULL             */
+    int64_t *missing;   /* [n_missing] the positions m·n_in + i, ascending, of
+                         * the missing numbers a fill stands in for (io/fills.c) */
+    long n_missing;
 };
 
 /* dataset.c: a labelled data set over x [n, n_in] bytes and labels [n], taking
