@@ -80,7 +80,7 @@ typedef struct bp_backend_i {
 } bp_backend_i;
 
 /* cpu.c: the CPU backend's state, which every network has from bp_net_new
- * on (net->ctx); the table's mirror frees it. */
+ * on (net->cpu); the table's mirror frees it. */
 bp_status cpu_create(bp_net *net, bp_error *err);
 
 /* The backend of device d in this build; NULL if it was built without it. */

@@ -58,13 +58,13 @@ static void run(bp_net *net, pool_fn fn, phase *ph, double flops)
  * written once. Whoever else reads W(0) first takes the step with the same
  * loop (apply_pending, through the mirror's sync_host), so the numbers do
  * not depend on when. The pending step is this backend's own state. */
-typedef struct {
+typedef struct bp_cpu_state {
     int pending;   /* W(0) lags one per-example step   */
     float scale;   /* its −α                           */
     float *y;      /* [N(0)] its y(0); its δ(1) is delta[1] */
 } cpu_state;
 
-static cpu_state *cpu(const bp_net *net) { return (cpu_state *)net->ctx; }
+static cpu_state *cpu(const bp_net *net) { return net->cpu; }
 
 /* The dot product wants several independent sums (one chain of additions
  * costs its latency per element); the clones let it use AVX-512 or AVX2
@@ -437,7 +437,7 @@ static void cpu_release(bp_net *net)
     if (c)
         free(c->y);
     free(c);
-    net->ctx = NULL;
+    net->cpu = NULL;
 }
 
 bp_status cpu_create(bp_net *net, bp_error *err)
@@ -449,7 +449,7 @@ bp_status cpu_create(bp_net *net, bp_error *err)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the CPU backend");
     }
     c->y = y;
-    net->ctx = c;
+    net->cpu = c;
     return BP_OK;
 }
 

@@ -82,8 +82,10 @@ struct bp_net {
     bp_device device;                   /* where the passes run                */
     const struct bp_backend_i *be;      /* its functions (src/backend/)        */
     const bp_net_mirror *mirror;        /* the part of them nn calls           */
-    void *ctx;                          /* the CPU backend's state (cpu.c), on
-                                         * any device: its deferred step      */
+    struct bp_cpu_state *cpu;           /* the CPU engine's own state (cpu.c):
+                                         * its deferred W(0) step. Every network
+                                         * has one, as every device's host
+                                         * mirror may run the CPU's passes    */
     int tf32;                           /* CUDA: cuBLAS may use TF32           */
     struct bp_cuda *cuda;               /* CUDA: the device side (cuda.cu)     */
     struct bp_optimizer *opt_held;      /* whose state the device holds newer
