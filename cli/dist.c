@@ -53,7 +53,7 @@ static int epoch_now;             /* for the timeout's line */
 enum { MAX_REQUESTS = 4096 };
 static MPI_Request req[MAX_REQUESTS];
 static int n_req;
-static size_t last_hi;            /* the held last bucket: grads[0, last_hi) */
+static size_t started_from;       /* grads[started_from, P) are being summed; 0: none */
 
 /* the last bucket and the record, side by side, for the user sum */
 typedef struct {
@@ -297,28 +297,31 @@ void dist_saved(double seconds)
         save_budget = 20 * seconds;
 }
 
-/* MPI counts are int: a buffer of more than INT_MAX values goes in pieces. */
-static void start_sum(float *x, size_t n)
+/* Starts the sum of x [n], in pieces of at most INT_MAX values (MPI's
+ * counts are int), keeping one request free for the record; 0 if there is
+ * no room for them all, and nothing started. */
+static int start_sum(float *x, size_t n)
 {
-    for (size_t k = 0; k < n && n_req < MAX_REQUESTS; k += INT_MAX) {
+    size_t pieces = (n + INT_MAX - 1) / INT_MAX;
+    if (n_req + pieces + 1 > MAX_REQUESTS)
+        return 0;
+    for (size_t k = 0; k < n; k += INT_MAX) {
         int c = n - k < (size_t)INT_MAX ? (int)(n - k) : INT_MAX;
         MPI_Iallreduce(MPI_IN_PLACE, x + k, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req[n_req++]);
     }
+    return 1;
 }
 
 bp_status dist_grads_ready(void *ctx, bp_net *net, size_t lo, size_t hi)
 {
-    (void)ctx;
-    if (size == 1)
+    (void)ctx, (void)hi;
+    /* the last (lo 0) goes with the record, in after_backward; so do the
+     * ranges of a plan of more buckets than requests, from the first that
+     * finds no room (the ranges stay contiguous: room never comes back) */
+    if (size == 1 || lo == 0 || (started_from && started_from != hi) ||
+        !start_sum(bp_net_grads(net) + lo, hi - lo))
         return BP_OK;
-    if (lo == 0) { /* the last: it goes with the record, in after_backward */
-        last_hi = hi;
-        return BP_OK;
-    }
-    /* a plan of more buckets than requests: the rest joins the last one */
-    if (n_req + 2 >= MAX_REQUESTS)
-        return BP_OK;
-    start_sum(bp_net_grads(net) + lo, hi - lo);
+    started_from = lo;
     int done;
     MPI_Testall(n_req, req, &done, MPI_STATUSES_IGNORE); /* progress */
     return BP_OK;
@@ -329,10 +332,9 @@ bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info)
     (void)ctx;
     my_step = info->step;
     float *g = bp_net_grads(net);
-    size_t hi = last_hi ? last_hi : bp_net_n_params(net); /* no grads_ready: all of it */
-    if (n_req + 2 >= MAX_REQUESTS) /* see dist_grads_ready */
-        hi = bp_net_n_params(net);
-    last_hi = 0;
+    /* what grads_ready did not start: all of it without grads_ready */
+    size_t hi = started_from ? started_from : bp_net_n_params(net);
+    started_from = 0;
     size_t bytes = sizeof(record) + hi * sizeof(float);
     record rec = {info->loss, info->status != BP_OK, info->stop != 0};
     if (bytes <= INT_MAX) {
@@ -351,7 +353,8 @@ bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info)
         memcpy(&rec, stage, sizeof rec);
         memcpy(g, stage + sizeof rec, hi * sizeof(float));
     } else { /* over 2 GiB: the record alone, after the floats */
-        start_sum(g, hi);
+        if (!start_sum(g, hi))
+            return BP_ERR_ARG; /* over 4,000 buckets before a last one over 2 GiB */
         static double r3[3];
         r3[0] = rec.loss, r3[1] = rec.failed, r3[2] = rec.stop;
         MPI_Iallreduce(MPI_IN_PLACE, r3, 3, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &req[n_req++]);
