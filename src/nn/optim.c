@@ -310,7 +310,7 @@ long bp_optimizer_steps(const bp_optimizer *opt)
  * additions would cost its latency per element (4 cycles), which made this
  * the slowest pass of a small-batch step. Each lane is one acc[j], and a
  * float's square is exact in double, so every clone gives the same sum. */
-CLONES double optim_sum_squares(const float *g, size_t n)
+CLONES static double sum_squares(const float *g, size_t n)
 {
     double acc[8] = {0};
     size_t k = 0;
@@ -321,6 +321,10 @@ CLONES double optim_sum_squares(const float *g, size_t n)
         acc[0] += (double)g[k] * g[k];
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
+
+/* a clone's resolver would be a global of its own: the library's
+ * internal name is this plain one */
+double optim_sum_squares(const float *g, size_t n) { return sum_squares(g, n); }
 
 /* ------------------------------------------------------------------------ */
 /* One step                                                                  */
@@ -413,7 +417,7 @@ static void norm_band(void *arg, int k, int T)
     for (int b = k * j->bands / T; b < (k + 1) * j->bands / T; b++) {
         size_t lo, hi;
         band(j->n, b, j->bands, &lo, &hi);
-        j->part[b] = optim_sum_squares(j->grads + lo, hi - lo);
+        j->part[b] = sum_squares(j->grads + lo, hi - lo);
     }
 }
 
