@@ -67,13 +67,7 @@ typedef struct bp_cpu_state {
 static cpu_state *cpu(const bp_net *net) { return net->cpu; }
 
 /* The dot product wants several independent sums (one chain of additions
- * costs its latency per element); the clones let it use AVX-512 or AVX2
- * where the machine has them, as the BLAS does. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
+ * costs its latency per element): CLONES (base.h). */
 #define LANES 16
 
 static inline float descend(float w, float c, float y) { return w + c * y; }

@@ -18,6 +18,24 @@ extern "C" { /* the CUDA files include this too */
 
 #define BP_MAX_THREADS 256
 
+/* Loops that want several independent sums or wide lanes: clones for
+ * AVX-512 and AVX2 where the machine has them, as the BLAS does.
+ * CLONES_EXACT also keeps a * b + c two roundings in every clone (no
+ * contraction into an FMA), so that each clone gives the default one's
+ * bits: for element rules whose results are compared bit for bit. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define CLONES_EXACT \
+    __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+#else
+#define CLONES_EXACT
+#endif
+
 /* util.c: name's index in names [count] into *out (behind every bp_*_parse
  * of a name table); BP_ERR_ARG naming fn for NULL or an unknown name. */
 bp_status bp_name_parse(const char *fn, const char *const *names, int count, const char *name,

@@ -199,6 +199,9 @@ bp_opt_view optim_view(const bp_optimizer *opt, optim_coef *q, long steps);
 /* optim.c: a fresh optimiser identity (bp_optimizer_create; a checkpoint
  * load, whose state replaces the old, takes a new one too). */
 uint64_t optim_new_id(void);
+/* optim.c: Σ g[k]² in double, in a fixed order (8 interleaved partial
+ * sums): the same value on every machine and clone. */
+double optim_sum_squares(const float *g, size_t n);
 /* bp_optimizer_step_scaled with each pass on as many of pool's threads as
  * its work deserves (NULL: the caller's); the norm is one partial sum per
  * thread of the pool, added in order, so the result depends on the pool's
