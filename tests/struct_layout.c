@@ -47,6 +47,7 @@ int main(void)
     FIELD(bp_epoch_hooks, size); FIELD(bp_epoch_hooks, rank); FIELD(bp_epoch_hooks, ranks);
     FIELD(bp_epoch_hooks, after_backward); FIELD(bp_epoch_hooks, after_step);
     FIELD(bp_epoch_hooks, ctx); FIELD(bp_epoch_hooks, stop);
+    FIELD(bp_epoch_hooks, grads_ready); FIELD(bp_epoch_hooks, bucket);
     END();
     BEGIN(bp_step_info);
     FIELD(bp_step_info, step); FIELD(bp_step_info, steps); FIELD(bp_step_info, first);
