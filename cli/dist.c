@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifdef BP_HAVE_MPI
@@ -75,13 +74,6 @@ static long ask_in, my_step;
 enum { TIMES = 65 };
 static double times[TIMES], last_step_at, save_budget = 60;
 static int n_times;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static double median_step(void)
 {
@@ -142,10 +134,10 @@ static void timed_out(const char *what, double waited)
             MPI_Irecv(&answer[n], 1, MPI_LONG, r, TAG_ANSWER, live, &q[2 * n + 1]);
             n++;
         }
-    double t0 = now(), grace = 5 * median_step();
+    double t0 = cli_now(), grace = 5 * median_step();
     grace = grace < 1 ? 1 : grace > 5 ? 5 : grace;
     int heard[MAX_NAMED] = {0}, left = n;
-    while (left > 0 && now() - t0 < grace) {
+    while (left > 0 && cli_now() - t0 < grace) {
         for (int i = 0; i < n; i++) {
             int done = 0;
             if (!heard[i] && MPI_Test(&q[2 * i + 1], &done, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
@@ -180,7 +172,7 @@ static void timed_out(const char *what, double waited)
  * questions meanwhile; past it, ends the job. */
 static void wait_all(int n, MPI_Request *r, const char *what, double limit)
 {
-    double t0 = now();
+    double t0 = cli_now();
     for (long polls = 0;; polls++) {
         int done = 0;
         MPI_Testall(n, r, &done, MPI_STATUSES_IGNORE);
@@ -188,8 +180,8 @@ static void wait_all(int n, MPI_Request *r, const char *what, double limit)
             return;
         if ((polls & 63) == 63) {
             answer_asks();
-            if (now() - t0 > limit)
-                timed_out(what, now() - t0);
+            if (cli_now() - t0 > limit)
+                timed_out(what, cli_now() - t0);
             sched_yield();
         }
     }
@@ -362,7 +354,7 @@ bp_status dist_sum_step(void *ctx, bp_net *net, bp_step_info *info)
         rec = (record){r3[0], r3[1], r3[2]};
     }
     n_req = 0;
-    double t = now(); /* step to step, for the default timeout */
+    double t = cli_now(); /* step to step, for the default timeout */
     if (last_step_at > 0)
         times[n_times++ % TIMES] = t - last_step_at;
     last_step_at = t;
