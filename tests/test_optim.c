@@ -607,11 +607,12 @@ static void test_scaled(void)
 /* The step split over 2 and 3 threads (optim_step_threads, what
  * bp_train_step uses) against one thread: every element the same rule, so
  * bit-equal without clipping; with it, the norm's partial sums are added in
- * another order, so within float rounding. P = 1000: bands of 16 floats
- * that do not divide it. */
+ * another order, so within float rounding. P: enough work that every pass
+ * takes 3 threads (pool_threads_for), in bands of 16 floats that do not
+ * divide it. */
 static void test_threads(void)
 {
-    enum { P = 1000 };
+    enum { P = 330007 };
     static float g[P], p1[P], pt[P];
     bp_rng r;
     bp_rng_seed(&r, 5);
@@ -632,8 +633,9 @@ static void test_threads(void)
                 for (int step = 0; step < 3; step++) {
                     for (int k = 0; k < P; k++)
                         g[k] = (float)bp_rng_normal(&r);
-                    CHECK(optim_step_threads(a, p1, g, P, 1.0, NULL, &na) == BP_OK, "one thread");
-                    CHECK(optim_step_threads(b, pt, g, P, 1.0, pool, &nb) == BP_OK, "threads");
+                    CHECK(optim_step_threads(a, p1, g, P, 1.0, NULL, 1, &na) ==
+                              BP_OK, "one thread");
+                    CHECK(optim_step_threads(b, pt, g, P, 1.0, pool, T, &nb) == BP_OK, "threads");
                 }
                 CHECK_CLOSE(nb, na, 1e-12, "%s T=%d: norm", bp_opt_name(c.kind), T);
                 float worst = 0;

@@ -32,6 +32,10 @@ bp_status batch_forward(bp_net *net, const float *x, int M);
 bp_status batch_backward(bp_net *net, bp_targets tg, double rate, double *loss);
 bp_status batch_loss_value(const bp_net *net, bp_targets tg, double *loss);
 bp_status batch_find_nonfinite(const bp_net *net, char *where, size_t size);
+/* The threads of the widest phase of the last forward and backward pass:
+ * those whose caches hold the gradient it wrote (the pool's size before any
+ * pass). */
+int batch_threads(const bp_net *net);
 
 /* A data set as a device copies it (src/train/'s bp_dataset_view makes it):
  * exactly one of x_u8 [n, n_in] (x = byte/255) and x_f32 [n, n_in] is set,

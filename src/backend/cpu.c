@@ -38,13 +38,6 @@ typedef struct {
     bp_status status[BP_MAX_THREADS];
 } phase;
 
-/* Runs a phase on the threads its work deserves (ph->T, set here). */
-static void run(bp_net *net, pool_fn fn, phase *ph, double flops)
-{
-    ph->T = pool_threads_for(net->pool, flops);
-    pool_run_n(net->pool, ph->T, fn, ph);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Per-example descent (M = 1): one pass over W(0) per step                  */
 /* ------------------------------------------------------------------------ */
@@ -62,9 +55,19 @@ typedef struct bp_cpu_state {
     int pending;   /* W(0) lags one per-example step   */
     float scale;   /* its −α                           */
     float *y;      /* [N(0)] its y(0); its δ(1) is delta[1] */
+    int widest;    /* threads of the widest phase since the last forward pass */
 } cpu_state;
 
 static cpu_state *cpu(const bp_net *net) { return net->cpu; }
+
+/* Runs a phase on the threads its work deserves (ph->T, set here). */
+static void run(bp_net *net, pool_fn fn, phase *ph, double flops)
+{
+    ph->T = pool_threads_for(net->pool, flops);
+    if (ph->T > cpu(net)->widest)
+        cpu(net)->widest = ph->T;
+    pool_run_n(net->pool, ph->T, fn, ph);
+}
 
 /* The dot product wants several independent sums (one chain of additions
  * costs its latency per element): CLONES (base.h). */
@@ -170,6 +173,7 @@ bp_status batch_forward(bp_net *net, const float *x, int M)
     }
     apply_pending(net);
     net->M = M;
+    c->widest = 1;
     phase ph = {.net = net};
     for (int l = l0; l < net->L; l++) {
         ph.l = l;
@@ -443,9 +447,12 @@ bp_status cpu_create(bp_net *net, bp_error *err)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the CPU backend");
     }
     c->y = y;
+    c->widest = pool_threads(net->pool);
     net->cpu = c;
     return BP_OK;
 }
+
+int batch_threads(const bp_net *net) { return net->cpu ? net->cpu->widest : 1; }
 
 const bp_backend_i bp_backend_cpu = {
     .mirror = {cpu_sync_host, cpu_host_wrote, cpu_release, NULL},

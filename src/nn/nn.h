@@ -203,11 +203,12 @@ uint64_t optim_new_id(void);
  * sums): the same value on every machine and clone. */
 double optim_sum_squares(const float *g, size_t n);
 /* bp_optimizer_step_scaled with each pass on as many of pool's threads as
- * its work deserves (NULL: the caller's); the norm is one partial sum per
- * thread of the pool, added in order, so the result depends on the pool's
- * size only. The norm is computed only when clipping or asked for. */
+ * its work deserves (NULL: the caller's), and at most `threads`; the norm is
+ * one partial sum per thread of the pool, added in order, so the result
+ * depends on the pool's size only. The norm is computed only when clipping
+ * or asked for. */
 bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                             double scale, struct bp_pool *pool, double *norm);
+                             double scale, struct bp_pool *pool, int threads, double *norm);
 /* optim.c: the state of an optimiser and the device of a network kept in
  * step without the caller's help. optim_attach(net, opt) before a device
  * steps opt on net: any other optimiser whose newer state net's device

@@ -388,8 +388,13 @@ static double rule_flops(bp_opt_kind k)
 }
 
 /* One step split over a pool's threads, each pass on the threads its work
- * deserves (pool_threads_for). The norm is B partial sums over B bands, B
- * the pool's size however many threads compute them, added in band order:
+ * deserves (pool_threads_for) and on no more than the caller allows: the
+ * threads whose caches hold the gradient. A pass of a few flops a value is
+ * bound by memory; at M = 1 on 784-256-128-10 every phase of the engine
+ * runs on one thread, and momentum's rule split over two of them ran at
+ * 0.79× one (its values fetched from the other core's cache, the sleeping
+ * worker woken for the pass alone). The norm is B partial sums over B bands,
+ * B the pool's size however many threads compute them, added in band order:
  * the result depends on the pool's size only, as the engine's does. */
 typedef struct {
     bp_optimizer *opt;
@@ -421,6 +426,12 @@ static void norm_band(void *arg, int k, int T)
     }
 }
 
+static int threads_for(const bp_pool *pool, int cap, double flops)
+{
+    int T = pool_threads_for(pool, flops);
+    return T < cap ? T : cap;
+}
+
 static void rule_band(void *arg, int k, int T)
 {
     step_job *j = arg;
@@ -430,7 +441,7 @@ static void rule_band(void *arg, int k, int T)
 }
 
 bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grads, size_t n,
-                             double scale, bp_pool *pool, double *norm_out)
+                             double scale, bp_pool *pool, int threads, double *norm_out)
 {
     if (!opt || !params || !grads)
         return bp_arg_null(NULL, "bp_optimizer_step", !opt ? "opt" : !params ? "params" : "grads");
@@ -454,7 +465,7 @@ bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grad
     double norm = NAN;
     if (cfg->clip_norm > 0 || norm_out) {
         j.bands = pool_threads(pool);
-        pool_run_n(pool, pool_threads_for(pool, 2.0 * (double)n), norm_band, &j);
+        pool_run_n(pool, threads_for(pool, threads, 2.0 * (double)n), norm_band, &j);
         double sum = 0;
         for (int b = 0; b < j.bands; b++)
             sum += j.part[b];
@@ -465,7 +476,7 @@ bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grad
 
     j.q = optim_step_coef(opt, opt->t);
     opt->t++;
-    pool_run_n(pool, pool_threads_for(pool, rule_flops(cfg->kind) * (double)n), rule_band, &j);
+    pool_run_n(pool, threads_for(pool, threads, rule_flops(cfg->kind) * (double)n), rule_band, &j);
     if (norm_out)
         *norm_out = norm;
     return BP_OK;
@@ -474,7 +485,7 @@ bp_status optim_step_threads(bp_optimizer *opt, float *params, const float *grad
 bp_status bp_optimizer_step_scaled(bp_optimizer *opt, float *params, const float *grads, size_t n,
                                    double scale, double *norm)
 {
-    return optim_step_threads(opt, params, grads, n, scale, NULL, norm);
+    return optim_step_threads(opt, params, grads, n, scale, NULL, 1, norm);
 }
 
 /* ------------------------------------------------------------------------ */

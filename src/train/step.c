@@ -145,7 +145,7 @@ bp_status bp_train_step(bp_net *net, bp_optimizer *opt, const float *x, bp_targe
             l += step_l2_loss(net, opt->cfg.l2, M);
     if (isfinite(l)) /* the norm is not needed here: a diverging loss shows the same */
         s = optim_step_threads(opt, bp_net_params(net), bp_net_grads(net), net->n_params, 1.0,
-                               net->pool, NULL);
+                               net->pool, batch_threads(net), NULL);
 done:
     if ((s == BP_OK || s == BP_ERR_NONFINITE) && !isfinite(l))
         s = bp_fail(NULL, BP_ERR_NONFINITE, "%s: the batch loss is %g", __func__, l);
