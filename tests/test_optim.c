@@ -12,6 +12,7 @@
 #include "io/io.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define TOL 1e-6 /* float state and parameters against double references */
@@ -651,6 +652,51 @@ static void test_threads(void)
     }
 }
 
+/* Every share of every phase runs exactly once, with its phase's share
+ * count, whoever claims it (pool.c: the caller takes shares no worker has
+ * begun). Many tiny phases of varying width, so that claims race. */
+typedef struct {
+    atomic_int ran[BP_MAX_THREADS];
+    atomic_int wrong;
+    int n;
+} claim_job;
+
+static void count_share(void *arg, int k, int T)
+{
+    claim_job *j = arg;
+    if (T != j->n || k < 0 || k >= T)
+        atomic_fetch_add(&j->wrong, 1);
+    else
+        atomic_fetch_add(&j->ran[k], 1);
+}
+
+static void test_claims(void)
+{
+    for (int T = 2; T <= 4; T++) {
+        bp_pool *pool = pool_create(T);
+        CHECK(pool != NULL, "pool of %d", T);
+        if (!pool)
+            continue;
+        static claim_job j;
+        int phases = 0, expect[BP_MAX_THREADS] = {0};
+        for (int k = 0; k < BP_MAX_THREADS; k++)
+            atomic_store(&j.ran[k], 0);
+        atomic_store(&j.wrong, 0);
+        for (int i = 0; i < 100000; i++, phases++) {
+            j.n = 1 + i % T;
+            pool_run_n(pool, j.n, count_share, &j);
+            for (int k = 0; k < j.n; k++)
+                expect[k]++;
+        }
+        int bad = atomic_load(&j.wrong);
+        for (int k = 0; k < T; k++)
+            bad += atomic_load(&j.ran[k]) != expect[k];
+        CHECK(bad == 0, "pool of %d: %d of %d phases' shares ran other than once", T, bad,
+              phases);
+        pool_free(pool);
+    }
+}
+
 int main(void)
 {
     /* torch.optim's θ3 (float64) for the same runs: SGD(lr=0.1),
@@ -677,5 +723,6 @@ int main(void)
     test_sizes();
     test_scaled();
     test_threads();
+    test_claims();
     CHECK_DONE();
 }

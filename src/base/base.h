@@ -97,7 +97,7 @@ bp_status bp_names_copy(const char *fn, int k, const char *const *names, char **
 
 /* pool.c: T threads running each phase of a step on their share of it. */
 typedef struct bp_pool bp_pool;
-typedef void (*pool_fn)(void *arg, int k, int T); /* thread k of T does share k */
+typedef void (*pool_fn)(void *arg, int k, int T); /* share k of T, on whichever thread */
 bp_pool *pool_create(int T);                       /* NULL if threads can't start */
 void pool_free(bp_pool *p);
 int pool_threads(const bp_pool *p);                /* 1 for NULL */
