@@ -16,9 +16,9 @@ else
     bad "xor: exit $?: $(cat "$d/stderr")"
 fi
 
-# the regression: sin x within 0.05 everywhere on a fine grid
+# the regression: sin x within 0.01 everywhere on a fine grid
 if "$ex/regression" >"$d/reg.txt" 2>"$d/stderr"; then
-    awk '/largest/ { found = 1; if ($NF + 0 >= 0.05) bad = 1 } END { exit bad || !found }' \
+    awk '/largest/ { found = 1; if ($NF + 0 >= 0.01) bad = 1 } END { exit bad || !found }' \
         "$d/reg.txt" && ok || bad "regression: $(cat "$d/reg.txt")"
 else
     bad "regression: exit $?: $(cat "$d/stderr")"
