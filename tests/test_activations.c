@@ -6,6 +6,8 @@
 #include "check.h"
 #include "io/io.h"
 
+#include <stdint.h>
+
 int main(void)
 {
     const double a = BP_LEAKY_SLOPE_DEFAULT;
@@ -57,6 +59,50 @@ int main(void)
             CHECK_CLOSE(yp[k], yy, 1e-6, "%s(%g)", bp_act_name(act), zz);
             CHECK_CLOSE(d[k], 2.0 * bp_act_df((bp_act)act, zz, yy, a), 1e-6, "%s'(%g)",
                         bp_act_name(act), zz);
+        }
+    }
+
+    /* tanh in float (op_tanh, basic operations only) against double tanh:
+     * every 97th float of [0, 12] both signs, through act_forward's loop, in
+     * units in the last place of the float result: at most 2 (glibc's
+     * tanhf reaches 2.19 on the same floats); ±0, ±inf and NaN as tanhf */
+    {
+        enum { CH = 4096 };
+        static float zt[CH], yt[CH];
+        static const float zero[CH];
+        double worst = 0;
+        float at = 0;
+        int n = 0;
+        uint32_t bits = 0;
+        for (;;) {
+            for (n = 0; n < CH; n++, bits += 97) {
+                float v;
+                memcpy(&v, &bits, sizeof v);
+                if (!(v <= 12))
+                    break;
+                zt[n] = (n & 1) ? -v : v;
+            }
+            act_forward(BP_ACT_TANH, zt, yt, zero, 1, n, n, 0);
+            for (int k = 0; k < n; k++) {
+                double want = tanh((double)zt[k]);
+                float w = (float)want;
+                double ulp = (double)nextafterf(fabsf(w), INFINITY) - fabs((double)w);
+                double e = fabs(yt[k] - want) / (ulp > 0 ? ulp : 1e-45);
+                if (e > worst)
+                    worst = e, at = zt[k];
+            }
+            if (n < CH)
+                break;
+        }
+        CHECK(worst <= 2.0, "tanh: %.2f ulp from double tanh at %.9g", worst, (double)at);
+        float sp[6] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 20.0f};
+        float ysp[6], minus0[6] = {-0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f}; /* z + -0 = z */
+        act_forward(BP_ACT_TANH, sp, ysp, minus0, 1, 6, 6, 0);
+        for (int k = 0; k < 6; k++) {
+            float want = tanhf(sp[k]);
+            CHECK(isnan(want) ? isnan(ysp[k])
+                              : ysp[k] == want && signbit(ysp[k]) == signbit(want),
+                  "tanh(%g) = %g, tanhf %g", (double)sp[k], (double)ysp[k], (double)want);
         }
     }
 
