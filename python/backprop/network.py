@@ -258,6 +258,17 @@ class Network:
 
     # ---- training -------------------------------------------------------
 
+    def _stop_hooks(self):
+        """byref of a bp_epoch_hooks that carries only the stop flag, made
+        once per flag (an epoch of one small batch is some tens of µs, and
+        the struct costs 2 µs to build)."""
+        made = self.__dict__.get("_hooks")
+        if made is None or made[0] is not self._stop:
+            hooks = _lib.EpochHooks(ctypes.sizeof(_lib.EpochHooks), 0, 1, _lib._HOOK(),
+                                    _lib._HOOK(), None, ctypes.pointer(self._stop))
+            made = self._hooks = (self._stop, hooks, byref(hooks))
+        return made[2]
+
     def train_epoch(self, optimizer, data, idx, batch):
         """One bp_train_epoch pass over data's examples idx (int32 [n]) in
         batches of batch; returns (mean loss, examples done). Ctrl-C stops it
@@ -266,13 +277,12 @@ class Network:
         n = int(idx.shape[0])
         h, o, d = self._h, optimizer.handle, data.handle
         stop = self._stop
-        hooks = _lib.EpochHooks(ctypes.sizeof(_lib.EpochHooks), 0, 1, _lib._HOOK(),
-                                _lib._HOOK(), None, ctypes.pointer(stop))
+        hooks = self._stop_hooks()
         p = idx.ctypes.data_as(_lib.P_I32)
 
         def call():
             total, done = c_double(0), c_int(0)
-            s = lib.bp_train_epoch(h, o, d, p, n, int(batch), byref(hooks), byref(total),
+            s = lib.bp_train_epoch(h, o, d, p, n, int(batch), hooks, byref(total),
                                    byref(done))
             if s == _lib.STOPPED:
                 raise KeyboardInterrupt

@@ -284,11 +284,11 @@ class _BaseMLP(BaseEstimator):
         if net.max_batch < batch_size:
             self._resize(batch_size)
             net = self._net
+        order, rng_p = train_idx.ctypes.data_as(_lib.P_I32), _lib.ctypes.byref(rng)
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
-                    _lib.check(lib_call("bp_shuffle", _lib.ctypes.byref(rng),
-                                        train_idx.ctypes.data_as(_lib.P_I32), n_samples))
+                    _lib.check(lib_call("bp_shuffle", rng_p, order, n_samples))
                 self.loss_, _ = net.train_epoch(self._opt, data, train_idx, batch_size)
                 self.n_iter_ += 1
                 self.t_ += n_samples
