@@ -29,6 +29,7 @@ Known differences, all documented in the README's Python section:
     swallows it with a warning); the fitted attributes describe the epochs
     completed, the parameters the last step taken.
 """
+import math
 import numbers
 import warnings
 
@@ -373,7 +374,7 @@ class _BaseMLP(BaseEstimator):
         if (check_input and type(X) is np.ndarray and X.ndim == 2 and
                 (X.dtype == np.float32 or X.dtype == np.float64) and X.shape[0] > 0 and
                 X.shape[1] == self.n_features_in_ and "feature_names_in_" not in self.__dict__
-                and np.isfinite(X.sum())):
+                and math.isfinite(X.sum())):  # an overflowing sum only takes the long path
             check_input = False  # what _validate_data would let through, as it is
         if check_input:
             X = self._validate_data(X, accept_sparse=["csr", "csc"], reset=False)
