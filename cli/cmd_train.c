@@ -13,6 +13,7 @@
  * --resume DIR continues bit-identically. Under mpirun each rank trains on
  * its share of every global batch; rank 0 alone prints and writes.
  */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #include "train.h"
 
 #include <math.h>

@@ -64,10 +64,13 @@ BP_HD static inline float op_exp_pos(float y)
     float r = (y - k * ln2_hi) - k * ln2_lo;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f +
               r * (0.00833333377f + r * (0.00138888892f + r * 0.000198412701f))))));
+    /* a NaN y gives a NaN k, which no conversion to int may see; its NaN
+     * goes on in r */
+    float k_int = k > 0.0f ? k : 0.0f;
     union {
-        int32_t i;
+        uint32_t i;
         float f;
-    } two_k = {.i = ((int32_t)k + 127) << 23};
+    } two_k = {.i = (uint32_t)((int32_t)k_int + 127) << 23};
     return p * two_k.f;
 }
 
