@@ -324,7 +324,9 @@ BP_API bp_status bp_backward(bp_net *net, bp_targets tg, double *loss);
 
 /* Outputs y [n, N(L)] of any number n >= 0 of examples x [n, N(0)] in raw
  * units: the model's standardisation (bp_net_set_standardize) is applied
- * first, then forward passes in chunks of the network's maximum batch. */
+ * first, then forward passes in chunks of the network's maximum batch. A
+ * non-finite value in x is BP_ERR_NONFINITE, naming its row and column,
+ * with y untouched. */
 BP_API bp_status bp_predict(bp_net *net, const float *x, long n, float *y, bp_error *err);
 
 /* bp_predict with each example computed alone, by the vector form (eq. 40:

@@ -16,6 +16,7 @@
 #include "tools.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <sys/wait.h>
 
@@ -105,6 +106,22 @@ static int create_fails(bp_config c, int max_batch, const char *needle)
     bp_net *n = bp_net_create(&c, max_batch, &err);
     bp_net_free(n);
     return N(n, &err, needle);
+}
+
+/* a non-finite input to bp_predict(_rows): refused with its place named,
+ * y untouched (a NaN output would look like an answer) */
+static int predict_nonfinite(bp_status (*predict)(bp_net *, const float *, long, float *,
+                                                  bp_error *),
+                             float bad, const char *needle)
+{
+    float xb[2 * 3] = {0.5f, 1, -1, 2, 0, 0}, yb[4] = {7, 7, 7, 7};
+    xb[4] = bad; /* row 1, column 1 */
+    bp_status s = predict(net, xb, 2, yb, &err);
+    int ok = s == BP_ERR_NONFINITE && strstr(err.msg, needle) &&
+             strcmp(err.msg, bp_last_error()) == 0 && yb[0] == 7 && yb[3] == 7;
+    if (!ok)
+        fprintf(stderr, "    status %d, message \"%s\", wanted \"%s\"\n", s, err.msg, needle);
+    return ok;
 }
 
 static int bad_layers(int L)
@@ -382,6 +399,8 @@ static int no_crash(void) { return 1; }
     X(E(bp_predict(net, x, 1, NULL, &err), BP_ERR_ARG, "y is NULL"))                              \
     X(E(bp_predict(net, x, -1, y, &err), BP_ERR_ARG, "n = -1"))                                   \
     X(bp_predict(net, x, 0, y, NULL) == BP_OK)                                                     \
+    X(predict_nonfinite(bp_predict, NAN, "bp_predict: x[1][1] = nan"))                            \
+    X(predict_nonfinite(bp_predict_rows, -INFINITY, "bp_predict_rows: x[1][1] = -inf"))          \
     X(E(bp_predict_rows(NULL, x, 1, y, &err), BP_ERR_ARG, "bp_predict_rows: net is NULL"))        \
     X(E(bp_predict_rows(net, NULL, 1, y, &err), BP_ERR_ARG, "x is NULL"))                         \
     X(E(bp_predict_rows(net, x, -1, y, &err), BP_ERR_ARG, "n = -1"))                              \

@@ -12,7 +12,7 @@ in the source tree's build/ when run from there, or at $BACKPROP_LIBRARY.
 """
 from ._lib import (VERSION as __version__, LIBRARY_PATH, BackpropError, ArgumentError,
                    ShapeError, FormatError, NonFiniteError)
-from .network import Network, Optimizer, Dataset, load
+from .network import Network, Optimizer, Dataset, Epochs, load
 
-__all__ = ["Network", "Optimizer", "Dataset", "load", "BackpropError", "ArgumentError",
+__all__ = ["Network", "Optimizer", "Dataset", "Epochs", "load", "BackpropError", "ArgumentError",
            "ShapeError", "FormatError", "NonFiniteError", "LIBRARY_PATH", "__version__"]

@@ -273,24 +273,7 @@ class Network:
         """One bp_train_epoch pass over data's examples idx (int32 [n]) in
         batches of batch; returns (mean loss, examples done). Ctrl-C stops it
         after the step in flight and raises KeyboardInterrupt."""
-        idx = np.ascontiguousarray(idx, dtype=np.int32)
-        n = int(idx.shape[0])
-        h, o, d = self._h, optimizer.handle, data.handle
-        stop = self._stop
-        hooks = self._stop_hooks()
-        p = idx.ctypes.data_as(_lib.P_I32)
-
-        def call():
-            total, done = c_double(0), c_int(0)
-            s = lib.bp_train_epoch(h, o, d, p, n, int(batch), hooks, byref(total),
-                                   byref(done))
-            if s == _lib.STOPPED:
-                raise KeyboardInterrupt
-            if s != _lib.OK:
-                raise _lib.error(s)  # read on the thread that made the call
-            return (total.value / done.value if done.value else float("nan")), done.value
-
-        return _lib.interruptible(call, stop)
+        return _lib.interruptible(Epochs(self, optimizer, data, idx, batch), self._stop)
 
     def fit(self, X, y, epochs=10, batch=32, optimizer="sgd", lr=0.1, val_fraction=0.0,
             seed=1, **opt_fields):
@@ -315,10 +298,9 @@ class Network:
         history = {"train_loss": [], "val_loss": [] if len(val) else None}
 
         def epochs_():
+            one = Epochs(self, opt, data, train, min(int(batch), self.max_batch), rng)
             for _ in range(int(epochs)):
-                _lib.check(lib.bp_shuffle(byref(rng), train.ctypes.data_as(_lib.P_I32),
-                                          len(train)))
-                loss, _ = self.train_epoch(opt, data, train, min(int(batch), self.max_batch))
+                loss, _ = one()
                 history["train_loss"].append(loss)
                 if len(val):
                     history["val_loss"].append(self.evaluate(data, val)["loss"])
@@ -347,6 +329,37 @@ class Network:
         path = os.fsencode(path)
         save = lib.bp_model_export_onnx if path.lower().endswith(b".onnx") else lib.bp_model_save
         _lib.check(save(self._h, path, byref(err)), err)
+
+
+class Epochs:
+    """bp_train_epoch passes over the same examples, each call one pass:
+    Epochs(net, optimizer, data, idx, batch, rng)() shuffles idx in place
+    with rng (a _lib.Rng; None: no shuffle, bp_shuffle otherwise) and runs
+    the pass, returning (mean loss, examples done). The calls' arguments are
+    made once, here: an epoch of a small data set is some tens of µs, and
+    making them costs several (a numpy array's .ctypes alone is over 1 µs).
+    Called on the thread it runs on (see _lib.interruptible): the status's
+    message is that thread's."""
+
+    def __init__(self, net, optimizer, data, idx, batch, rng=None):
+        self._idx = idx = np.ascontiguousarray(idx, dtype=np.int32)  # kept: the pointer's
+        self._keep = (net, optimizer, data, rng)  # the handles' owners outlive the calls
+        self._total, self._done = c_double(0), c_int(0)
+        p, n = idx.ctypes.data_as(_lib.P_I32), int(idx.shape[0])
+        self._shuffle = (byref(rng), p, n) if rng is not None else None
+        self._pass = (net._h, optimizer.handle, data.handle, p, n, int(batch),
+                      net._stop_hooks(), byref(self._total), byref(self._done))
+
+    def __call__(self):
+        if self._shuffle is not None:
+            _lib.check(lib.bp_shuffle(*self._shuffle))
+        s = lib.bp_train_epoch(*self._pass)
+        if s == _lib.STOPPED:
+            raise KeyboardInterrupt
+        if s != _lib.OK:
+            raise _lib.error(s)
+        done = self._done.value
+        return (self._total.value / done if done else float("nan")), done
 
 
 def load(path, max_batch=256, threads=1):
@@ -424,4 +437,4 @@ def _name(names, name, what):
         raise ValueError(f"unknown {what} {name!r} (one of {', '.join(names)})") from None
 
 
-__all__ = ["Network", "Optimizer", "Dataset", "load"]
+__all__ = ["Network", "Optimizer", "Dataset", "Epochs", "load"]

@@ -29,7 +29,6 @@ Known differences, all documented in the README's Python section:
     swallows it with a warning); the fitted attributes describe the epochs
     completed, the parameters the last step taken.
 """
-import math
 import numbers
 import warnings
 
@@ -45,9 +44,11 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import column_or_1d
 
 from . import _lib
-from .network import Dataset, Network, Optimizer, checkpoint_bytes, checkpoint_restore
+from .network import Dataset, Epochs, Network, Optimizer, checkpoint_bytes, checkpoint_restore
 
 _ACT = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_ONE_ZERO = np.array([1, 0], dtype=np.float32)  # float64 p makes float64 columns
 
 
 class _BaseMLP(BaseEstimator):
@@ -285,12 +286,11 @@ class _BaseMLP(BaseEstimator):
         if net.max_batch < batch_size:
             self._resize(batch_size)
             net = self._net
-        order, rng_p = train_idx.ctypes.data_as(_lib.P_I32), _lib.ctypes.byref(rng)
+        epoch = Epochs(net, self._opt, data, train_idx, batch_size,
+                       rng if self.shuffle else None)
         try:
             for _ in range(self.max_iter):
-                if self.shuffle:
-                    _lib.check(lib_call("bp_shuffle", rng_p, order, n_samples))
-                self.loss_, _ = net.train_epoch(self._opt, data, train_idx, batch_size)
+                self.loss_, _ = epoch()
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
@@ -364,25 +364,30 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X, check_input=True):
         """The network's outputs for X, in X's float type (scikit-learn's
-        convention). A float ndarray of the fitted width with finite values
-        takes a short path to the library; any other goes through
-        scikit-learn's validation, and so raises what it raises."""
+        convention). A float ndarray of the fitted width takes a short path
+        to the library, which refuses a non-finite value: that X then goes
+        through scikit-learn's validation, and so raises what it raises, as
+        does any other X."""
         net = self.__dict__.get("_net")
         if net is None:
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call "
                                  "'fit' with appropriate arguments before using this estimator.")
-        if (check_input and type(X) is np.ndarray and X.ndim == 2 and
-                (X.dtype == np.float32 or X.dtype == np.float64) and X.shape[0] > 0 and
-                X.shape[1] == self.n_features_in_ and "feature_names_in_" not in self.__dict__
-                and math.isfinite(X.sum())):  # an overflowing sum only takes the long path
-            check_input = False  # what _validate_data would let through, as it is
-        if check_input:
+        short = (check_input and type(X) is np.ndarray and X.ndim == 2 and
+                 (X.dtype is _F32 or X.dtype is _F64) and X.shape[0] > 0 and
+                 X.shape[1] == self.n_features_in_ and "feature_names_in_" not in self.__dict__)
+        if check_input and not short:
             X = self._validate_data(X, accept_sparse=["csr", "csc"], reset=False)
         if scipy.sparse.issparse(X):
             X = X.toarray()
-        # each row alone: a row's prediction does not depend on the others
-        y = net.predict(X, rows=True)
-        return y if X.dtype == np.float32 else y.astype(np.float64)
+        try:
+            # each row alone: a row's prediction does not depend on the others
+            y = net.predict(X, rows=True)
+        except _lib.NonFiniteError as e:
+            if short:  # NaN or inf: scikit-learn's own ValueError
+                self._validate_data(X, accept_sparse=["csr", "csc"], reset=False)
+            # finite as given, not as float32 (|x| > 3.4e38), the network's type
+            raise ValueError(f"{e}: X as float32, the type the network computes in") from None
+        return y if X.dtype is _F32 else y.astype(np.float64)
 
     # ---- extras of ours ----------------------------------------------------
 
@@ -570,11 +575,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         y_pred = self._forward(X)
         if self.n_outputs_ != 1:
             return y_pred
-        # [1 − p, p], as scikit-learn's vstack(...).T gives it, in one array
-        proba = np.empty((2, y_pred.shape[0]), dtype=y_pred.dtype)
-        proba[1] = y_pred[:, 0]
-        np.subtract(1, proba[1], out=proba[0])
-        return proba.T
+        # [1 − p, p], scikit-learn's columns, as |[1, 0] − p| in one broadcast
+        # (p >= 0, a sigmoid's): the same numbers in two numpy calls
+        proba = np.subtract(_ONE_ZERO, y_pred)
+        return np.abs(proba, out=proba)
 
     def _more_tags(self):
         return {"multilabel": True}

@@ -112,6 +112,46 @@ def test_wrong_width_at_predict():
         assert str(ours.value) == str(theirs.value)
 
 
+def test_nonfinite_at_predict_as_sklearn():
+    """The short path (a float ndarray of the fitted width) leaves the
+    finiteness test to the library, then raises scikit-learn's own error."""
+    est = MLPClassifier(max_iter=5).fit(*iris())
+    sk = SkClassifier(max_iter=5).fit(*iris())
+    for bad in (np.nan, np.inf, -np.inf):
+        for dtype in (np.float32, np.float64):
+            X = iris()[0][:4].astype(dtype)
+            X[2, 1] = bad
+            with pytest.raises(ValueError) as ours:
+                est.predict_proba(X)
+            with pytest.raises(ValueError) as theirs:
+                sk.predict_proba(X)
+            assert str(ours.value) == str(theirs.value)
+    X = iris()[0][:2].copy()
+    X[1, 3] = 1e300  # finite as float64, inf as float32: said so, never NaN outputs
+    with pytest.raises(ValueError, match=r"x\[1\]\[3\] = inf.*float32"):
+        est.predict(X)
+    with pytest.raises(backprop.NonFiniteError, match=r"bp_predict: x\[0\]\[2\] = nan"):
+        est._net.predict(np.where(np.arange(8).reshape(2, 4) == 2, np.nan, 1.0))
+
+
+def test_binary_proba_by_numpy():
+    """A binary target's predict_proba is [1 − p, p] with p the logistic of
+    the output, as numpy computes it from coefs_, for one row and many, in
+    the input's float type."""
+    X, y = iris()
+    y = (y == 2).astype(int)
+    est = MLPClassifier(hidden_layer_sizes=(6,), max_iter=30, random_state=0).fit(X, y)
+    p = 1 / (1 + np.exp(-numpy_forward(est, X)))
+    for dtype, tol in ((np.float64, 1e-6), (np.float32, 1e-6)):
+        Xd = np.ascontiguousarray(X, dtype=dtype)
+        for rows in (slice(0, 1), slice(None)):
+            got = est.predict_proba(Xd[rows])
+            assert got.dtype == dtype and got.shape == (len(X[rows]), 2)
+            np.testing.assert_allclose(got[:, 1], p[rows, 0], rtol=tol, atol=tol)
+            np.testing.assert_allclose(got[:, 0], 1 - p[rows, 0], rtol=tol, atol=tol)
+            assert np.array_equal(est.predict(Xd[rows]), (got[:, 1] > 0.5).astype(int))
+
+
 def test_sparse_X_as_dense():
     X, y = iris()
     dense = MLPClassifier(max_iter=20, random_state=0).fit(X, y)

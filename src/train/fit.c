@@ -20,6 +20,12 @@ static bp_status predict(const char *fn, bp_net *net, const float *x, long n, fl
     if (n < 0)
         return bp_fail(err, BP_ERR_ARG, "%s: n = %ld examples < 0", fn, n);
     size_t n_in = (size_t)net->sizes[0], k = (size_t)net->sizes[net->L];
+    /* a NaN would leave NaN outputs that look like an answer; checked
+     * before anything is written, so y is untouched on failure */
+    for (size_t i = 0; i < (size_t)n * n_in; i++)
+        if (!isfinite(x[i]))
+            return bp_fail(err, BP_ERR_NONFINITE, "%s: x[%zu][%zu] = %g: the inputs must be "
+                           "finite", fn, i / n_in, i % n_in, (double)x[i]);
     int B = rows ? 1 : net->max_batch;
     /* standardised rows need a buffer of their own: x is the caller's */
     float *xs = NULL;
