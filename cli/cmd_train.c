@@ -35,12 +35,13 @@ static run_end run_epochs(trainer *tr, const train_args *a, const bp_dataset *ds
     bp_epoch_hooks hooks = train_hooks(tr);
     for (int e = (int)st->epoch; e < a->epochs && !st->stopped; e++) {
         epoch_row *row = &tr->rows[e];
+        tr->t0 = cli_now(); /* the epoch's time includes its shuffle */
         if (st->step == 0) { /* a fresh epoch, not one resumed midway */
             bp_shuffle(&st->rng, train_idx, tr->n_train);
             row->lr = bp_optimizer_lr(tr->opt);
             st->loss_sum = 0;
         }
-        tr->epoch = e + 1, tr->t0 = cli_now();
+        tr->epoch = e + 1;
         dist_epoch(e + 1);
         int first = (int)(st->step * B);
         for (int m0 = first; m0 < tr->n_train;) {

@@ -25,7 +25,7 @@
  *     problem is at bp_last_error(), e.g.
  *     "bp_forward: M = 300 > max_batch 256";
  *   - the calls that read or write files, and the whole-job calls
- *     bp_predict, bp_fit and bp_dataset_from_memory, also take a bp_error
+ *     bp_predict, bp_fit and bp_dataset_from_memory(_f64), also take a bp_error
  *     (may be NULL) that receives the same line;
  *   - a NULL handle or pointer, a size or an index out of range is
  *     BP_ERR_ARG (BP_ERR_SHAPE where sizes disagree) and changes nothing;
@@ -677,6 +677,13 @@ BP_API bp_status bp_dataset_check(const bp_net *net, const bp_dataset *ds);
 BP_API bp_dataset *bp_dataset_from_memory(const float *x, const float *targets,
                                           const int32_t *labels, long n, int n_in, int n_out,
                                           bp_error *err);
+/* The same with x as doubles, each rounded to float into the data set's
+ * own copy (one pass, no float array of the caller's): a binding's float64
+ * arrays. Every x finite with |x| <= FLT_MAX: a larger one is
+ * BP_ERR_NONFINITE, as a NaN is. */
+BP_API bp_dataset *bp_dataset_from_memory_f64(const double *x, const float *targets,
+                                              const int32_t *labels, long n, int n_in,
+                                              int n_out, bp_error *err);
 
 /* Per-feature mean and standard deviation over the examples idx [n]
  * (std of a constant feature is reported as 1, a CSV category's input 0 and 1: it

@@ -220,6 +220,29 @@ static int mem_fails(const float *xx, const float *tt, const int32_t *ll, long n
     return N(d, &err, needle);
 }
 
+static int mem64_fails(const double *xx, const int32_t *ll, int n_in, const char *needle)
+{
+    bp_dataset *d = bp_dataset_from_memory_f64(xx, NULL, ll, 1, n_in, 2, &err);
+    bp_dataset_free(d);
+    return N(d, &err, needle);
+}
+
+/* doubles become the floats they round to: one example, whose per-feature
+ * mean is its own value */
+static int mem64_rounds(void)
+{
+    const double v[3] = {0.1, -1e30, 3.4e38};
+    const int32_t l[1] = {1};
+    float m[3], sd[3];
+    bp_dataset *d = bp_dataset_from_memory_f64(v, NULL, l, 1, 3, 2, &err);
+    int ok = d && bp_dataset_n(d) == 1 && bp_dataset_has_labels(d) &&
+             bp_dataset_moments(d, (const int32_t[]){0}, 1, m, sd) == BP_OK;
+    for (int j = 0; ok && j < 3; j++)
+        ok = m[j] == (float)v[j];
+    bp_dataset_free(d);
+    return ok;
+}
+
 static int load_fails(const char *path, int max_batch, int out, const char *needle)
 {
     bp_net *n = NULL;
@@ -531,6 +554,12 @@ static int no_crash(void) { return 1; }
     X(mem_fails(x, t, NULL, 4, 3, 0, "n_out 0"))                                                   \
     X(mem_fails(x, NULL, lab7, 4, 3, 2, "example 1: label 7 not in 0..1"))                         \
     X(mem_fails(x, t_nan, NULL, 4, 2, 1, "is nan"))                                                \
+    X(mem64_fails(NULL, lab, 3, "bp_dataset_from_memory_f64: x is NULL"))                         \
+    X(mem64_fails((const double[]){0, NAN, 1}, lab, 3, "feature 1 is nan"))                        \
+    X(mem64_fails((const double[]){0, 1, -INFINITY}, lab, 3, "feature 2 is -inf"))                 \
+    X(mem64_fails((const double[]){1e300, 0, 1}, lab, 3, "1e+300, beyond float's range"))          \
+    X(mem64_fails((const double[]){0, 0, 1}, lab7 + 1, 3, "label 7 not in 0..1"))                  \
+    X(mem64_rounds())                                                                              \
     X(moments_refused(NULL, idx, 8, 0))                                                            \
     X(moments_refused(ds, NULL, 8, 0))                                                             \
     X(moments_refused(ds, idx, 8, 1))                                                              \

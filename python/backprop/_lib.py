@@ -168,6 +168,8 @@ for _name, _res, _args in [
         ("bp_optimizer_plateau", c_int, (c_void_p, POINTER(c_int))),
         ("bp_dataset_from_memory", c_void_p, (c_void_p, c_void_p, c_void_p, c_long, c_int,
                                               c_int, POINTER(Error))),
+        ("bp_dataset_from_memory_f64", c_void_p, (c_void_p, c_void_p, c_void_p, c_long, c_int,
+                                                  c_int, POINTER(Error))),
         ("bp_dataset_free", None, (c_void_p,)),
         ("bp_train_epoch", c_int, (NET, c_void_p, c_void_p, P_I32, c_int, c_int,
                                    POINTER(EpochHooks), POINTER(c_double), POINTER(c_int))),

@@ -31,19 +31,23 @@ def _ptr(a):
 
 class Dataset:
     """Examples copied into the library: x [n, n_in] and either class labels
-    [n] (int) or targets [n, n_out]."""
+    [n] (int) or targets [n, n_out]. A float64 C-contiguous X goes to the
+    library as it is, which rounds it to float32 in its own copy (one copy
+    of the data, not two); any other is converted to float32 first."""
 
     def __init__(self, X, y, n_out, labels):
-        x = _f32(X)
+        f64 = (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2 and
+               X.flags.c_contiguous)
+        x = X if f64 else _f32(X)
+        make = lib.bp_dataset_from_memory_f64 if f64 else lib.bp_dataset_from_memory
         n, n_in = x.shape
         err = _lib.Error()
         if labels:
             lab = np.ascontiguousarray(y, dtype=np.int32).reshape(-1)
-            h = lib.bp_dataset_from_memory(_ptr(x), None, _ptr(lab), n, n_in, n_out, byref(err))
+            h = make(_ptr(x), None, _ptr(lab), n, n_in, n_out, byref(err))
         else:
             t = _f32(np.asarray(y).reshape(n, -1) if np.ndim(y) == 1 else y, "y")
-            h = lib.bp_dataset_from_memory(_ptr(x), _ptr(t), None, n, n_in, t.shape[1],
-                                           byref(err))
+            h = make(_ptr(x), _ptr(t), None, n, n_in, t.shape[1], byref(err))
         if not h:
             raise _lib.ArgumentError(err.msg.decode(errors="replace"), _lib.ERR_ARG)
         self.handle, self.n = h, n

@@ -86,8 +86,8 @@ double bp_act_df(bp_act a, double z, double y, double slope)
  * for wide lanes: op_tanh is some 30 operations an element, and on the
  * baseline's 4 lanes it was 17% of a 125-32-2 tanh step at batch 16;
  * exact clones, so every machine gives the default clone's bits. */
-CLONES_EXACT void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, int ld,
-                 float slope)
+CLONES_EXACT static void forward_rows(bp_act a, float *z, float *y, const float *b, int M, int n,
+                                      int ld, float slope)
 {
     for (int m = 0; m < M; m++) {
         float *zr = z + (size_t)m * ld, *yr = y + (size_t)m * ld;
@@ -126,10 +126,17 @@ CLONES_EXACT void act_forward(bp_act a, float *z, float *y, const float *b, int 
     }
 }
 
+/* z += b; y = f(z)   [M,n]   eq. 51 + eq. 2: forward_rows, called, since
+ * an extern function's clones would export their resolver */
+void act_forward(bp_act a, float *z, float *y, const float *b, int M, int n, int ld, float slope)
+{
+    forward_rows(a, z, y, b, M, n, ld, slope);
+}
+
 /* delta [M,n] *= f'(z)   eq. 27–29 applied as in eq. 45/56, in place; rows
  * ld apart; cloned as act_forward */
-CLONES_EXACT void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n, int ld,
-                  float slope)
+CLONES_EXACT static void backward_rows(bp_act a, float *delta, const float *z, const float *y,
+                                       int M, int n, int ld, float slope)
 {
     for (int m = 0; m < M; m++) {
         float *d = delta + (size_t)m * ld;
@@ -156,4 +163,11 @@ CLONES_EXACT void act_backward(bp_act a, float *delta, const float *z, const flo
         case BP_ACT_COUNT: return;
         }
     }
+}
+
+/* delta *= f'(z)   [M,n]   eq. 27–29: backward_rows, as act_forward */
+void act_backward(bp_act a, float *delta, const float *z, const float *y, int M, int n, int ld,
+                  float slope)
+{
+    backward_rows(a, delta, z, y, M, n, ld, slope);
 }

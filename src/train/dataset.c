@@ -17,6 +17,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -38,11 +39,15 @@ bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t 
 }
 
 /* As the loaders do: one-hot targets get their labels beside them. */
-bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
-                                   long n, int n_in, int n_out, bp_error *err)
+/* x [n, n_in] as floats (x32) or as doubles (x64, converted here): a
+ * binding's float64 array becomes the data set's floats in one pass, with
+ * no float copy of its own (at 60000×784 that copy was most of a fit's
+ * set-up). */
+static bp_dataset *from_memory(const char *fn, const float *x32, const double *x64,
+                               const float *targets, const int32_t *labels, long n, int n_in,
+                               int n_out, bp_error *err)
 {
-    const char *fn = __func__;
-    if (!x) {
+    if (!x32 && !x64) {
         bp_arg_null(err, fn, "x");
         return NULL;
     }
@@ -58,10 +63,11 @@ bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const i
         return NULL;
     }
     size_t nx = (size_t)n * (size_t)n_in, nt = targets ? (size_t)n * (size_t)n_out : 0;
-    for (size_t k = 0; k < nx; k++)
-        if (!isfinite(x[k])) {
-            bp_fail(err, BP_ERR_NONFINITE, "%s: x of example %zu, feature %zu is %g", fn,
-                    k / (size_t)n_in, k % (size_t)n_in, x[k]);
+    for (size_t k = 0; k < nx; k++) /* a double beyond float's range is no float */
+        if (x32 ? !isfinite(x32[k]) : !(fabs(x64[k]) <= FLT_MAX)) {
+            bp_fail(err, BP_ERR_NONFINITE, "%s: x of example %zu, feature %zu is %g%s", fn,
+                    k / (size_t)n_in, k % (size_t)n_in, x32 ? x32[k] : x64[k],
+                    x32 || !isfinite(x64[k]) ? "" : ", beyond float's range");
             return NULL;
         }
     for (size_t k = 0; k < nt; k++)
@@ -90,7 +96,11 @@ bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const i
         bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %ld examples", fn, n);
         return NULL;
     }
-    memcpy(ds->x_f32, x, nx * sizeof(float));
+    if (x32)
+        memcpy(ds->x_f32, x32, nx * sizeof(float));
+    else
+        for (size_t k = 0; k < nx; k++)
+            ds->x_f32[k] = (float)x64[k];
     if (labels)
         memcpy(ds->labels, labels, (size_t)n * sizeof(int32_t));
     else
@@ -100,6 +110,19 @@ bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const i
         return NULL;
     }
     return ds;
+}
+
+bp_dataset *bp_dataset_from_memory(const float *x, const float *targets, const int32_t *labels,
+                                   long n, int n_in, int n_out, bp_error *err)
+{
+    return from_memory(__func__, x, NULL, targets, labels, n, n_in, n_out, err);
+}
+
+bp_dataset *bp_dataset_from_memory_f64(const double *x, const float *targets,
+                                       const int32_t *labels, long n, int n_in, int n_out,
+                                       bp_error *err)
+{
+    return from_memory(__func__, NULL, x, targets, labels, n, n_in, n_out, err);
 }
 
 void bp_dataset_free(bp_dataset *ds)
