@@ -38,11 +38,11 @@ bp_dataset *bp_dataset_adopt_u8(int n, int n_in, int n_out, uint8_t *x, int32_t 
     return ds;
 }
 
-/* As the loaders do: one-hot targets get their labels beside them. */
 /* x [n, n_in] as floats (x32) or as doubles (x64, converted here): a
  * binding's float64 array becomes the data set's floats in one pass, with
  * no float copy of its own (at 60000×784 that copy was most of a fit's
- * set-up). */
+ * set-up). As the loaders do, one-hot targets get their labels beside
+ * them. */
 static bp_dataset *from_memory(const char *fn, const float *x32, const double *x64,
                                const float *targets, const int32_t *labels, long n, int n_in,
                                int n_out, bp_error *err)
